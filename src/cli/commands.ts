@@ -1,0 +1,4 @@
+/** The registry of `chartmine` sub-commands, in the order `chartmine --help` lists them. */
+import type { CliCommand } from './command.js';
+
+export const COMMANDS: readonly CliCommand[] = [];

@@ -1,0 +1,188 @@
+/**
+ * The NLP pipeline's vocabulary. Every position is a half-open range of UTF-16 code units into the decoded note
+ * text (what JavaScript strings count), so `text.slice(span.start, span.end)` is always the exact source text.
+ * Mentions carry no text: consumers slice it from the note when they need it, so a mention can be logged safely
+ * by id and span without ever carrying PHI.
+ */
+import type { Concept } from '../terminology/types.js';
+
+/** A half-open range `[start, end)` of UTF-16 code units in the decoded note text. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Normalised section kinds. Each maps to a LOINC section code in `nlp/sections` where one exists. */
+export type SectionKind =
+  | 'chief-complaint'
+  | 'history-present-illness'
+  | 'past-medical-history'
+  | 'past-surgical-history'
+  | 'medications'
+  | 'discharge-medications'
+  | 'allergies'
+  | 'family-history'
+  | 'social-history'
+  | 'review-of-systems'
+  | 'physical-exam'
+  | 'vital-signs'
+  | 'results'
+  | 'assessment'
+  | 'plan'
+  | 'assessment-and-plan'
+  | 'impression'
+  | 'hospital-course'
+  | 'procedures'
+  | 'immunizations'
+  | 'other';
+
+/** A section: its header (may be empty for the untitled preamble) and its body, both as spans. */
+export interface Section {
+  readonly kind: SectionKind;
+  /** LOINC document-section code, when the kind has one. */
+  readonly loinc?: string;
+  readonly header: Span;
+  readonly body: Span;
+}
+
+/** A sentence (or list item / line that stands alone). */
+export interface Sentence extends Span {
+  /** Index into `NlpResult.sections`, or -1 when the note has no sections. */
+  readonly section: number;
+}
+
+/** A token with exact offsets. `norm` is lower-cased, the only text a token keeps. */
+export interface Token extends Span {
+  readonly norm: string;
+  readonly kind: 'word' | 'number' | 'punct';
+}
+
+/** What the text asserts about a mention (ConText categories). */
+export type Assertion = 'affirmed' | 'negated' | 'possible' | 'historical' | 'family' | 'hypothetical';
+
+/** A family member named by the text, as HL7 v3 RoleCode (e.g. `MTH`, `FTH`, `SIS`, `FAMMEMB`). */
+export type RelativeCode = string;
+
+/** Where a mention came from. */
+export type MentionSource = 'dictionary' | 'model' | 'rule';
+
+/** Fields every mention has. */
+interface MentionBase {
+  /** Stable within one text: `${kind}-${span.start}-${span.end}`. */
+  readonly id: string;
+  readonly span: Span;
+  /** Index into `NlpResult.sentences`. */
+  readonly sentence: number;
+  readonly section: SectionKind | undefined;
+  /** The coded concept; `undefined` when nothing in the terminology matched (written as `code.text` only). */
+  readonly concept: Concept | undefined;
+  readonly assertion: Assertion;
+  /** For `family` assertions, the relative when stated. */
+  readonly relative?: RelativeCode;
+  /** 0..1: how sure the pipeline is that this span is this concept with this assertion. */
+  readonly confidence: number;
+  readonly sources: readonly MentionSource[];
+}
+
+/** A disorder, symptom or finding. */
+export interface ProblemMention extends MentionBase {
+  readonly kind: 'problem';
+}
+
+/** Route of administration, as a short code mapped to SNOMED CT in `fhir/`. */
+export type RouteCode = 'oral' | 'iv' | 'subcutaneous' | 'im' | 'inhaled' | 'topical' | 'rectal' | 'sublingual' | 'other';
+
+/** A FHIR `Timing.repeat`-shaped frequency. */
+export interface SigTiming {
+  readonly frequency?: number;
+  readonly frequencyMax?: number;
+  readonly period?: number;
+  readonly periodMax?: number;
+  readonly periodUnit?: 's' | 'min' | 'h' | 'd' | 'wk' | 'mo' | 'a';
+  /** Event timing codes (e.g. `HS` bedtime, `MORN`, `C` with meals). */
+  readonly when?: readonly string[];
+  /** The abbreviation as written, normalised (e.g. `BID`), for `Timing.code`. */
+  readonly code?: string;
+}
+
+/** A quantity with a UCUM unit code. */
+export interface Measure {
+  readonly value: number;
+  /** UCUM code, e.g. `mg`, `mL`, `mm[Hg]`, `/min`. */
+  readonly unit: string;
+}
+
+/** What the text says about how a medication is taken. */
+export interface MedicationSig {
+  /** Span of the whole sig after the drug name, if any. */
+  readonly span?: Span;
+  readonly strength?: Measure;
+  readonly dose?: Measure;
+  readonly route?: RouteCode;
+  readonly timing?: SigTiming;
+  readonly asNeeded?: boolean;
+  /** Span of the PRN reason ("for pain"). */
+  readonly asNeededFor?: Span;
+  readonly duration?: Measure;
+}
+
+/** Status cues about a medication, mapped to `MedicationStatement.status`. */
+export type MedicationStatus = 'active' | 'intended' | 'stopped' | 'on-hold' | 'not-taken' | 'completed' | 'unknown';
+
+/** A drug mention with its sig. */
+export interface MedicationMention extends MentionBase {
+  readonly kind: 'medication';
+  readonly sig: MedicationSig;
+  readonly status: MedicationStatus;
+}
+
+/** One value of a measurement (BP has two). */
+export interface MeasurementComponent {
+  readonly concept: Concept;
+  readonly value: number;
+  readonly unit: string;
+  readonly span: Span;
+}
+
+/** A vital sign or lab result with its value, normalised to UCUM. */
+export interface MeasurementMention extends MentionBase {
+  readonly kind: 'measurement';
+  readonly category: 'vital-signs' | 'laboratory';
+  /** Single-valued measurements. Absent when `components` carries the values (blood pressure). */
+  readonly value?: number;
+  readonly unit?: string;
+  readonly components?: readonly MeasurementComponent[];
+  /** Interpretation flag as written (H, L, HH, LL, A) or derived. */
+  readonly interpretation?: 'H' | 'L' | 'HH' | 'LL' | 'A' | 'N';
+}
+
+/** An allergy: `concept` is the substance; `reaction` the reaction when stated. */
+export interface AllergyMention extends MentionBase {
+  readonly kind: 'allergy';
+  readonly reaction?: { readonly span: Span; readonly concept: Concept | undefined };
+}
+
+/** Anything the pipeline found. */
+export type Mention = ProblemMention | MedicationMention | MeasurementMention | AllergyMention;
+
+/** The pipeline's result for one text. */
+export interface NlpResult {
+  readonly sections: readonly Section[];
+  readonly sentences: readonly Sentence[];
+  readonly mentions: readonly Mention[];
+}
+
+/** A component of the pipeline, for the Provenance `Device` and the software version. */
+export interface ComponentInfo {
+  readonly name: string;
+  readonly version: string;
+  /** sha256 of the artifact (model file, terminology index), when there is one. */
+  readonly sha256?: string;
+}
+
+/** The port the worker and `chartmine extract` use. Implementations are pure apart from model inference. */
+export interface NlpPipeline {
+  /** Pipeline name and version; changes whenever output for the same text may change. */
+  readonly info: { readonly name: string; readonly version: string; readonly components: readonly ComponentInfo[] };
+  analyze(text: string): Promise<NlpResult>;
+}

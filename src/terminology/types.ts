@@ -1,0 +1,53 @@
+/**
+ * Terminology vocabulary shared by the matcher, the pipeline and the FHIR mapping. Pure types.
+ */
+
+/** Semantic groups a concept can belong to; they decide which FHIR resource a mention becomes. */
+export type SemanticGroup =
+  | 'disorder'
+  | 'finding'
+  | 'medication'
+  | 'clinical-drug'
+  | 'observable'
+  | 'procedure'
+  | 'allergen';
+
+/** A code in a code system, with the display from the index. */
+export interface ConceptCoding {
+  /** Code system URI (see `terminology/systems.ts`). */
+  readonly system: string;
+  readonly code: string;
+  readonly display: string;
+}
+
+/** A concept of the index: its primary coding first, then cross-maps (e.g. SNOMED CT → ICD-10-CM). */
+export interface Concept {
+  /** Index-unique id, e.g. `sct:38341003`. Stable across index versions for the same primary coding. */
+  readonly id: string;
+  readonly group: SemanticGroup;
+  readonly display: string;
+  readonly codings: readonly ConceptCoding[];
+}
+
+/** A dictionary match in a text. */
+export interface TermMatch {
+  readonly start: number;
+  readonly end: number;
+  readonly concept: Concept;
+  /** 1 for an exact normalised match, lower for fuzzy or abbreviation matches. */
+  readonly score: number;
+}
+
+/** The read-only terminology index used by every worker. */
+export interface TerminologyIndex {
+  /** Index name and version; goes into every coding's provenance and the pipeline version. */
+  readonly name: string;
+  readonly version: string;
+  readonly sha256: string;
+  /** All non-overlapping longest matches in `text`, sorted by start. */
+  match(text: string): TermMatch[];
+  /** Look a concept up by one of its codings. */
+  lookup(system: string, code: string): Concept | undefined;
+  /** Look a concept up by its index id. */
+  get(id: string): Concept | undefined;
+}
