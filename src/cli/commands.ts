@@ -1,4 +1,5 @@
 /** The registry of `chartmine` sub-commands, in the order `chartmine --help` lists them. */
 import type { CliCommand } from './command.js';
+import { evalCommand } from './eval.command.js';
 
-export const COMMANDS: readonly CliCommand[] = [];
+export const COMMANDS: readonly CliCommand[] = [evalCommand];

@@ -50,4 +50,6 @@ export interface TerminologyIndex {
   lookup(system: string, code: string): Concept | undefined;
   /** Look a concept up by its index id. */
   get(id: string): Concept | undefined;
+  /** Exact look-up of a phrase after the index's normalisation (e.g. an abbreviation's expansion). */
+  lookupTerm(phrase: string, groups?: readonly SemanticGroup[]): Concept | undefined;
 }

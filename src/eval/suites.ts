@@ -1,0 +1,4 @@
+/** The registry of evaluation suites for `chartmine eval`. Each suite lives in its own file under `src/eval/`. */
+import type { EvalSuite } from './suite.js';
+
+export const EVAL_SUITES: readonly EvalSuite[] = [];
