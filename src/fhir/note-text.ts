@@ -90,13 +90,11 @@ export function decodeText(bytes: Buffer, contentType: string | undefined): stri
   }
   let text: string;
   try {
+    // A byte-order mark is not part of the text: TextDecoder drops it, and offsets count from the first character.
     text = new TextDecoder(charset, { fatal: true }).decode(bytes);
   } catch (err: unknown) {
     void err;
     throw new UnsupportedContentError(`attachment is not valid ${charsetName}`);
-  }
-  if (text.charCodeAt(0) === 0xfeff) {
-    text = ` ${text.slice(1)}`; // keep offsets: the BOM becomes a space
   }
   return type === 'text/html' ? blankHtml(text) : text;
 }
