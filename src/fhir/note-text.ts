@@ -49,7 +49,7 @@ export async function readNoteText(
   const contents = note.content ?? [];
   const index = contents.findIndex((c) => isSupported(c.attachment?.contentType));
   if (index < 0) {
-    const types = contents.map((c) => c.attachment?.contentType ?? 'none').join(', ');
+    const types = contents.map((c) => safeMediaType(c.attachment?.contentType)).join(', ');
     throw new UnsupportedContentError(`no readable attachment (content types: ${types || 'no content'})`);
   }
   const attachment = contents[index].attachment as Attachment;
@@ -81,7 +81,7 @@ export async function readNoteText(
 export function decodeText(bytes: Buffer, contentType: string | undefined): string {
   const type = mediaType(contentType);
   if (!isSupported(type)) {
-    throw new UnsupportedContentError(`unsupported content type ${type}`);
+    throw new UnsupportedContentError(`unsupported content type ${safeMediaType(type)}`);
   }
   const charsetName = /charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase() ?? 'utf-8';
   const charset = CHARSETS[charsetName];
@@ -132,6 +132,21 @@ function decodeEntity(name: string): string | undefined {
 function blank(markup: string, block: boolean): string {
   const spaces = markup.replace(/[^\n]/g, ' ');
   return block && !spaces.includes('\n') ? `\n${spaces.slice(1)}` : spaces;
+}
+
+/** Media types named as such in error messages; anything else is reported as `other` (input is never echoed). */
+const NAMEABLE_TYPES = new Set([
+  'text/plain', 'text/html', 'text/markdown', 'text/rtf', 'text/xml', 'text/csv', 'application/rtf', 'application/pdf',
+  'application/xml', 'application/json', 'application/fhir+json', 'application/fhir+xml', 'application/hl7-v2',
+  'application/msword', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/dicom', 'application/octet-stream',
+]);
+
+function safeMediaType(contentType: string | undefined): string {
+  if (contentType === undefined) return 'none';
+  const type = mediaType(contentType);
+  if (NAMEABLE_TYPES.has(type)) return type;
+  return /^(image|audio|video)\//.test(type) ? `${type.split('/')[0]}/*` : 'other';
 }
 
 function mediaType(contentType: string | undefined): string {
