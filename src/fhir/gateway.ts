@@ -107,7 +107,7 @@ export class MedplumFhirGateway implements FhirGateway {
     if (Number.isFinite(declared) && declared > jsonBudget) {
       throw new DocumentTooLargeError(declared, maxBytes);
     }
-    const body = Buffer.from(await response.arrayBuffer());
+    const body = await readCapped(response, jsonBudget, maxBytes);
     const contentType = response.headers.get('content-type') ?? undefined;
     if (contentType?.includes('json')) {
       const binary = parseBinary(body);
@@ -183,6 +183,30 @@ export class MedplumFhirGateway implements FhirGateway {
     }
     return target;
   }
+}
+
+/** Reads a response body, giving up as soon as it passes `limit` bytes (a missing Content-Length is no excuse). */
+async function readCapped(response: Response, limit: number, maxBytes: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return Buffer.alloc(0);
+  for (;;) {
+    let chunk: { done: boolean; value?: Uint8Array };
+    try {
+      chunk = await reader.read();
+    } catch (err: unknown) {
+      throw new UpstreamError('reading attachment content failed', { cause: err });
+    }
+    if (chunk.done || !chunk.value) break;
+    size += chunk.value.length;
+    if (size > limit) {
+      await reader.cancel();
+      throw new DocumentTooLargeError(size, maxBytes);
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks);
 }
 
 function parseBinary(body: Buffer): AttachmentContent | undefined {
