@@ -1,9 +1,11 @@
 /** The registry of `chartmine` sub-commands, in the order `chartmine --help` lists them. */
+import { checkCommand } from './check.command.js';
 import type { CliCommand } from './command.js';
 import { evalCommand } from './eval.command.js';
 import { extractCommand } from './extract.command.js';
+import { jobsCommand } from './jobs.command.js';
 import { serveCommand } from './serve.command.js';
 import { terminologyCommand } from './terminology.command.js';
 import { workerCommand } from './worker.command.js';
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, extractCommand, evalCommand, terminologyCommand];
+export const COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, extractCommand, jobsCommand, evalCommand, terminologyCommand, checkCommand];
