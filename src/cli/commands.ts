@@ -1,4 +1,5 @@
 /** The registry of `chartmine` sub-commands, in the order `chartmine --help` lists them. */
+import { benchCommand } from './bench.command.js';
 import { checkCommand } from './check.command.js';
 import type { CliCommand } from './command.js';
 import { evalCommand } from './eval.command.js';
@@ -8,4 +9,4 @@ import { serveCommand } from './serve.command.js';
 import { terminologyCommand } from './terminology.command.js';
 import { workerCommand } from './worker.command.js';
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, extractCommand, jobsCommand, evalCommand, terminologyCommand, checkCommand];
+export const COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, extractCommand, jobsCommand, evalCommand, benchCommand, terminologyCommand, checkCommand];
