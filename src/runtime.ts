@@ -70,8 +70,8 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
 
   let gateway: FhirGateway | undefined;
   const sink = new QueueNoteEventSink(producer, async (noteId) => {
-    const note = await requireGateway(gateway).readNote(noteId);
-    return note?.meta?.versionId;
+    const read = await requireGateway(gateway).readNote(noteId);
+    return read.state === 'found' ? read.note.meta?.versionId : undefined;
   });
   let worker: WorkerHandle | undefined;
   let pipelineReady = false;

@@ -29,11 +29,11 @@ function answer(status: number, body = '', type = 'application/fhir+json'): Hand
 }
 
 describe('MedplumFhirGateway error classification', () => {
-  test('a deleted or unknown note reads as undefined', async () => {
+  test('a deleted note (410) and an unknown one (404) are states, not errors', async () => {
     handler = answer(410, outcome('deleted'));
-    await expect(gateway().readNote('n1')).resolves.toBeUndefined();
+    await expect(gateway().readNote('n1')).resolves.toEqual({ state: 'deleted' });
     handler = answer(404, outcome('not-found'));
-    await expect(gateway().readNote('n1')).resolves.toBeUndefined();
+    await expect(gateway().readNote('n1')).resolves.toEqual({ state: 'missing' });
   });
 
   test('5xx with an HTML body, 429 and timeouts are retryable', async () => {

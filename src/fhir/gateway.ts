@@ -23,12 +23,18 @@ export interface AttachmentContent {
   readonly data: Buffer;
 }
 
+/** A note as read: found, deleted (410 Gone: its findings are retracted) or unknown (404: nothing to do). */
+export type NoteRead =
+  | { readonly state: 'found'; readonly note: WithId<DocumentReference> }
+  | { readonly state: 'deleted' }
+  | { readonly state: 'missing' };
+
 /** What the worker needs from a FHIR server. */
 export interface FhirGateway {
   /** The base URL requests go to (ends with `/`). */
   readonly baseUrl: string;
-  /** The note as the server has it now; `undefined` when deleted or unknown. */
-  readNote(id: string): Promise<WithId<DocumentReference> | undefined>;
+  /** The note as the server has it now. */
+  readNote(id: string): Promise<NoteRead>;
   /** The content behind an attachment URL on this server, refusing other hosts and anything over `maxBytes`. */
   readAttachment(url: string, maxBytes: number): Promise<AttachmentContent>;
   /** Every resource Chartmine derived from the note (all derived types, all pages). */
@@ -79,13 +85,12 @@ export class MedplumFhirGateway implements FhirGateway {
     });
   }
 
-  async readNote(id: string): Promise<WithId<DocumentReference> | undefined> {
+  async readNote(id: string): Promise<NoteRead> {
     try {
-      return await this.client.readResource('DocumentReference', id, { maxRetries: 0 });
+      return { state: 'found', note: await this.client.readResource('DocumentReference', id, { maxRetries: 0 }) };
     } catch (err: unknown) {
-      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) {
-        return undefined;
-      }
+      if (err instanceof FhirHttpError && err.status === 410) return { state: 'deleted' };
+      if (err instanceof FhirHttpError && err.status === 404) return { state: 'missing' };
       throw classifyRead(err, `DocumentReference/${id}`);
     }
   }

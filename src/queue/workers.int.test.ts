@@ -38,7 +38,7 @@ function fakeGateway(note: WithId<DocumentReference>, failures: Error[] = []): F
     async readNote() {
       const failure = failures.shift();
       if (failure) throw failure;
-      return note;
+      return { state: 'found', note };
     },
     async readAttachment() {
       throw new UnsupportedContentError('no attachments here');
