@@ -1,7 +1,8 @@
 import { loadConfig } from '../config/config.js';
-import { MedplumFhirGateway } from '../fhir/gateway.js';
+import { createFhirAuth } from '../fhir/auth.js';
 import { checkReadiness } from '../observability/health.js';
 import { createRedis } from '../queue/connection.js';
+import { createFhirGateway } from '../runtime.js';
 import type { CliCommand } from './command.js';
 import { CONFIGURATION_HELP } from './configuration-help.js';
 
@@ -29,7 +30,10 @@ export const checkCommand: CliCommand = {
         },
         fhir:
           fhir.kind === 'external'
-            ? () => new MedplumFhirGateway({ baseUrl: fhir.baseUrl, timeoutMs: fhir.timeoutMs }).checkReachable()
+            ? async () => {
+                const auth = await createFhirAuth(config.fhirAuth, fhir.baseUrl, { timeoutMs: fhir.timeoutMs });
+                await createFhirGateway(config, fhir.baseUrl, auth).checkReachable();
+              }
             : undefined,
       });
       io.stdout.write(`${JSON.stringify(report)}\n`);
