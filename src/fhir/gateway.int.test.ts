@@ -101,3 +101,16 @@ describe('MedplumFhirGateway attachments', () => {
     await expect(gateway().readAttachment('Binary/big', 1000)).rejects.toBeInstanceOf(DocumentTooLargeError);
   });
 });
+
+describe('MedplumFhirGateway search pages', () => {
+  test('follows links on the server; refuses a next link to another host without requesting it', async () => {
+    let requests = 0;
+    handler = (req, res) => {
+      requests++;
+      answer(200, JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] }))(req, res);
+    };
+    await expect(gateway().readSearchPage(`${base}DocumentReference?_offset=20`)).resolves.toMatchObject({ type: 'searchset' });
+    await expect(gateway().readSearchPage('http://169.254.169.254/DocumentReference?_offset=20')).rejects.toBeInstanceOf(UpstreamRejectedError);
+    expect(requests).toBe(1);
+  });
+});
