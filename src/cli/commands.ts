@@ -6,7 +6,8 @@ import { evalCommand } from './eval.command.js';
 import { extractCommand } from './extract.command.js';
 import { jobsCommand } from './jobs.command.js';
 import { serveCommand } from './serve.command.js';
+import { subscribeCommand } from './subscribe.command.js';
 import { terminologyCommand } from './terminology.command.js';
 import { workerCommand } from './worker.command.js';
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, extractCommand, jobsCommand, evalCommand, benchCommand, terminologyCommand, checkCommand];
+export const COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, extractCommand, jobsCommand, evalCommand, benchCommand, terminologyCommand, checkCommand, subscribeCommand];
