@@ -90,7 +90,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps): NlpResul
     const section = sentence.section >= 0 ? sections[sentence.section] : undefined;
     const attrsOf = (i: number): ContextAttributes => {
       const { triggers: _t, ...attrs } = decisions[i];
-      return applySectionContext(attrs, section?.kind, section?.name);
+      return applySectionContext(attrs, section ? lexicons.sections.contextByName.get(section.name) : undefined);
     };
     const reactionOf = attachReactions(cands);
     cands.forEach((c, i) => {

@@ -75,7 +75,7 @@ const FILLER_RE =
 const VALUE_RE = /(<=|>=|<|>|\u2264|\u2265)?[ \t]*(\d+(?:\.\d+)?|\.\d+)/y;
 const BP_RE = /(\d{2,3})[ \t]*\/[ \t]*(\d{2,3})(?![\d/])/y;
 const FEET_INCHES_RE =
-  /(\d)[ \t]*(?:'|\u2019|ft\.?|feet|foot)[ \t]*(?:(\d{1,2}(?:\.\d+)?)[ \t]*(?:"|''|\u201d|in\.?|inches|inch)?)?/iy;
+  /(\d)[ \t]*(?:'|\u2019|ft|feet|foot)(?:[ \t]*(?:and[ \t]+)?(\d{1,2}(?:\.\d+)?)(?:[ \t]*(?:"|''|\u201d|inches|inch|in(?![A-Za-z])))?)?/iy;
 const FLAG_RE = /[ \t]*(?:\([ \t]*)?(HH|LL|H|L|A)(?:[ \t]*\))?(?![A-Za-z\d])/y;
 const FLAG_WORD_RE = /[ \t]*\(?(high|low|critical|abnormal|elevated)\)?(?![A-Za-z])/iy;
 const COMPARATORS: Readonly<Record<string, FoundMeasurement['comparator']>> = {
@@ -164,6 +164,7 @@ function readValue(
   if (!v) return undefined;
   const valueEnd = VALUE_RE.lastIndex;
   if (text[valueEnd] === '/' && /\d/.test(text[valueEnd + 1] ?? '')) return undefined; // a date or a ratio
+  if (text[valueEnd] === '+') return undefined; // an exam grade ("pulses 2+")
   const value = Number(v[2]);
   const comparator = v[1] ? COMPARATORS[v[1]] : undefined;
   let end = valueEnd;
@@ -192,7 +193,10 @@ function finishSingle(
   comparator: FoundMeasurement['comparator']
 ): ReadResult {
   let unit = writtenUnit ?? def.defaultUnit;
-  if (!unit && def.inferUnits) unit = def.inferUnits.find((u) => inRange(value, def.units[u]));
+  if (!unit && def.inferUnits) {
+    unit = def.inferUnits.find((u) => inRange(value, def.units[u]));
+    if (!unit) return { span: { start: aliasStart, end }, reason: 'implausible-value' };
+  }
   if (!unit) return { span: { start: aliasStart, end }, reason: 'missing-unit' };
   const range = def.units[unit];
   if (!range) return { span: { start: aliasStart, end }, reason: 'unknown-unit' };

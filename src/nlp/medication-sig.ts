@@ -157,7 +157,7 @@ const RULES: readonly Rule[] = [
     return { type: 'amount', measure: { value: n, unit }, count: true };
   }),
   rule(ROUTE_PATTERN(), (m) => ({ type: 'route', route: ROUTES.find(([re]) => re.test(m[0].replace(/\s+/g, ' ')))?.[1] ?? 'other' })),
-  rule(`(?:er|xr|sr|xl|cr|la|dr|ir|ec|odt|hcl|hctz|tablets?|tabs?|capsules?|caps?|solution|suspension|injection|inj|cream|ointment|gel|lotion|inhaler|nebulizer|patch|elixir|syrup|liquid|oral|take|takes|taking|give|then|and|of|by|at|dose|doses|sig|dispense[ \\t]*#?[ \\t]*\\d+|disp[ \\t]*#?[ \\t]*\\d+|#[ \\t]*\\d+|refills?[ \\t]*:?[ \\t]*\\d+|\\([ \\t]*[A-Za-z][A-Za-z-]*[ \\t]*\\))`, () => ({ type: 'skip' })),
+  rule(`(?:er|xr|sr|xl|cr|la|dr|ir|ec|odt|hcl|hctz|tablets?|tabs?|capsules?|caps?|solution|suspension|injection|inj|cream|ointment|gel|lotion|inhaler|nebulizer|patch|elixir|syrup|liquid|oral|take|takes|taking|give|apply|inject|instill|inhale|use|then|and|of|by|at|dose|doses|sig|dispense[ \\t]*#?[ \\t]*\\d+|disp[ \\t]*#?[ \\t]*\\d+|#[ \\t]*\\d+|refills?[ \\t]*:?[ \\t]*\\d+|\\(?[ \\t]*[A-Z][A-Za-z-]*[ \\t]*\\))`, () => ({ type: 'skip' })),
 ];
 
 function ROUTE_PATTERN(): string {

@@ -76,7 +76,8 @@ function splitRegion(
     let q = p + 1;
     while (q < re && (text[q] === '.' || text[q] === '!' || text[q] === '?')) q++;
     while (q < re && (text[q] === '"' || text[q] === "'" || text[q] === ')' || text[q] === ']')) q++;
-    if (q < re && text[q] === ',') q++;
+    const sentenceEnd = q;
+    if (q < re && text[q] === ',') q++; // ".," joins sentences in transcribed notes
     if (q >= re) {
       emit(re);
       break;
@@ -99,7 +100,7 @@ function splitRegion(
       p = q - 1;
       continue;
     }
-    emit(q);
+    emit(sentenceEnd);
     p = q - 1;
   }
   if (sentenceStart < re) emit(re);
