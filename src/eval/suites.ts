@@ -1,4 +1,5 @@
 /** The registry of evaluation suites for `chartmine eval`. Each suite lives in its own file under `src/eval/`. */
 import type { EvalSuite } from './suite.js';
+import { syntheaSuite } from './synthea.js';
 
-export const EVAL_SUITES: readonly EvalSuite[] = [];
+export const EVAL_SUITES: readonly EvalSuite[] = [syntheaSuite];
