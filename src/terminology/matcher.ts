@@ -9,7 +9,7 @@ import { POSTING_FLAGS, SEMANTIC_GROUPS } from './index-format.js';
 import type { IndexData } from './index-data.js';
 import { postingsOf } from './index-data.js';
 import type { TextToken } from './normalize.js';
-import { bagKey, tokenize } from './normalize.js';
+import { bagKey, normalizeWord, tokenize } from './normalize.js';
 import type { SpellingCorrector } from './spelling.js';
 import type { MatchKind, SemanticGroup } from './types.js';
 
@@ -163,13 +163,16 @@ function neighbours(tokens: readonly TextToken[], c: Candidate, n: number): { be
   return { before, after };
 }
 
-const DOSE_UNITS = new Set(['mg', 'mcg', 'g', 'gram', 'ml', 'unt', 'meq', 'puff', 'tablet', 'capsul', 'iu', 'mmol']);
-const MED_CUES = new Set(['po', 'iv', 'im', 'sq', 'subq', 'oral', 'orally', 'inhaler', 'injection', 'tablet', 'capsul',
+/** A set of cue words in normalised form (cues are compared with token norms). */
+const cueSet = (words: readonly string[]): ReadonlySet<string> => new Set(words.map((w) => normalizeWord(w)));
+const DOSE_UNITS = cueSet(['mg', 'mcg', 'g', 'gram', 'ml', 'units', 'meq', 'puffs', 'tablets', 'capsules', 'iu', 'mmol']);
+const MED_CUES = cueSet(['po', 'iv', 'im', 'sq', 'subq', 'oral', 'orally', 'inhaler', 'injection', 'tablet', 'capsule',
   'daily', 'bid', 'tid', 'qid', 'qd', 'qhs', 'prn', 'nightly', 'dose', 'taper']);
-const MED_BEFORE = new Set(['takes', 'take', 'taking', 'started', 'start', 'on', 'prescribed', 'given', 'continue',
+const MED_BEFORE = cueSet(['takes', 'take', 'taking', 'started', 'start', 'on', 'prescribed', 'given', 'continue',
   'stop', 'stopped', 'discontinue', 'increase', 'decrease', 'held', 'hold', 'resume']);
-const LAB_CUES = new Set(['level', 'lab', 'value', 'serum', 'plasma', 'blood', 'result', 'test', 'was', 'is', 'of']);
-const ALLERGY_CUES = new Set(['allergy', 'allergic', 'allergi', 'intolerance', 'intoleranc', 'nka', 'nkda', 'reaction']);
+const LAB_CUES = cueSet(['level', 'lab', 'value', 'serum', 'plasma', 'blood', 'result', 'test', 'was', 'is', 'of']);
+const VACCINE_CUES = cueSet(['immunizations', 'immunized', 'vaccine', 'vaccinated', 'vaccination', 'shot']);
+const ALLERGY_CUES = cueSet(['allergy', 'allergies', 'allergic', 'intolerance', 'nka', 'nkda', 'reaction']);
 
 /** Picks the posting the context supports, or undefined when flags or context rules exclude them all. */
 function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candidate): Posting | undefined {
@@ -191,6 +194,8 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
     const g = deps.groupOf(p.concept);
     if (!byGroup.has(g)) byGroup.set(g, p);
   }
+  const vaccine = byGroup.get('vaccine');
+  if (vaccine && sentenceHas(tokens, c.first, VACCINE_CUES)) return vaccine;
   const med = byGroup.get('clinical-drug') ?? byGroup.get('medication');
   if (byGroup.has('allergen') && near.before.some((w) => ALLERGY_CUES.has(w))) return byGroup.get('allergen');
   const next = near.after[0];
@@ -203,6 +208,15 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
     if (p) return p;
   }
   return usable[0];
+}
+
+/** Whether a word of `cues` occurs earlier in the sentence of token `first`. */
+function sentenceHas(tokens: readonly TextToken[], first: number, cues: ReadonlySet<string>): boolean {
+  for (let k = first - 1; k >= 0; k--) {
+    if (cues.has(tokens[k].norm)) return true;
+    if (tokens[k].breakBefore) break;
+  }
+  return false;
 }
 
 function tokensUpper(tokens: readonly TextToken[], c: Candidate): boolean {

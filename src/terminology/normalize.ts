@@ -172,6 +172,8 @@ export function normalizeWord(raw: string, previous?: string): string {
 /** Words, numbers with decimals, and letter-digit mixes (T2DM, SpO2, HbA1c, 0.125). */
 const TOKEN_RE = /[\p{L}\p{N}]+(?:['\u2019][\p{L}]+)*(?:[.,](?=\p{N})[\p{N}]+)*|[^\s\p{L}\p{N}]|\n/gu;
 const HARD_BREAK = /^[.;:!?\n\u2022]$/;
+/** Symbols that carry meaning inside a term ("Urine protein test = +", "Body mass index 30+"): kept as tokens. */
+const VALUE_SYMBOLS: ReadonlySet<string> = new Set(['+', '=', '<', '>']);
 
 /**
  * Splits a text into normalised tokens with exact offsets.
@@ -187,7 +189,7 @@ export function tokenize(text: string): TextToken[] {
   for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
     const raw = m[0];
     const first = raw.codePointAt(0) ?? 0;
-    const isWord = /[\p{L}\p{N}]/u.test(String.fromCodePoint(first));
+    const isWord = /[\p{L}\p{N}]/u.test(String.fromCodePoint(first)) || VALUE_SYMBOLS.has(raw);
     if (!isWord) {
       if (HARD_BREAK.test(raw)) hard = true;
       else if (raw === ',' || raw === '(' || raw === ')' || raw === '/' || raw === '-' || raw === '[' || raw === ']')

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { INDEX_FILE } from '../index-format.js';
 import { tokenize } from '../normalize.js';
 import { addCuratedLists, addIngredients, addRefinements } from './curated.js';
-import { addDrugIngredients, addIcdMaps } from './cross-maps.js';
+import { addDrugIngredients, addIcdMaps, mergeDuplicateConditions } from './cross-maps.js';
 import {
   addIcd10cm,
   addIpsFreeSet,
@@ -69,6 +69,8 @@ export async function buildDefaultIndex(options: BuildOptions): Promise<BuildRep
   const modules = await addSyntheaModuleCodes(b, join(dataDir, DEFAULT_BUILD_INPUTS.syntheaModules));
   const fhir = await addSyntheaFhirCodes(b, join(dataDir, DEFAULT_BUILD_INPUTS.syntheaFhir));
   say(`SNOMED CT: IPS ${ips}, Synthea modules ${modules.snomed}, Synthea FHIR (development split) ${fhir.snomed}`);
+  const duplicates = mergeDuplicateConditions(b);
+  say(`SNOMED CT: ${duplicates} same-name duplicate codes folded into one concept`);
   const loinc = await addLoincSubsets(b, join(dataDir, DEFAULT_BUILD_INPUTS.loinc));
   say(`LOINC: ${loinc + modules.loinc}`);
   const ingredientByKey = await addIngredients(b, curated);
@@ -83,7 +85,7 @@ export async function buildDefaultIndex(options: BuildOptions): Promise<BuildRep
   for (const [name, rel] of Object.entries(DEFAULT_BUILD_INPUTS)) {
     if (rel.includes('.')) inputs[name] = createHash('sha256').update(await readFile(join(dataDir, rel))).digest('hex');
   }
-  const counts = { ips, modules, fhir, loinc, curated: curatedCounts, drugs, icdMaps, refinements };
+  const counts = { ips, modules, fhir, duplicates, loinc, curated: curatedCounts, drugs, icdMaps, refinements };
   const index = await b.write(
     join(outDir, INDEX_FILE),
     {

@@ -136,6 +136,32 @@ function unquote(s: string | undefined): string {
 }
 
 /**
+ * Folds SNOMED CT condition concepts with the same name into the first one (sources are added best first): the
+ * later code becomes an extra coding, so text with that name carries both codes. This happens when sources use an
+ * inactive duplicate (Synthea's data codes "Prediabetes" 15777000, its modules 714628002). Both ids stay
+ * reachable through `lookup`.
+ * @param b - the builder.
+ * @returns the number of codes folded.
+ */
+export function mergeDuplicateConditions(b: IndexBuilder): number {
+  const firstByName = new Map<string, string>();
+  let n = 0;
+  for (const id of [...b.conceptIds()]) {
+    const c = b.get(id);
+    if (!c || !id.startsWith('sct:') || !CONDITION_GROUPS.has(c.group)) continue;
+    const key = termKey(stripSemanticTag(c.display));
+    const first = firstByName.get(key);
+    if (first === undefined) {
+      firstByName.set(key, id);
+      continue;
+    }
+    b.addCoding(first, c.codings[0]);
+    n++;
+  }
+  return n;
+}
+
+/**
  * Adds ingredient codings to RxNorm clinical drugs: each part of a drug name (split at ` / `, packs unwrapped) starts
  * with its ingredient; the longest known ingredient name (salt forms included) wins.
  * @param b - the builder.
