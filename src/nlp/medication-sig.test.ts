@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { detectMedicationStatus, parseSig } from './medication-sig.js';
+import { parseSig } from './medication-sig.js';
+import { detectMedicationStatus } from './medication-status.js';
 
 const sig = (s: string) => parseSig(s, 0, s.length);
 

@@ -56,7 +56,7 @@ describe('detectSections', () => {
       ['medications', 'MEDICATIONS:'],
     ]);
     const sections = detect(text);
-    expect(text.slice(sections[1].body.start, sections[1].body.end)).toBe('Asthma.,');
+    expect(text.slice(sections[1].body.start, sections[1].body.end)).toBe('Asthma.');
   });
 
   test('body-system sub-headers split sentences but stay inside their section', () => {

@@ -315,6 +315,6 @@ function trimSpan(text: string, start: number, end: number): { start: number; en
   let s = start;
   let e = end;
   while (s < e && /[\s,;:]/.test(text[s])) s++;
-  while (e > s && /\s/.test(text[e - 1])) e--;
+  while (e > s && /[\s,]/.test(text[e - 1])) e--;
   return { start: s, end: e };
 }

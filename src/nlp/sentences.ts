@@ -148,7 +148,7 @@ function pushTrimmed(text: string, start: number, end: number, section: number, 
   let s = start;
   let e = end;
   while (s < e && (isSpace(text.charCodeAt(s)) || text[s] === ',' || text[s] === ';')) s++;
-  while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+  while (e > s && (isSpace(text.charCodeAt(e - 1)) || text[e - 1] === ',')) e--;
   for (let p = s; p < e; p++) {
     const c = text.charCodeAt(p);
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) {

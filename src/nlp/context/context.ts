@@ -110,11 +110,34 @@ function overlapsTarget(s: number, e: number, targets: readonly ContextTarget[])
   return false;
 }
 
-/** Index after the `limit`-th word at or after `from` (punctuation does not count), capped at `end`. */
+/** A comma-separated item longer than this (in words) is prose, not a list item. */
+const MAX_LIST_ITEM_WORDS = 6;
+
+/**
+ * Index after the `limit`-th word at or after `from` (punctuation does not count), capped at `end`. A scope that
+ * is still a list of short comma-separated items runs on past the limit ("denies chest pain, palpitations,
+ * syncope, ... or edema"), and ends where the first long item starts.
+ */
 function forwardLimit(tokens: readonly Token[], from: number, end: number, limit: number): number {
   let words = 0;
+  let itemWords = 0;
+  let itemStart = from;
+  let limitIndex = end;
   for (let i = from; i < end; i++) {
-    if (tokens[i].kind !== 'punct' && ++words > limit) return i;
+    const t = tokens[i];
+    if (t.kind === 'punct') {
+      if (t.norm === ',') {
+        itemWords = 0;
+        itemStart = i + 1;
+      }
+      continue;
+    }
+    if (++words === limit + 1) limitIndex = i;
+    // short, trigger-specific scopes ("old", max 2 words) never stretch over a list
+    if (words > limit && (limit < MAX_LIST_ITEM_WORDS || ++itemWords > MAX_LIST_ITEM_WORDS)) {
+      return Math.max(itemStart, limitIndex);
+    }
+    if (words <= limit) itemWords++;
   }
   return end;
 }

@@ -23,40 +23,52 @@ export const MTSAMPLES_RELATIVE_PATH = '../shared/data/mtsamples/mtsamples.csv.g
 export function parseCsv(csv: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < csv.length; i++) {
-    const c = csv[i];
-    if (quoted) {
-      if (c === '"') {
-        if (csv[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else {
-          quoted = false;
+  let i = 0;
+  const n = csv.length;
+  while (i < n) {
+    let field: string;
+    if (csv[i] === '"') {
+      // quoted field: copy runs between quotes with slice (no per-character concatenation)
+      const parts: string[] = [];
+      let p = i + 1;
+      for (;;) {
+        const q = csv.indexOf('"', p);
+        if (q < 0) {
+          parts.push(csv.slice(p));
+          p = n;
+          break;
         }
-      } else {
-        field += c;
+        parts.push(csv.slice(p, q));
+        if (csv[q + 1] === '"') {
+          parts.push('"');
+          p = q + 2;
+        } else {
+          p = q + 1;
+          break;
+        }
       }
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && csv[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
+      field = parts.join('');
+      i = p;
     } else {
-      field += c;
+      let p = i;
+      while (p < n && csv[p] !== ',' && csv[p] !== '\n' && csv[p] !== '\r') p++;
+      field = csv.slice(i, p);
+      i = p;
     }
-  }
-  if (field !== '' || row.length > 0) {
     row.push(field);
+    if (i >= n) break;
+    if (csv[i] === ',') {
+      i++;
+      if (i >= n) row.push('');
+      continue;
+    }
+    // end of record
+    if (csv[i] === '\r' && csv[i + 1] === '\n') i++;
+    i++;
     rows.push(row);
+    row = [];
   }
+  if (row.length > 0) rows.push(row);
   return rows;
 }
 
