@@ -10,6 +10,7 @@ import type { IndexBuilder } from './index-builder.js';
 import { PRIORITY } from './index-builder.js';
 import { readTsv } from './read-files.js';
 import type { IcdTable } from './default-sources.js';
+import { icdVariants } from './default-sources.js';
 
 /** Thrown when a curated list refers to a code the sources do not have. */
 export class CuratedListError extends Error {
@@ -100,6 +101,17 @@ export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<Cur
 }
 
 /**
+ * Gives a refined variant the wording of its ICD-10-CM code, so text that says "type 2 diabetes mellitus with
+ * hyperglycemia" codes to the variant (SNOMED CT + E11.65), not to the ICD-10-CM-only concept.
+ * @param b - the builder.
+ * @param variantId - the variant.
+ * @param description - the ICD-10-CM description.
+ */
+export function addTargetTerms(b: IndexBuilder, variantId: string, description: string): void {
+  for (const v of icdVariants(description)) b.addTerm(variantId, v, { priority: PRIORITY.snomed });
+}
+
+/**
  * Adds curated ICD-10-CM refinements as variant concepts (`sct:44054006~E11.65`).
  * @param b - the builder.
  * @param dir - the curated folder.
@@ -128,6 +140,7 @@ export async function addRefinements(b: IndexBuilder, dir: string, icd: IcdTable
       base: baseId,
     });
     b.addRefinement(baseId, kind, words.split('|'), variantId);
+    addTargetTerms(b, variantId, entry.description);
     n++;
   }
   return n;
