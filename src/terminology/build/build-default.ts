@@ -123,7 +123,7 @@ export async function buildDefaultIndex(options: BuildOptions): Promise<BuildRep
  * Real words (frequent in the MTSamples development split: `note_id % 5 != 0`) that the speller must never
  * "correct" into a term word.
  * @param path - `mtsamples.csv.gz`.
- * @returns normalised words seen at least three times.
+ * @returns normalised words seen at least twice.
  */
 async function readKnownWords(path: string): Promise<Set<string>> {
   const text = await readText(path);
@@ -137,5 +137,5 @@ async function readKnownWords(path: string): Promise<Set<string>> {
       if (/^[a-z]{6,}$/.test(t.norm)) counts.set(t.norm, (counts.get(t.norm) ?? 0) + 1);
     }
   }
-  return new Set([...counts].filter(([, n]) => n >= 3).map(([w]) => w));
+  return new Set([...counts].filter(([, n]) => n >= 2).map(([w]) => w));
 }
