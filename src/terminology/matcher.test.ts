@@ -57,6 +57,14 @@ describe('matching on the shipped index', () => {
     expect(at('c/o SOB', 'SOB')?.concept.group).toBe('finding');
   });
 
+  it('codes substances as allergens only in allergy statements; generic words are never coded', () => {
+    expect(at('closed with silk sutures', 'silk')).toBeUndefined();
+    expect(at('Allergies: latex.', 'latex')?.concept.group).toBe('allergen');
+    expect(at('She is allergic to peanuts', 'peanuts')?.concept.group).toBe('allergen');
+    expect(at('no other disease noted', 'disease')).toBeUndefined();
+    expect(index.lookupTerm('disease')).toBeDefined();
+  });
+
   it('codes conditions with SNOMED CT and ICD-10-CM, the most specific code the text supports', () => {
     const plain = at('Type 2 diabetes mellitus, well controlled.', 'Type 2 diabetes mellitus');
     expect(codeOf(plain, ICD10CM)).toBe('E11.9');

@@ -190,7 +190,7 @@ const ALLERGY_CUES = cueSet(['allergy', 'allergies', 'allergic', 'intolerance', 
 /** Picks the posting the context supports, or undefined when flags or context rules exclude them all. */
 function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candidate): Posting | undefined {
   const upper = tokensUpper(tokens, c);
-  const usable = c.postings.filter(
+  let usable = c.postings.filter(
     (p) =>
       !(p.flags & POSTING_FLAGS.lookupOnly) &&
       !(p.flags & POSTING_FLAGS.upperOnly && !upper) &&
@@ -198,6 +198,14 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
       !(c.kind === 'word-order' && p.flags & POSTING_FLAGS.abbreviation)
   );
   if (usable.length === 0) return undefined;
+  // A substance is an allergen only where the sentence speaks of allergy ("allergic to latex", "Allergies:
+  // penicillin"); elsewhere "silk", "solution" or "seeds" are sutures, fluids and anatomy.
+  const allergyContext =
+    c.key.split(' ').some((w) => ALLERGY_CUES.has(w)) || sentenceHas(tokens, c.first, ALLERGY_CUES, true);
+  if (!allergyContext) {
+    usable = usable.filter((p) => deps.groupOf(p.concept) !== 'allergen');
+    if (usable.length === 0) return undefined;
+  }
   const rules = deps.data.contextRules.get(c.key);
   const near = neighbours(tokens, c, 3);
   if (rules && !passesRules(rules, near)) return undefined;
@@ -223,11 +231,21 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
   return usable[0];
 }
 
-/** Whether a word of `cues` occurs earlier in the sentence of token `first`. */
-function sentenceHas(tokens: readonly TextToken[], first: number, cues: ReadonlySet<string>): boolean {
+/**
+ * Whether a word of `cues` occurs earlier in the sentence of token `first`.
+ * @param headerToo - also look one sentence back when it is a short header ("Allergies:" then a list).
+ */
+function sentenceHas(tokens: readonly TextToken[], first: number, cues: ReadonlySet<string>, headerToo = false): boolean {
+  let breaks = 0;
+  let sentenceWords = 0;
   for (let k = first - 1; k >= 0; k--) {
+    sentenceWords++;
     if (cues.has(tokens[k].norm)) return true;
-    if (tokens[k].breakBefore) break;
+    if (tokens[k].breakBefore) {
+      breaks++;
+      if (!headerToo || breaks > 1 || sentenceWords > 12) break;
+      sentenceWords = 0;
+    }
   }
   return false;
 }

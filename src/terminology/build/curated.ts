@@ -27,6 +27,7 @@ export interface CuratedCounts {
   synonyms: number;
   abbreviations: number;
   ambiguous: number;
+  blocked: number;
   contextRules: number;
 }
 
@@ -61,7 +62,7 @@ export async function addIngredients(b: IndexBuilder, dir: string): Promise<Map<
  * @returns counts per list.
  */
 export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<CuratedCounts> {
-  const counts: CuratedCounts = { ingredients: 0, brands: 0, synonyms: 0, abbreviations: 0, ambiguous: 0, contextRules: 0 };
+  const counts: CuratedCounts = { ingredients: 0, brands: 0, synonyms: 0, abbreviations: 0, ambiguous: 0, blocked: 0, contextRules: 0 };
   for (const [brand, ingredients] of await readTsv(join(dir, 'brands.tsv'))) {
     const cuis = ingredients.split('+');
     for (const cui of cuis) requireConcept(b, `rx:${cui}`, 'brands.tsv');
@@ -89,6 +90,10 @@ export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<Cur
   for (const [abbreviation] of await readTsv(join(dir, 'ambiguous.tsv'))) {
     b.blockTerm(abbreviation);
     counts.ambiguous++;
+  }
+  for (const [term] of await readTsv(join(dir, 'blocked-terms.tsv'))) {
+    b.blockTerm(term);
+    counts.blocked++;
   }
   for (const [term, mode, words] of await readTsv(join(dir, 'context-rules.tsv'))) {
     if (mode !== 'require-before' && mode !== 'block-before' && mode !== 'block-after') {
