@@ -228,7 +228,7 @@ export function ingredientNames(display: string): string[] {
   for (const part of body.split(/\s\/\s/)) {
     const text = part
       .trim()
-      .replace(/^(?:\d+(?:\.\d+)?\s*(?:ML|HR|DAY|ACTUAT|MG|UNT|MCG)?\s+)+/i, '')
+      .replace(/^(?:NDA\d+\s+|Abuse-Deterrent\s+|Breath-Actuated\s+|\d+(?:\.\d+)?\s*(?:ML|HR|DAY|ACTUAT|MG|UNT|MCG)?\s+)+/i, '')
       .replace(/^(?:Pack|Inert Ingredients)\b.*/i, '');
     const m = /^(.*?)(?:\s+\d|\s+(?:Oral|Injectable|Injection|Topical|Transdermal|Vaginal|Nasal|Inhal|Prefilled|Auto-Injector)\b|$)/i.exec(text);
     const name = (m?.[1] ?? '').trim();
