@@ -104,6 +104,9 @@ function collectFrom(
   if (!first) return;
   const limit = Math.max(deps.data.maxWordsByFirst.get(first.word) ?? 0, MAX_BAG_WORDS);
   const parts: string[] = [];
+  // The same window without laterality words: "osteoarthritis of right knee" is "osteoarthritis of knee" plus a
+  // side, which the refinement step reads back from the span.
+  const plain: string[] = [];
   let corrections = 0;
   let soft = false;
   for (let j = i; j < tokens.length && parts.length < limit; j++) {
@@ -115,11 +118,13 @@ function collectFrom(
       if (t.norm === 'and' || t.norm === 'or') soft = true;
       continue;
     }
-    const w = words[j];
+    const lateral = j > i && LATERALITY.has(t.norm);
+    const w = words[j] ?? (lateral ? { word: t.norm, corrected: false } : undefined);
     if (!w) break;
     if (w.corrected) corrections++;
     if (corrections > 1) break;
     parts.push(w.word);
+    if (!lateral) plain.push(w.word);
     const key = parts.join(' ');
     const corrected = corrections > 0;
     if (corrected && key.length < MIN_FUZZY_KEY_CHARS) continue;
@@ -127,6 +132,14 @@ function collectFrom(
     if (exact !== undefined) {
       out.push({ first: i, last: j, key, postings: postingsOf(exact), kind: corrected ? 'spelling' : 'exact', corrected });
       continue;
+    }
+    if (plain.length < parts.length && !lateral) {
+      const plainKey = plain.join(' ');
+      const withoutSide = deps.data.terms.get(plainKey);
+      if (withoutSide !== undefined) {
+        out.push({ first: i, last: j, key: plainKey, postings: postingsOf(withoutSide), kind: corrected ? 'spelling' : 'exact', corrected });
+        continue;
+      }
     }
     if (parts.length >= 2 && parts.length <= MAX_BAG_WORDS && !soft) {
       const bag = deps.data.bags.get(bagKey(key));
@@ -177,7 +190,7 @@ const ALLERGY_CUES = cueSet(['allergy', 'allergies', 'allergic', 'intolerance', 
 /** Picks the posting the context supports, or undefined when flags or context rules exclude them all. */
 function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candidate): Posting | undefined {
   const upper = tokensUpper(tokens, c);
-  const usable = c.postings.filter(
+  let usable = c.postings.filter(
     (p) =>
       !(p.flags & POSTING_FLAGS.lookupOnly) &&
       !(p.flags & POSTING_FLAGS.upperOnly && !upper) &&
@@ -185,6 +198,14 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
       !(c.kind === 'word-order' && p.flags & POSTING_FLAGS.abbreviation)
   );
   if (usable.length === 0) return undefined;
+  // A substance is an allergen only where the sentence speaks of allergy ("allergic to latex", "Allergies:
+  // penicillin"); elsewhere "silk", "solution" or "seeds" are sutures, fluids and anatomy.
+  const allergyContext =
+    c.key.split(' ').some((w) => ALLERGY_CUES.has(w)) || sentenceHas(tokens, c.first, ALLERGY_CUES, true);
+  if (!allergyContext) {
+    usable = usable.filter((p) => deps.groupOf(p.concept) !== 'allergen');
+    if (usable.length === 0) return undefined;
+  }
   const rules = deps.data.contextRules.get(c.key);
   const near = neighbours(tokens, c, 3);
   if (rules && !passesRules(rules, near)) return undefined;
@@ -210,11 +231,21 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
   return usable[0];
 }
 
-/** Whether a word of `cues` occurs earlier in the sentence of token `first`. */
-function sentenceHas(tokens: readonly TextToken[], first: number, cues: ReadonlySet<string>): boolean {
+/**
+ * Whether a word of `cues` occurs earlier in the sentence of token `first`.
+ * @param headerToo - also look one sentence back when it is a short header ("Allergies:" then a list).
+ */
+function sentenceHas(tokens: readonly TextToken[], first: number, cues: ReadonlySet<string>, headerToo = false): boolean {
+  let breaks = 0;
+  let sentenceWords = 0;
   for (let k = first - 1; k >= 0; k--) {
+    sentenceWords++;
     if (cues.has(tokens[k].norm)) return true;
-    if (tokens[k].breakBefore) break;
+    if (tokens[k].breakBefore) {
+      breaks++;
+      if (!headerToo || breaks > 1 || sentenceWords > 12) break;
+      sentenceWords = 0;
+    }
   }
   return false;
 }
@@ -234,7 +265,10 @@ function passesRules(rules: readonly ContextRuleRecord[], near: { before: string
   return true;
 }
 
-/** Laterality words are looked for in the span and this many tokens before it. */
+/** Words that state a side. */
+const LATERALITY: ReadonlySet<string> = new Set(['right', 'left', 'bilateral']);
+
+/** Laterality words are looked for in the span and this many tokens before and after it. */
 const LATERALITY_BEFORE = 3;
 
 /** Applies the first refinement whose words the text states; returns the concept index to use. */
@@ -246,7 +280,17 @@ function refine(data: IndexData, tokens: readonly TextToken[], c: Candidate, con
   let sentenceEnd = c.last;
   while (sentenceEnd + 1 < tokens.length && !tokens[sentenceEnd + 1].breakBefore) sentenceEnd++;
   const lateral = new Set<string>();
-  for (let k = Math.max(sentenceStart, c.first - LATERALITY_BEFORE); k <= c.last; k++) lateral.add(tokens[k].norm);
+  for (let k = c.first; k <= c.last; k++) lateral.add(tokens[k].norm);
+  // A side just before the span ("right knee pain") or just after it in the same phrase ("otitis media, right ear"
+  // is two phrases; "otitis media of the right ear" one).
+  for (let k = c.first - 1; k >= Math.max(sentenceStart, c.first - LATERALITY_BEFORE); k--) {
+    lateral.add(tokens[k].norm);
+    if (tokens[k].softBreakBefore) break;
+  }
+  for (let k = c.last + 1; k <= Math.min(sentenceEnd, c.last + LATERALITY_BEFORE); k++) {
+    if (tokens[k].softBreakBefore) break;
+    lateral.add(tokens[k].norm);
+  }
   const sentence = new Set<string>();
   for (let k = sentenceStart; k <= sentenceEnd; k++) sentence.add(tokens[k].norm);
   const sides = ['right', 'left', 'bilateral'].filter((s) => lateral.has(s));
