@@ -16,6 +16,7 @@ import { MedplumFhirGateway, type FhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
 import type { AnalyzeNoteJobData, AnalyzeNoteResult } from './jobs/analyze-note.job.js';
 import type { NlpPipeline } from './nlp/types.js';
+import type { PipelineEdges } from './pipeline-loader.js';
 import type { Logger } from './observability/logger.js';
 import { buildPipelineDevice, buildSoftwareInfo, type SoftwareInfo } from './provenance/software.js';
 import { AnalyzeNoteProducer } from './queue/analyze-note.queue.js';
@@ -26,8 +27,8 @@ import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
 import { CHARTMINE_VERSION } from './version.js';
 
-/** Loads the NLP pipeline once per process. */
-export type PipelineLoader = () => Promise<NlpPipeline>;
+/** Loads the NLP pipeline once per process; `edges` offers Redis for caches (terminology server answers). */
+export type PipelineLoader = (edges: PipelineEdges) => Promise<NlpPipeline>;
 
 /** A running server. */
 export interface ServerHandle {
@@ -61,6 +62,7 @@ export interface WorkerHandle {
 export async function startServer(config: Config, log: Logger, loadPipeline: PipelineLoader): Promise<ServerHandle> {
   const producerRedis = createRedis(config.redisUrl, 'producer');
   const clientRedis = createRedis(config.redisUrl, 'client');
+  for (const redis of [producerRedis, clientRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
   producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
   const store =
@@ -105,7 +107,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   store?.repo.onChange((change) => relay.onChange(change));
 
   if (config.workers > 0) {
-    worker = await startWorker(config, log, gateway, await loadPipeline());
+    worker = await startWorker(config, log, gateway, loadPipeline);
     pipelineReady = true;
   }
   log.info(
@@ -146,14 +148,16 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
     throw new ConfigError('WORKERS: must be at least 1 for `chartmine worker`');
   }
   const gateway = new MedplumFhirGateway({ baseUrl: config.fhir.baseUrl, timeoutMs: config.fhir.timeoutMs });
-  const handle = await startWorker(config, log, gateway, await loadPipeline());
+  const handle = await startWorker(config, log, gateway, loadPipeline);
   log.info({ fhir: config.fhir.baseUrl, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;
 }
 
-async function startWorker(config: Config, log: Logger, gateway: FhirGateway, nlp: NlpPipeline): Promise<WorkerHandle> {
+async function startWorker(config: Config, log: Logger, gateway: FhirGateway, loadPipeline: PipelineLoader): Promise<WorkerHandle> {
   const workerRedis = createRedis(config.redisUrl, 'worker');
   const lockRedis = createRedis(config.redisUrl, 'client');
+  for (const redis of [workerRedis, lockRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const nlp = await loadPipeline({ redis: lockRedis, prefix: config.queuePrefix });
   const software = buildSoftwareInfo(CHARTMINE_VERSION, nlp.info);
   let device: Promise<Reference<Device>> | undefined;
   const ensureDevice = (): Promise<Reference<Device>> => {

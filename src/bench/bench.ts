@@ -13,6 +13,7 @@ import type { NlpPipeline } from '../nlp/types.js';
 import { createLogger } from '../observability/logger.js';
 import { buildSoftwareInfo } from '../provenance/software.js';
 import { analyzeNoteJobId } from '../queue/analyze-note.queue.js';
+import type { PipelineEdges } from '../pipeline-loader.js';
 import { startServer } from '../runtime.js';
 import { benchRules } from '../nlp/bench-rules.js';
 import { loadTerminologyIndex } from '../terminology/load-index.js';
@@ -67,11 +68,11 @@ function words(texts: readonly string[]): number {
 export async function benchServer(
   texts: readonly string[],
   env: Record<string, string | undefined>,
-  loadPipeline: (config: Config) => Promise<NlpPipeline>,
+  loadPipeline: (config: Config, edges: PipelineEdges) => Promise<NlpPipeline>,
   concurrency = 16
 ): Promise<BenchReport> {
   const config = loadConfig({ ...env, PORT: '0', QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'silent' });
-  const handle = await startServer(config, createLogger('silent'), () => loadPipeline(config));
+  const handle = await startServer(config, createLogger('silent'), (edges) => loadPipeline(config, edges));
   const stopRss = rssSampler();
   const posted = new Map<string, number>();
   const latencies: number[] = [];

@@ -68,7 +68,7 @@ export const benchCommand: CliCommand = {
       const texts = textsFor(corpus);
       const report =
         stage === 'server'
-          ? await benchServer(texts, io.env, (c) => loadPipeline(c))
+          ? await benchServer(texts, io.env, (c, edges) => loadPipeline(c, edges))
           : stage === 'rules'
             ? await benchRulesStage(texts, config.modelsDir)
             : await benchInProcess(texts, await loadPipeline(config));
