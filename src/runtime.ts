@@ -21,6 +21,7 @@ import { handleNotification } from './ingest/handle-notification.js';
 import { startPoller, type Poller } from './ingest/poller.js';
 import type { AnalyzeNoteJobData, AnalyzeNoteResult } from './jobs/analyze-note.job.js';
 import type { NlpPipeline } from './nlp/types.js';
+import type { PipelineEdges } from './pipeline-loader.js';
 import type { Logger } from './observability/logger.js';
 import { buildPipelineDevice, buildSoftwareInfo, type SoftwareInfo } from './provenance/software.js';
 import { AnalyzeNoteProducer } from './queue/analyze-note.queue.js';
@@ -32,8 +33,8 @@ import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
 import { CHARTMINE_VERSION } from './version.js';
 
-/** Loads the NLP pipeline once per process. */
-export type PipelineLoader = () => Promise<NlpPipeline>;
+/** Loads the NLP pipeline once per process; `edges` offers Redis for caches (terminology server answers). */
+export type PipelineLoader = (edges: PipelineEdges) => Promise<NlpPipeline>;
 
 /** A running server. */
 export interface ServerHandle {
@@ -69,6 +70,7 @@ export interface WorkerHandle {
 export async function startServer(config: Config, log: Logger, loadPipeline: PipelineLoader): Promise<ServerHandle> {
   const producerRedis = createRedis(config.redisUrl, 'producer');
   const clientRedis = createRedis(config.redisUrl, 'client');
+  for (const redis of [producerRedis, clientRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
   producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
   const store =
@@ -140,7 +142,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const poller: Poller | undefined = config.ingest.pollIntervalMs ? startPoller(catchUp, config.ingest.pollIntervalMs, log) : undefined;
 
   if (config.workers > 0) {
-    worker = await startWorker(config, log, gateway, await loadPipeline());
+    worker = await startWorker(config, log, gateway, loadPipeline);
     pipelineReady = true;
   }
   log.info(
@@ -188,14 +190,16 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
   }
   const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
   const gateway = createFhirGateway(config, config.fhir.baseUrl, auth);
-  const handle = await startWorker(config, log, gateway, await loadPipeline());
+  const handle = await startWorker(config, log, gateway, loadPipeline);
   log.info({ fhir: config.fhir.baseUrl, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;
 }
 
-async function startWorker(config: Config, log: Logger, gateway: FhirGateway, nlp: NlpPipeline): Promise<WorkerHandle> {
+async function startWorker(config: Config, log: Logger, gateway: FhirGateway, loadPipeline: PipelineLoader): Promise<WorkerHandle> {
   const workerRedis = createRedis(config.redisUrl, 'worker');
   const lockRedis = createRedis(config.redisUrl, 'client');
+  for (const redis of [workerRedis, lockRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const nlp = await loadPipeline({ redis: lockRedis, prefix: config.queuePrefix });
   const software = buildSoftwareInfo(CHARTMINE_VERSION, nlp.info);
   let device: Promise<Reference<Device>> | undefined;
   const ensureDevice = (): Promise<Reference<Device>> => {

@@ -13,7 +13,11 @@ import type { NlpPipeline } from '../nlp/types.js';
 import { createLogger } from '../observability/logger.js';
 import { buildSoftwareInfo } from '../provenance/software.js';
 import { analyzeNoteJobId } from '../queue/analyze-note.queue.js';
+import type { PipelineEdges } from '../pipeline-loader.js';
 import { startServer } from '../runtime.js';
+import { benchRules } from '../nlp/bench-rules.js';
+import { loadTerminologyIndex } from '../terminology/load-index.js';
+import { join } from 'node:path';
 import { CHARTMINE_VERSION } from '../version.js';
 
 /** What a benchmark prints. */
@@ -64,11 +68,11 @@ function words(texts: readonly string[]): number {
 export async function benchServer(
   texts: readonly string[],
   env: Record<string, string | undefined>,
-  loadPipeline: (config: Config) => Promise<NlpPipeline>,
+  loadPipeline: (config: Config, edges: PipelineEdges) => Promise<NlpPipeline>,
   concurrency = 16
 ): Promise<BenchReport> {
   const config = loadConfig({ ...env, PORT: '0', QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'silent' });
-  const handle = await startServer(config, createLogger('silent'), () => loadPipeline(config));
+  const handle = await startServer(config, createLogger('silent'), (edges) => loadPipeline(config, edges));
   const stopRss = rssSampler();
   const posted = new Map<string, number>();
   const latencies: number[] = [];
@@ -132,10 +136,9 @@ export async function benchServer(
  * Runs `extract` in-process on each note (pipeline + mapping + write-back plan), one after another.
  * @param texts - the notes.
  * @param pipeline - the loaded pipeline.
- * @param rulesOnly - time `pipeline.analyze` alone (the rule stages), without FHIR mapping.
  * @returns the report.
  */
-export async function benchInProcess(texts: readonly string[], pipeline: NlpPipeline, rulesOnly: boolean): Promise<BenchReport> {
+export async function benchInProcess(texts: readonly string[], pipeline: NlpPipeline): Promise<BenchReport> {
   const software = buildSoftwareInfo(CHARTMINE_VERSION, pipeline.info);
   const stopRss = rssSampler();
   const latencies: number[] = [];
@@ -145,14 +148,13 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
   const started = performance.now();
   for (let i = 0; i < texts.length; i++) {
     const t0 = performance.now();
-    if (rulesOnly) await pipeline.analyze(texts[i]);
-    else await extractNote(notes[i], extractDeps(pipeline, software));
+    await extractNote(notes[i], extractDeps(pipeline, software));
     latencies.push(performance.now() - t0);
   }
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
-    stage: rulesOnly ? 'rules' : 'extract',
+    stage: 'extract',
     notes: texts.length,
     averageWords: words(texts),
     seconds: Math.round(seconds * 1000) / 1000,
@@ -161,6 +163,34 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
     p95Ms: percentile(latencies, 95),
     peakRssMb: stopRss(),
     settings: { pipeline: pipeline.info.version },
+  };
+}
+
+/**
+ * The rule stages alone (`benchRules` over 3 timed passes) with the shipped terminology index, on one core.
+ * @param texts - the notes.
+ * @param modelsDir - where the terminology index is.
+ * @returns the report (latency percentiles are not measured per note here: 0).
+ */
+export async function benchRulesStage(texts: readonly string[], modelsDir: string): Promise<BenchReport> {
+  const terminology = await loadTerminologyIndex(join(modelsDir, 'terminology'));
+  const stopRss = rssSampler();
+  const result = benchRules({ texts, terminology, iterations: 3 });
+  return {
+    stage: 'rules',
+    notes: texts.length,
+    averageWords: words(texts),
+    seconds: Math.round(result.elapsedMs) / 1000,
+    notesPerSecond: result.notesPerSecond,
+    p50Ms: 0,
+    p95Ms: 0,
+    peakRssMb: stopRss(),
+    settings: {
+      iterations: result.iterations,
+      averageChars: result.averageChars,
+      rulesWithoutDictionaryNotesPerSecond: result.rulesOnlyNotesPerSecond,
+      mentionsPerPass: result.mentionsPerPass,
+    },
   };
 }
 
@@ -177,7 +207,7 @@ export function formatBenchReport(r: BenchReport): string {
   return [
     `stage ${r.stage}: ${r.notes} notes, ~${r.averageWords} words each, ${r.seconds} s`,
     `  throughput   ${r.notesPerSecond} notes/s`,
-    `  latency      p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms${r.stage === 'server' ? ' (POST to job completed)' : ' (per note)'}`,
+    ...(r.stage === 'rules' ? [] : [`  latency      p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms${r.stage === 'server' ? ' (POST to job completed)' : ' (per note)'}`]),
     `  peak RSS     ${r.peakRssMb} MB (whole process${r.stage === 'server' ? ': HTTP server, embedded store and workers' : ''})`,
     ...(r.failed ? [`  failed jobs  ${r.failed}`] : []),
     `  settings     ${JSON.stringify(r.settings)}`,

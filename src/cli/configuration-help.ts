@@ -23,4 +23,7 @@ export const CONFIGURATION_HELP = [
   '  MAX_DOCUMENT_BYTES=2097152  largest note accepted',
   '  LOG_LEVEL=info           fatal|error|warn|info|debug|trace|silent',
   '  MODELS_DIR               models, lexicons and terminology (default: the package\'s models/)',
+  '  TERMINOLOGY_DIR          terminology index folder (default: $MODELS_DIR/terminology)',
+  '  TERMINOLOGY_URL          FHIR terminology server for codes outside the index (cached in Redis)',
+  '  TERMINOLOGY_TIMEOUT_MS=10000  TERMINOLOGY_CACHE_TTL_S=604800  TERMINOLOGY_ICD10CM_CONCEPTMAP',
 ].join('\n');

@@ -23,7 +23,7 @@ export const serveCommand: CliCommand = {
   async run(_args, io) {
     const config = loadConfig(io.env);
     const log = createLogger(config.logLevel);
-    const handle = await startServer(config, log, () => loadPipeline(config));
+    const handle = await startServer(config, log, (edges) => loadPipeline(config, edges));
     io.stderr.write(`chartmine listening on ${handle.url} (FHIR: ${handle.fhirBaseUrl})\n`);
     for (const warning of securityWarnings(config)) io.stderr.write(`\n*** ${warning} ***\n\n`);
     return runUntilStopped(log, () => handle.close());

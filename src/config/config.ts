@@ -62,6 +62,11 @@ const schema = z
       .min(1024)
       .default(2 * 1024 * 1024),
     MODELS_DIR: z.string().min(1).default(DEFAULT_MODELS_DIR),
+    TERMINOLOGY_DIR: z.string().min(1).optional(),
+    TERMINOLOGY_URL: z.url().optional(),
+    TERMINOLOGY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    TERMINOLOGY_CACHE_TTL_S: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+    TERMINOLOGY_ICD10CM_CONCEPTMAP: z.url().optional(),
   })
   .superRefine(checkFhirAuth)
   .transform((e) => ({
@@ -90,6 +95,17 @@ const schema = z
     logLevel: e.LOG_LEVEL,
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
     modelsDir: e.MODELS_DIR,
+    terminology: {
+      dir: e.TERMINOLOGY_DIR ?? `${e.MODELS_DIR.replace(/\/+$/, '')}/terminology`,
+      server: e.TERMINOLOGY_URL
+        ? {
+            baseUrl: e.TERMINOLOGY_URL,
+            timeoutMs: e.TERMINOLOGY_TIMEOUT_MS,
+            cacheTtlSeconds: e.TERMINOLOGY_CACHE_TTL_S,
+            icd10cmConceptMap: e.TERMINOLOGY_ICD10CM_CONCEPTMAP,
+          }
+        : undefined,
+    },
   }));
 
 /** The validated, frozen configuration. */
