@@ -22,6 +22,14 @@ export interface IndexData {
   readonly vocabulary: ReadonlySet<string>;
   /** First word of a key → the most words a key starting with it has. */
   readonly maxWordsByFirst: ReadonlyMap<string, number>;
+  /** Every proper word-prefix of a multi-word term key ("type 2" of "type 2 diabetes"): lets the matcher stop
+   * extending a window as soon as no term can start with it. */
+  readonly termPrefixes: ReadonlySet<string>;
+  /** Every word of a word-order-free key: a window with any other word cannot match a bag. */
+  readonly bagWords: ReadonlySet<string>;
+  /** Every pair of words that share a word-order-free key (see {@link bagPair}): a window whose words do not all
+   * pair with its first word cannot match a bag. */
+  readonly bagPairs: ReadonlySet<string>;
   /** Real words that are never treated as misspellings. */
   readonly knownWords: ReadonlySet<string>;
 }
@@ -41,6 +49,16 @@ export class IndexFormatError extends Error {
     super(message, options);
     this.name = 'IndexFormatError';
   }
+}
+
+/**
+ * The order-free key of a pair of words.
+ * @param a - a word.
+ * @param b - another word.
+ * @returns the pair key.
+ */
+export function bagPair(a: string, b: string): string {
+  return a < b ? `${a}\u0001${b}` : `${b}\u0001${a}`;
 }
 
 /**
@@ -66,6 +84,9 @@ export function parseIndexText(text: string): IndexData {
   const contextRules = new Map<string, ContextRuleRecord[]>();
   const vocabulary = new Set<string>();
   const maxWordsByFirst = new Map<string, number>();
+  const termPrefixes = new Set<string>();
+  const bagWords = new Set<string>();
+  const bagPairs = new Set<string>();
   const knownWords = new Set<string>();
   /** Adds a key's words to the vocabulary without allocating an array per key. */
   const addKeyWords = (key: string): void => {
@@ -74,6 +95,7 @@ export function parseIndexText(text: string): IndexData {
     for (let k = 0; k <= key.length; k++) {
       if (k === key.length || key.charCodeAt(k) === SPACE) {
         vocabulary.add(key.slice(from, k));
+        if (k < key.length) termPrefixes.add(key.slice(0, k));
         from = k + 1;
         words++;
       }
@@ -97,7 +119,13 @@ export function parseIndexText(text: string): IndexData {
       conceptLines.push(line);
     } else if (kind === B_RECORD) {
       const tab = line.indexOf('\t', 2);
-      bags.set(line.slice(2, tab), line.slice(tab + 1));
+      const bag = line.slice(2, tab);
+      bags.set(bag, line.slice(tab + 1));
+      const bagWordList = bag.split(' ');
+      for (let a = 0; a < bagWordList.length; a++) {
+        bagWords.add(bagWordList[a]);
+        for (let b = a + 1; b < bagWordList.length; b++) bagPairs.add(bagPair(bagWordList[a], bagWordList[b]));
+      }
     } else if (kind === R_RECORD) {
       const [, concept, refinementKind, words, target] = line.split('\t');
       const record: RefinementRecord = {
@@ -133,6 +161,9 @@ export function parseIndexText(text: string): IndexData {
     contextRules,
     vocabulary,
     maxWordsByFirst,
+    termPrefixes,
+    bagWords,
+    bagPairs,
     knownWords,
   };
 }

@@ -7,7 +7,7 @@
 import type { ContextRuleRecord, Posting } from './index-format.js';
 import { POSTING_FLAGS, SEMANTIC_GROUPS } from './index-format.js';
 import type { IndexData } from './index-data.js';
-import { postingsOf } from './index-data.js';
+import { bagPair, postingsOf } from './index-data.js';
 import type { TextToken } from './normalize.js';
 import { bagKey, normalizeWord, tokenize } from './normalize.js';
 import type { SpellingCorrector } from './spelling.js';
@@ -109,6 +109,8 @@ function collectFrom(
   const plain: string[] = [];
   let corrections = 0;
   let soft = false;
+  // Whether every word so far occurs in some word-order-free key: once not, no bag can match this window.
+  let bagPossible = true;
   for (let j = i; j < tokens.length && parts.length < limit; j++) {
     const t = tokens[j];
     if (j > i && t.breakBefore) break;
@@ -125,34 +127,47 @@ function collectFrom(
     if (corrections > 1) break;
     parts.push(w.word);
     if (!lateral) plain.push(w.word);
+    bagPossible &&=
+      parts.length === 1
+        ? deps.data.bagWords.has(w.word)
+        : parts.indexOf(w.word) < parts.length - 1 || deps.data.bagPairs.has(bagPair(parts[0], w.word));
     const key = parts.join(' ');
+    const plainKey = plain.length < parts.length ? plain.join(' ') : key;
+    const canGrow =
+      deps.data.termPrefixes.has(key) ||
+      deps.data.termPrefixes.has(plainKey) ||
+      (bagPossible && !soft && parts.length < MAX_BAG_WORDS);
     const corrected = corrections > 0;
-    if (corrected && key.length < MIN_FUZZY_KEY_CHARS) continue;
-    const exact = deps.data.terms.get(key);
-    if (exact !== undefined) {
-      out.push({ first: i, last: j, key, postings: postingsOf(exact), kind: corrected ? 'spelling' : 'exact', corrected });
-      continue;
+    if (!(corrected && key.length < MIN_FUZZY_KEY_CHARS)) {
+      collectWindow(deps, { i, j, key, plainKey, lateral, corrected, bag: bagPossible && !soft && parts.length >= 2 && parts.length <= MAX_BAG_WORDS }, out);
     }
-    if (plain.length < parts.length && !lateral) {
-      const plainKey = plain.join(' ');
-      const withoutSide = deps.data.terms.get(plainKey);
-      if (withoutSide !== undefined) {
-        out.push({ first: i, last: j, key: plainKey, postings: postingsOf(withoutSide), kind: corrected ? 'spelling' : 'exact', corrected });
-        continue;
-      }
+    if (!canGrow) break;
+  }
+}
+
+/** Looks one window up: exact key, the key without laterality words, then word-order-free. */
+function collectWindow(
+  deps: MatcherDeps,
+  w: { readonly i: number; readonly j: number; readonly key: string; readonly plainKey: string; readonly lateral: boolean; readonly corrected: boolean; readonly bag: boolean },
+  out: Candidate[]
+): void {
+  const { i, j, key, corrected } = w;
+  const exact = deps.data.terms.get(key);
+  if (exact !== undefined) {
+    out.push({ first: i, last: j, key, postings: postingsOf(exact), kind: corrected ? 'spelling' : 'exact', corrected });
+    return;
+  }
+  if (w.plainKey !== key && !w.lateral) {
+    const withoutSide = deps.data.terms.get(w.plainKey);
+    if (withoutSide !== undefined) {
+      out.push({ first: i, last: j, key: w.plainKey, postings: postingsOf(withoutSide), kind: corrected ? 'spelling' : 'exact', corrected });
+      return;
     }
-    if (parts.length >= 2 && parts.length <= MAX_BAG_WORDS && !soft) {
-      const bag = deps.data.bags.get(bagKey(key));
-      if (bag !== undefined) {
-        out.push({
-          first: i,
-          last: j,
-          key,
-          postings: postingsOf(bag),
-          kind: corrected ? 'spelling' : 'word-order',
-          corrected,
-        });
-      }
+  }
+  if (w.bag) {
+    const bag = deps.data.bags.get(bagKey(key));
+    if (bag !== undefined) {
+      out.push({ first: i, last: j, key, postings: postingsOf(bag), kind: corrected ? 'spelling' : 'word-order', corrected });
     }
   }
 }
