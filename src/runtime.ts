@@ -10,8 +10,7 @@ import type { Device, Reference } from '@medplum/fhirtypes';
 import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { EmbeddedFhirStore } from './embedded/embedded-store.js';
-import { buildEmbeddedCapabilityStatement } from './fhir/capability-statement.js';
-import { DEFAULT_MAPPING_OPTIONS } from './fhir/finding-types.js';
+import { buildEmbeddedCapabilityStatement, buildServiceCapabilityStatement } from './fhir/capability-statement.js';
 import { MedplumFhirGateway, type FhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
 import type { AnalyzeNoteJobData, AnalyzeNoteResult } from './jobs/analyze-note.job.js';
@@ -63,10 +62,14 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const clientRedis = createRedis(config.redisUrl, 'client');
   const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
   producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
+  const startedAt = new Date().toISOString();
   const store =
     config.fhir.kind === 'embedded'
-      ? new EmbeddedFhirStore(buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, new Date().toISOString()))
+      ? new EmbeddedFhirStore(
+          buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/fhir/R4` : undefined)
+        )
       : undefined;
+  const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
 
   let gateway: FhirGateway | undefined;
   const sink = new QueueNoteEventSink(producer, async (noteId) => {
@@ -80,6 +83,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     sink,
     store,
     maxDocumentBytes: config.maxDocumentBytes,
+    capabilityStatement: () => serviceCapability,
     readiness: {
       redis: async () => {
         await clientRedis.ping();
@@ -174,7 +178,9 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, nl
       nlp,
       software,
       device: ensureDevice,
-      mapping: DEFAULT_MAPPING_OPTIONS,
+      mapping: config.mapping,
+      processPreliminary: config.processPreliminary,
+      auditEvents: config.auditEvents,
       maxDocumentBytes: config.maxDocumentBytes,
       clock: { nowIso: () => new Date().toISOString() },
       log,

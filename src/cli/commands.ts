@@ -6,6 +6,7 @@ import type { CliCommand } from './command.js';
 import { evalCommand } from './eval.command.js';
 import { extractCommand } from './extract.command.js';
 import { jobsCommand } from './jobs.command.js';
+import { profilesCommand } from './profiles.command.js';
 import { serveCommand } from './serve.command.js';
 import { terminologyCommand } from './terminology.command.js';
 import { workerCommand } from './worker.command.js';
@@ -20,4 +21,5 @@ export const COMMANDS: readonly CliCommand[] = [
   benchCommand,
   terminologyCommand,
   checkCommand,
+  profilesCommand,
 ];

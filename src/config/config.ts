@@ -10,6 +10,13 @@ export const DEFAULT_MODELS_DIR = `${PACKAGE_ROOT}models`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** A `true`/`false` variable (also `1`/`0`). */
+const flag = (byDefault: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .default(byDefault ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+
 /** Every environment variable Chartmine reads, with its default. Documented in README.md and `.env.example`. */
 const schema = z
   .object({
@@ -32,6 +39,13 @@ const schema = z
       .min(1024)
       .default(2 * 1024 * 1024),
     MODELS_DIR: z.string().min(1).default(DEFAULT_MODELS_DIR),
+    // The assertion → FHIR mapping (README "What is written"): where sites differ.
+    VERIFICATION_AFFIRMED: z.enum(['confirmed', 'unconfirmed']).default('confirmed'),
+    HISTORICAL_CLINICAL_STATUS: z.enum(['unknown', 'active', 'inactive', 'resolved']).default('unknown'),
+    WRITE_HYPOTHETICAL: flag(false),
+    WRITE_UNCODED: flag(true),
+    PROCESS_PRELIMINARY: flag(false),
+    AUDIT_EVENTS: flag(true),
   })
   .transform((e) => ({
     port: e.PORT,
@@ -47,6 +61,14 @@ const schema = z
     logLevel: e.LOG_LEVEL,
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
     modelsDir: e.MODELS_DIR,
+    mapping: {
+      verificationAffirmed: e.VERIFICATION_AFFIRMED,
+      historicalClinicalStatus: e.HISTORICAL_CLINICAL_STATUS,
+      writeHypothetical: e.WRITE_HYPOTHETICAL,
+      writeUncoded: e.WRITE_UNCODED,
+    },
+    processPreliminary: e.PROCESS_PRELIMINARY,
+    auditEvents: e.AUDIT_EVENTS,
   }));
 
 /** The validated, frozen configuration. */
