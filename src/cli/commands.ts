@@ -7,6 +7,7 @@ import { evalCommand } from './eval.command.js';
 import { extractCommand } from './extract.command.js';
 import { jobsCommand } from './jobs.command.js';
 import { profilesCommand } from './profiles.command.js';
+import { reprocessCommand } from './reprocess.command.js';
 import { serveCommand } from './serve.command.js';
 import { terminologyCommand } from './terminology.command.js';
 import { workerCommand } from './worker.command.js';
@@ -22,4 +23,5 @@ export const COMMANDS: readonly CliCommand[] = [
   terminologyCommand,
   checkCommand,
   profilesCommand,
+  reprocessCommand,
 ];

@@ -76,6 +76,20 @@ function findingContract(type: string, profile: string): DiffElement[] {
   ];
 }
 
+/**
+ * The unit codes FHIR R4's specific vital-sign profiles allow, by LOINC code. `@medplum/core` does not check the
+ * `valueQuantity` slices that carry them, so the vital-signs profile repeats them as an invariant.
+ */
+const VITAL_UNITS: readonly [string, readonly string[]][] = [
+  ['8867-4', ['/min']],
+  ['9279-1', ['/min']],
+  ['8310-5', ['Cel', '[degF]']],
+  ['2708-6', ['%']],
+  ['29463-7', ['kg', 'g', '[lb_av]']],
+  ['8302-2', ['cm', '[in_i]']],
+  ['39156-5', ['kg/m2']],
+];
+
 /** FHIRPath: a CodeableConcept at `path` has this LOINC code. */
 const loinc = (path: string, code: string): string => `${path}.coding.where(system='http://loinc.org' and code='${code}').exists()`;
 
@@ -220,6 +234,13 @@ export const VITAL_SIGNS_PROFILE: ProfileSource = {
           `${loinc('code', '85354-9')} implies (value.empty() and ` +
             `component.where(${loinc('code', '8480-6')}).count() = 1 and component.where(${loinc('code', '8462-4')}).count() = 1 and ` +
             "component.all((value as Quantity).system = 'http://unitsofmeasure.org' and (value as Quantity).code = 'mm[Hg]'))"
+        ),
+        invariant(
+          'cm-vs-units',
+          'Units as FHIR\'s vital-sign profiles bind them (heartrate, resprate, bodytemp, oxygensat, bodyweight, bodyheight, bmi)',
+          VITAL_UNITS.map(([code, units]) => `(${loinc('code', code)} implies (value as Quantity).code in (${units.map((u) => `'${u}'`).join(' | ')}))`).join(
+            ' and '
+          )
         ),
       ],
     }),
