@@ -83,7 +83,9 @@ export function mapFindings(note: NoteVersion, text: string, result: NlpResult, 
   const ordinals = new Map<string, number>();
   const mentions = [...result.mentions].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   const affirmedProblems = new Set(
-    mentions.filter((m) => m.kind === 'problem' && m.assertion === 'affirmed').map((m) => conceptKey(m.concept, text, m.span))
+    mentions
+      .filter((m) => m.kind === 'problem' && m.assertion === 'affirmed' && (m.context?.experiencer ?? 'patient') === 'patient')
+      .map((m) => conceptKey(m.concept, text, m.span))
   );
   for (const m of mentions) {
     if (!m.concept && !options.writeUncoded) continue;
@@ -115,21 +117,23 @@ export function findingIdentifier(noteId: string, key: string): string {
 /** Returns the grouping key of a mention, or undefined when the mention maps to nothing (see the README table). */
 function findingKey(m: Mention, text: string, ordinals: Map<string, number>, affirmedProblems: ReadonlySet<string>): string | undefined {
   const concept = conceptKey(m.concept, text, m.span);
+  // ConText's experiencer, not just the collapsed assertion: "no family history of diabetes" is `negated` but about
+  // a relative, and must never become the patient's refuted Condition.
+  const experiencer = m.context?.experiencer ?? (m.assertion === 'family' ? 'family' : 'patient');
+  if (experiencer !== 'patient') {
+    // FamilyMemberHistory has no way to say a relative does *not* (or may) have a condition: only what the text
+    // affirms about a relative is written, and nothing about anyone else (a roommate, a friend).
+    const affirmedAboutRelative = m.kind === 'problem' && m.assertion === 'family' && (m.context?.negation ?? 'affirmed') === 'affirmed';
+    return affirmedAboutRelative && experiencer === 'family' ? `FamilyMemberHistory|${m.relative ?? 'FAMMEMB'}` : undefined;
+  }
   switch (m.kind) {
     case 'problem':
-      if (m.assertion === 'family') {
-        // FamilyMemberHistory has no way to say a relative does *not* (or may) have a condition: write only what
-        // the text affirms about the relative.
-        const negation = m.context?.negation ?? 'affirmed';
-        return negation === 'affirmed' ? `FamilyMemberHistory|${m.relative ?? 'FAMMEMB'}` : undefined;
-      }
       if (m.assertion === 'historical' && affirmedProblems.has(concept)) return `Condition|${concept}|affirmed`;
       return `Condition|${concept}|${m.assertion}`;
     case 'medication':
-      if (m.assertion === 'family') return undefined;
       return `MedicationStatement|${concept}|${medicationStatus(m)}`;
     case 'allergy':
-      if (m.assertion === 'family' || m.assertion === 'hypothetical') return undefined;
+      if (m.assertion === 'hypothetical') return undefined;
       return `AllergyIntolerance|${concept}|${m.assertion === 'negated' ? 'refuted' : m.assertion === 'possible' ? 'unconfirmed' : 'asserted'}`;
     case 'measurement': {
       // Only measurements the note reports now: a past one ("previous BP 150/90") has no time Chartmine could state,

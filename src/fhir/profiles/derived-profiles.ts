@@ -173,7 +173,7 @@ export const MEDICATION_STATEMENT_PROFILE: ProfileSource = {
     ...findingContract('MedicationStatement', PROFILES.medicationStatement),
     el('MedicationStatement', {
       constraint: [
-        invariant('cm-ms-1', 'Negated ⇒ not-taken (unless retracted)', `${RETRACTED_BY_STATUS} or (${ASSERTION} = 'negated') = (status = 'not-taken')`),
+        invariant('cm-ms-1', 'Negated ⇒ not-taken (unless retracted)', `${RETRACTED_BY_STATUS} or ((${ASSERTION} = 'negated') implies status = 'not-taken')`),
         invariant('cm-ms-2', 'Possible ⇒ status unknown (unless retracted)', `${RETRACTED_BY_STATUS} or ((${ASSERTION} = 'possible') implies status = 'unknown')`),
         invariant('cm-ms-3', 'Hypothetical ⇒ intended (unless retracted)', `${RETRACTED_BY_STATUS} or ((${ASSERTION} = 'hypothetical') implies status = 'intended')`),
         invariant('cm-ms-4', "Never a relative's medication", `${ASSERTION} != 'family'`),
