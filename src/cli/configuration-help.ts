@@ -12,4 +12,10 @@ export const CONFIGURATION_HELP = [
   '  MAX_DOCUMENT_BYTES=2097152  largest note accepted',
   '  LOG_LEVEL=info           fatal|error|warn|info|debug|trace|silent',
   '  MODELS_DIR               models, lexicons and terminology (default: the package\'s models/)',
+  '  VERIFICATION_AFFIRMED=confirmed      verificationStatus of affirmed problems: confirmed|unconfirmed',
+  '  HISTORICAL_CLINICAL_STATUS=unknown   clinicalStatus of past problems: unknown (none)|active|inactive|resolved',
+  '  WRITE_HYPOTHETICAL=false             write hypothetical mentions (unconfirmed / intended)',
+  '  WRITE_UNCODED=true                   write mentions without a terminology code as code.text',
+  '  PROCESS_PRELIMINARY=false            analyse notes whose docStatus is preliminary',
+  '  AUDIT_EVENTS=true                    write an AuditEvent per processing run',
 ].join('\n');
