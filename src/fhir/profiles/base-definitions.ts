@@ -41,9 +41,13 @@ export function requireBaseDefinition(urlOrType: string): StructureDefinition {
   return sd;
 }
 
-/** FHIR's own vital-signs profiles (base and specific), which Chartmine's vital-sign Observations also claim. */
+/**
+ * FHIR's own vital-signs profiles (base and specific), which Chartmine's vital-sign Observations also claim. Not
+ * `bp`: `@medplum/core` 4.5.2 misreads its nested component slices and would refuse every valid blood pressure
+ * that claims it (see `CORE_VITAL_SIGN_PROFILES`); a claim of it is therefore not validated here.
+ */
 export function coreVitalSignProfiles(): StructureDefinition[] {
-  return ['vitalsigns', 'bp', 'heartrate', 'resprate', 'bodytemp', 'oxygensat', 'bodyweight', 'bodyheight', 'bmi'].map((id) =>
+  return ['vitalsigns', 'heartrate', 'resprate', 'bodytemp', 'oxygensat', 'bodyweight', 'bodyheight', 'bmi'].map((id) =>
     requireBaseDefinition(`http://hl7.org/fhir/StructureDefinition/${id}`)
   );
 }
