@@ -47,9 +47,17 @@ export function requireBaseDefinition(urlOrType: string): StructureDefinition {
  * that claims it (see `CORE_VITAL_SIGN_PROFILES`); a claim of it is therefore not validated here.
  */
 export function coreVitalSignProfiles(): StructureDefinition[] {
-  return ['vitalsigns', 'heartrate', 'resprate', 'bodytemp', 'oxygensat', 'bodyweight', 'bodyheight', 'bmi'].map((id) =>
-    requireBaseDefinition(`http://hl7.org/fhir/StructureDefinition/${id}`)
+  // Read from profiles-others.json alone, keeping only these: the full index holds every R4 definition (hundreds of
+  // megabytes once parsed), which only compiling the profiles needs.
+  const wanted = ['vitalsigns', 'heartrate', 'resprate', 'bodytemp', 'oxygensat', 'bodyweight', 'bodyheight', 'bmi'].map(
+    (id) => `http://hl7.org/fhir/StructureDefinition/${id}`
   );
+  const others = ((readJson('fhir/r4/profiles-others.json') as Bundle).entry ?? []).map((e) => e.resource as StructureDefinition);
+  return wanted.map((url) => {
+    const found = others.find((sd) => sd?.url === url);
+    if (!found) throw new Error(`no FHIR R4 definition ${url}`);
+    return found;
+  });
 }
 
 /**

@@ -6,7 +6,7 @@ import { findDrift } from '../../cli/profiles.command.js';
 import { ASSERTION_EXTENSION_URL, CONFIDENCE_EXTENSION_URL, DERIVATION_REFERENCE_URL, PROFILES, TARGETS_PENDING_TAG } from '../naming.js';
 import { buildConformanceFiles } from './conformance.js';
 import { DEFAULT_PROFILES_DIR, ensureChartmineProfiles, readConformanceFiles } from './load-profiles.js';
-import { describeIssues, errorsOf, validateAgainstProfiles } from './validate.js';
+import { describeIssues, errorsOf, validateAgainstProfiles, validateWithProfile } from './validate.js';
 
 beforeAll(() => {
   ensureChartmineProfiles();
@@ -185,5 +185,35 @@ describe('the profiles hold what the mapping table promises', () => {
     };
     expect(errors(hr)).toEqual([]);
     expect(errors({ ...hr, valueQuantity: { value: 77, unit: 'bpm', system: 'http://unitsofmeasure.org', code: 'bpm' } }).join()).toContain('cm-vs-units');
+  });
+});
+
+describe('validating with a cached profile schema', () => {
+  test('gives the same issues as @medplum/core\'s validateResource(resource, { profile })', () => {
+    const { profiles } = ensureChartmineProfiles();
+    const condition = profiles.get(PROFILES.condition);
+    const lab = profiles.get(PROFILES.laboratory);
+    const c = aCondition();
+    const cases: Resource[] = [
+      c,
+      aCondition({}, 'negated'),
+      aCondition({ verificationStatus: refuted }, 'negated'),
+      aCondition({ clinicalStatus: undefined }),
+      { ...c, identifier: [] },
+      { ...c, extension: c.extension?.filter((e) => e.url !== DERIVATION_REFERENCE_URL) },
+      { ...c, code: undefined } as unknown as Condition,
+    ];
+    const normal = (r: Resource, profile: typeof condition): string[] => {
+      try {
+        return describeIssues(validateResource(r, { profile }));
+      } catch (err: unknown) {
+        return describeIssues((err as { outcome: { issue: [] } }).outcome.issue);
+      }
+    };
+    for (const r of cases) {
+      for (const profile of [condition, lab]) {
+        expect(describeIssues(validateWithProfile(r, profile as NonNullable<typeof condition>)).sort()).toEqual(normal(r, profile).sort());
+      }
+    }
   });
 });
