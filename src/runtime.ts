@@ -10,10 +10,9 @@ import type { Device, Reference } from '@medplum/fhirtypes';
 import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { EmbeddedFhirStore } from './embedded/embedded-store.js';
-import { buildEmbeddedCapabilityStatement } from './fhir/capability-statement.js';
 import { createFhirAuth, NO_AUTH, staticBearerAuth, type FhirAuth } from './fhir/auth.js';
+import { buildEmbeddedCapabilityStatement, buildServiceCapabilityStatement } from './fhir/capability-statement.js';
 import { FhirChangedNotes } from './fhir/changed-notes.js';
-import { DEFAULT_MAPPING_OPTIONS } from './fhir/finding-types.js';
 import { MedplumFhirGateway, type FhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
 import { CatchUp } from './ingest/catch-up.js';
@@ -73,10 +72,14 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   for (const redis of [producerRedis, clientRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
   producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
+  const startedAt = new Date().toISOString();
   const store =
     config.fhir.kind === 'embedded'
-      ? new EmbeddedFhirStore(buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, new Date().toISOString()))
+      ? new EmbeddedFhirStore(
+          buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/fhir/R4` : undefined)
+        )
       : undefined;
+  const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
 
   // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
   const externalAuth = config.fhir.kind === 'external' ? await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs }) : undefined;
@@ -109,6 +112,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     store,
     apiToken: config.apiToken,
     maxDocumentBytes: config.maxDocumentBytes,
+    capabilityStatement: () => serviceCapability,
     readiness: {
       redis: async () => {
         await clientRedis.ping();
@@ -220,7 +224,9 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, lo
       nlp,
       software,
       device: ensureDevice,
-      mapping: DEFAULT_MAPPING_OPTIONS,
+      mapping: config.mapping,
+      processPreliminary: config.processPreliminary,
+      auditEvents: config.auditEvents,
       maxDocumentBytes: config.maxDocumentBytes,
       clock: { nowIso: () => new Date().toISOString() },
       log,

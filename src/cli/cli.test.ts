@@ -57,7 +57,8 @@ describe('chartmine extract', () => {
     expect(bundle.type).toBe('transaction');
     const types = bundle.entry?.map((e) => e.resource?.resourceType);
     expect(types?.[0]).toBe('Device');
-    expect(types?.at(-1)).toBe('Provenance');
+    expect(types?.at(-2)).toBe('Provenance');
+    expect(types?.at(-1)).toBe('AuditEvent');
     expect(types?.filter((t) => t === 'Condition')).toHaveLength(3);
     expect(types?.filter((t) => t === 'MedicationStatement')).toHaveLength(1);
     expect(types?.filter((t) => t === 'Observation')).toHaveLength(2);

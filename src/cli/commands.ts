@@ -6,6 +6,8 @@ import type { CliCommand } from './command.js';
 import { evalCommand } from './eval.command.js';
 import { extractCommand } from './extract.command.js';
 import { jobsCommand } from './jobs.command.js';
+import { profilesCommand } from './profiles.command.js';
+import { reprocessCommand } from './reprocess.command.js';
 import { serveCommand } from './serve.command.js';
 import { subscribeCommand } from './subscribe.command.js';
 import { terminologyCommand } from './terminology.command.js';
@@ -22,4 +24,6 @@ export const COMMANDS: readonly CliCommand[] = [
   terminologyCommand,
   checkCommand,
   subscribeCommand,
+  profilesCommand,
+  reprocessCommand,
 ];

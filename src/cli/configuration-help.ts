@@ -26,4 +26,10 @@ export const CONFIGURATION_HELP = [
   '  TERMINOLOGY_DIR          terminology index folder (default: $MODELS_DIR/terminology)',
   '  TERMINOLOGY_URL          FHIR terminology server for codes outside the index (cached in Redis)',
   '  TERMINOLOGY_TIMEOUT_MS=10000  TERMINOLOGY_CACHE_TTL_S=604800  TERMINOLOGY_ICD10CM_CONCEPTMAP',
+  '  VERIFICATION_AFFIRMED=confirmed      verificationStatus of affirmed problems: confirmed|unconfirmed',
+  '  HISTORICAL_CLINICAL_STATUS=unknown   clinicalStatus of past problems: unknown (none)|active|inactive|resolved',
+  '  WRITE_HYPOTHETICAL=false             write hypothetical mentions (unconfirmed / intended)',
+  '  WRITE_UNCODED=true                   write mentions without a terminology code as code.text',
+  '  PROCESS_PRELIMINARY=false            analyse notes whose docStatus is preliminary',
+  '  AUDIT_EVENTS=true                    write an AuditEvent per processing run',
 ].join('\n');

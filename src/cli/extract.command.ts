@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { loadConfig } from '../config/config.js';
-import { DEFAULT_MAPPING_OPTIONS } from '../fhir/finding-types.js';
 import { extractNote, toTextNote } from '../jobs/extract-note.js';
 import { loadPipeline } from '../pipeline-loader.js';
 import { buildSoftwareInfo } from '../provenance/software.js';
@@ -45,7 +44,7 @@ export const extractCommand: CliCommand = {
       const bundle = await extractNote(note, {
         nlp,
         software,
-        mapping: DEFAULT_MAPPING_OPTIONS,
+        mapping: config.mapping,
         maxDocumentBytes: config.maxDocumentBytes,
         recorded: new Date().toISOString(),
       });

@@ -122,3 +122,21 @@ describe('ingest and external FHIR server settings', () => {
     expect(loadConfig({ API_TOKEN: 'a-long-enough-api-token' }).apiToken).toBe('a-long-enough-api-token');
   });
 });
+
+describe('FHIR mapping variables', () => {
+  test('defaults: confirmed, no historical clinical status, hypothetical not written, uncoded written, preliminary skipped, AuditEvents on', () => {
+    const config = loadConfig({});
+    expect(config.mapping).toEqual({ verificationAffirmed: 'confirmed', historicalClinicalStatus: 'unknown', writeHypothetical: false, writeUncoded: true });
+    expect(config.processPreliminary).toBe(false);
+    expect(config.auditEvents).toBe(true);
+  });
+
+  test('site choices are read and checked', () => {
+    const config = loadConfig({ VERIFICATION_AFFIRMED: 'unconfirmed', HISTORICAL_CLINICAL_STATUS: 'resolved', WRITE_HYPOTHETICAL: 'true', WRITE_UNCODED: '0', PROCESS_PRELIMINARY: '1', AUDIT_EVENTS: 'false' });
+    expect(config.mapping).toEqual({ verificationAffirmed: 'unconfirmed', historicalClinicalStatus: 'resolved', writeHypothetical: true, writeUncoded: false });
+    expect(config.processPreliminary).toBe(true);
+    expect(config.auditEvents).toBe(false);
+    expect(() => loadConfig({ VERIFICATION_AFFIRMED: 'maybe' })).toThrow(/VERIFICATION_AFFIRMED/);
+    expect(() => loadConfig({ WRITE_HYPOTHETICAL: 'yes' })).toThrow(/WRITE_HYPOTHETICAL/);
+  });
+});

@@ -13,6 +13,12 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Durations: `30s`, `5m`, `1h`, `500ms`; a bare number is seconds. */
 const DURATION = /^(\d+)(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+/** A `true`/`false` variable (also `1`/`0`). */
+const flag = (byDefault: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .default(byDefault ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
 
 /** Every environment variable Chartmine reads, with its default. Documented in README.md and `.env.example`. */
 const schema = z
@@ -67,6 +73,13 @@ const schema = z
     TERMINOLOGY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     TERMINOLOGY_CACHE_TTL_S: z.coerce.number().int().min(0).default(7 * 24 * 3600),
     TERMINOLOGY_ICD10CM_CONCEPTMAP: z.url().optional(),
+    // The assertion → FHIR mapping (README "What is written"): where sites differ.
+    VERIFICATION_AFFIRMED: z.enum(['confirmed', 'unconfirmed']).default('confirmed'),
+    HISTORICAL_CLINICAL_STATUS: z.enum(['unknown', 'active', 'inactive', 'resolved']).default('unknown'),
+    WRITE_HYPOTHETICAL: flag(false),
+    WRITE_UNCODED: flag(true),
+    PROCESS_PRELIMINARY: flag(false),
+    AUDIT_EVENTS: flag(true),
   })
   .superRefine(checkFhirAuth)
   .transform((e) => ({
@@ -106,6 +119,14 @@ const schema = z
           }
         : undefined,
     },
+    mapping: {
+      verificationAffirmed: e.VERIFICATION_AFFIRMED,
+      historicalClinicalStatus: e.HISTORICAL_CLINICAL_STATUS,
+      writeHypothetical: e.WRITE_HYPOTHETICAL,
+      writeUncoded: e.WRITE_UNCODED,
+    },
+    processPreliminary: e.PROCESS_PRELIMINARY,
+    auditEvents: e.AUDIT_EVENTS,
   }));
 
 /** The validated, frozen configuration. */

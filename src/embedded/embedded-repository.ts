@@ -1,6 +1,10 @@
 /**
  * The embedded FHIR store's repository: `@medplum/fhir-router`'s MemoryRepository made strict and atomic.
- * - every create/update is validated against the base R4 definitions (invalid resources are refused with 400);
+ * - every create/update is validated against the base R4 definitions and against the profiles it claims in
+ *   `meta.profile` that the store knows (Chartmine's and FHIR's vital signs; others are ignored, as a server does
+ *   for profiles it does not hold): invalid resources are refused with 400;
+ * - reference searches without a version match versioned references too (`Provenance?target=Condition/1` finds a
+ *   Provenance whose target is `Condition/1/_history/2`), and versioned references can be read;
  * - transactions are atomic: writes are journalled and undone if any entry fails;
  * - an update that changes nothing but `meta` keeps the current version (as Medplum's server does);
  * - deleted resources answer 410 Gone and stay in history;
@@ -11,16 +15,19 @@
  */
 import {
   deepEquals,
+  evalFhirPath,
+  getSearchParameter,
   gone,
   matchesSearchRequest,
   notFound,
   OperationOutcomeError,
   Operator,
   preconditionFailed,
-  validateResource,
+  type Filter,
   type SearchRequest,
   type WithId,
 } from '@medplum/core';
+import { errorsOf, validateAgainstProfiles } from '../fhir/profiles/validate.js';
 import type { Bundle, Reference, Resource } from '@medplum/fhirtypes';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { UpdateResourceOptions } from '@medplum/fhir-router';
@@ -90,7 +97,10 @@ export class EmbeddedRepository extends MemoryRepository {
   }
 
   override async readReference<T extends Resource>(reference: Reference<T>): Promise<WithId<T>> {
-    const [resourceType, id] = (reference.reference ?? '').split('/');
+    const [resourceType, id, history, versionId] = (reference.reference ?? '').split('/');
+    if (resourceType && id && history === '_history' && versionId) {
+      return this.readVersion<T>(resourceType, id, versionId);
+    }
     if (resourceType && id && this.deleted.has(`${resourceType}/${id}`)) {
       throw new OperationOutcomeError(gone);
     }
@@ -127,8 +137,23 @@ export class EmbeddedRepository extends MemoryRepository {
     this.emit({ interaction: 'delete', resourceType, id, versionId: undefined });
   }
 
-  /** Searches; an equality `_tag` or `identifier` filter narrows the candidates through the index first. */
+  /**
+   * Searches. A reference filter without a version also matches versioned references (FHIR servers such as HAPI
+   * index references without their version; Medplum's matcher compares the strings). An equality `_tag` or
+   * `identifier` filter narrows the candidates through the index first.
+   */
   override async search<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
+    const versionFree = (request.filters ?? []).filter((f) => isVersionFreeReferenceFilter(request.resourceType, f));
+    if (versionFree.length === 0) {
+      return this.searchIndexed(request);
+    }
+    const rest: SearchRequest<T> = { ...request, filters: request.filters?.filter((f) => !versionFree.includes(f)), offset: 0, count: undefined };
+    const candidates = ((await this.searchIndexed(rest)).entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+    const matches = candidates.filter((r) => versionFree.every((f) => matchesReferenceIgnoringVersion(r, f)));
+    return page(matches, request);
+  }
+
+  private async searchIndexed<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
     const indexed = request.sortRules?.length ? undefined : request.filters?.find((f) => isIndexable(f.code, f.operator, f.value));
     if (!indexed) {
       return super.search(request);
@@ -139,14 +164,7 @@ export class EmbeddedRepository extends MemoryRepository {
       const resource = this.current(request.resourceType, id);
       if (resource && matchesSearchRequest(resource, request)) matches.push(resource);
     }
-    const offset = request.offset ?? 0;
-    const page = matches.slice(offset, request.count === undefined ? undefined : offset + request.count);
-    return {
-      resourceType: 'Bundle',
-      type: 'searchset',
-      total: matches.length,
-      ...(page.length ? { entry: page.map((r) => ({ resource: structuredClone(r) as WithId<T> })) } : {}),
-    };
+    return page(matches as WithId<T>[], request);
   }
 
   /** Runs `callback` atomically: on any error every write it made is undone and no change is announced. */
@@ -294,9 +312,35 @@ function tokenKeys(resource: Resource | undefined): string[] {
   return keys;
 }
 
+/** One page of matches, as a searchset Bundle. */
+function page<T extends Resource>(matches: readonly Resource[], request: SearchRequest<T>): Bundle<WithId<T>> {
+  const offset = request.offset ?? 0;
+  const slice = matches.slice(offset, request.count === undefined ? undefined : offset + request.count);
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: matches.length,
+    ...(slice.length ? { entry: slice.map((r) => ({ resource: structuredClone(r) as WithId<T> })) } : {}),
+  };
+}
+
+function isVersionFreeReferenceFilter(resourceType: string, filter: Filter): boolean {
+  if (filter.operator !== Operator.EQUALS || filter.value.includes('/_history/') || !filter.value.includes('/')) return false;
+  return getSearchParameter(resourceType, filter.code)?.type === 'reference';
+}
+
+function matchesReferenceIgnoringVersion(resource: Resource, filter: Filter): boolean {
+  const expression = getSearchParameter(resource.resourceType, filter.code)?.expression;
+  if (!expression) return false;
+  const wanted = filter.value.split(',');
+  return evalFhirPath(expression, resource).some((value) => {
+    const reference = (value as Reference | undefined)?.reference?.replace(/\/_history\/[^/]+$/, '');
+    return reference !== undefined && wanted.includes(reference);
+  });
+}
+
 function assertValid(resource: Resource): void {
-  const issues = validateResource(resource);
-  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const errors = errorsOf(validateAgainstProfiles(resource, { unknownProfiles: 'ignore' }));
   if (errors.length > 0) {
     throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: errors });
   }

@@ -141,4 +141,37 @@ describe('EmbeddedFhirStore', () => {
   test('metadata is a CapabilityStatement', async () => {
     expect((await call('GET', 'metadata')).body.resourceType).toBe('CapabilityStatement');
   });
+
+  test('a reference search without a version finds versioned references; versioned ones can be included', async () => {
+    const target = (await call('POST', 'Condition', condition('v'))).body as Condition;
+    const versioned = `Condition/${target.id}/_history/${target.meta?.versionId}`;
+    await call('POST', 'Provenance', { resourceType: 'Provenance', target: [{ reference: versioned }], recorded: '2026-01-01T00:00:00Z', agent: [{ who: { display: 'x' } }] });
+    const byId = async (query: string): Promise<string[]> => (((await call('GET', 'Provenance', undefined, query)).body as Bundle).entry ?? []).map((e) => e.resource?.resourceType as string);
+    expect(await byId(`target=Condition/${target.id}`)).toEqual(['Provenance']);
+    expect(await byId(`target=${versioned}`)).toEqual(['Provenance']);
+    expect(await byId('target=Condition/other')).toEqual([]);
+    expect(await byId(`target=Condition/${target.id}&_include=Provenance:target`)).toEqual(['Provenance', 'Condition']);
+    const revinclude = (await call('GET', 'Condition', undefined, `_id=${target.id}&_revinclude=Provenance:target`)).body as Bundle;
+    expect(revinclude.entry?.map((e) => e.resource?.resourceType)).toEqual(['Condition', 'Provenance']);
+  });
+
+  test('a transaction answer names the version each entry wrote', async () => {
+    const response = await call('POST', '', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ fullUrl: 'urn:uuid:22222222-2222-4222-8222-222222222222', resource: condition('t'), request: { method: 'POST', url: 'Condition' } }],
+    });
+    const [entry] = (response.body as Bundle).entry ?? [];
+    const written = entry.resource as Condition;
+    expect(entry.response).toMatchObject({ status: '201', location: `Condition/${written.id}/_history/${written.meta?.versionId}`, etag: `W/"${written.meta?.versionId}"` });
+  });
+
+  test('a resource that claims a Chartmine profile is refused unless it meets it; unknown profiles are ignored', async () => {
+    const claiming = condition('p', { meta: { profile: ['https://chartmine.dev/fhir/StructureDefinition/chartmine-condition'] } });
+    const refused = await call('POST', 'Condition', claiming);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('cm-find-2');
+    const foreign = condition('q', { meta: { profile: ['http://example.org/StructureDefinition/not-here'] } });
+    expect((await call('POST', 'Condition', foreign)).status).toBe(201);
+  });
 });

@@ -104,6 +104,9 @@ export class EmbeddedFhirStore {
       const bundle = await this.completeSearchBundle(path, query, resource, req.baseUrl);
       return { status: 200, body: bundle, headers: {} };
     }
+    if (resource.resourceType === 'Bundle' && (resource.type === 'transaction-response' || resource.type === 'batch-response')) {
+      return { status: getStatus(outcome), body: withVersionedLocations(resource), headers: {} };
+    }
     return { status: getStatus(outcome), body: resource, headers: resourceHeaders(resource, req.baseUrl) };
   }
 
@@ -178,6 +181,29 @@ export class EmbeddedFhirStore {
     }
     return out;
   }
+}
+
+/**
+ * A transaction answer as FHIR describes it: each entry's `location` names the version written
+ * (`Condition/1/_history/2`), with its `etag` and `lastModified` — how a client learns the versions it created.
+ */
+function withVersionedLocations(bundle: Bundle): Bundle {
+  return {
+    ...bundle,
+    entry: bundle.entry?.map((e) => {
+      const r = e.resource;
+      if (!r?.id || !r.meta?.versionId || !e.response) return e;
+      return {
+        ...e,
+        response: {
+          ...e.response,
+          location: `${r.resourceType}/${r.id}/_history/${r.meta.versionId}`,
+          etag: `W/"${r.meta.versionId}"`,
+          ...(r.meta.lastUpdated ? { lastModified: r.meta.lastUpdated } : {}),
+        },
+      };
+    }),
+  };
 }
 
 function resourceHeaders(resource: Resource, baseUrl: string): Record<string, string> {

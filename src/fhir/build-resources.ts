@@ -1,6 +1,6 @@
 /**
  * One builder per derived resource type. Pure. The assertion → FHIR mapping they implement is the table in
- * README.md ("Assertions → FHIR"); change both together.
+ * README.md ("What is written"), enforced by the invariants of the profiles in `profiles/`; change all three together.
  */
 import type {
   AllergyIntolerance,
@@ -15,19 +15,25 @@ import type {
   Quantity,
   Reference,
 } from '@medplum/fhirtypes';
-import type { AllergyMention, MeasurementMention, MedicationMention, ProblemMention, RouteCode, SectionKind } from '../nlp/types.js';
+import type { AllergyMention, MeasurementMention, MedicationMention, Mention, ProblemMention, RouteCode, SectionKind } from '../nlp/types.js';
 import {
   CONDITION_CATEGORY,
   CONDITION_CLINICAL,
   CONDITION_VER_STATUS,
+  LOINC,
   OBSERVATION_CATEGORY,
+  RXNORM,
   SNOMED,
   UCUM,
   V3_OBSERVATION_INTERPRETATION,
   V3_ROLE_CODE,
 } from '../terminology/systems.js';
-import type { BuildContext } from './map-findings.js';
-import { FINDING_IDENTIFIER_SYSTEM } from './naming.js';
+import { medicationStatus, type BuildContext } from './map-findings.js';
+import { CORE_VITAL_SIGN_PROFILES, FINDING_IDENTIFIER_SYSTEM, PROFILES } from './naming.js';
+import { findOnsetYear } from './onset.js';
+
+/** US Core's category for problems outside the provider's problem list (symptoms, findings, text-only problems). */
+const US_CORE_CONDITION_CATEGORY = 'http://hl7.org/fhir/us/core/CodeSystem/condition-category';
 
 const ALLERGY_CLINICAL = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
 const ALLERGY_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
@@ -90,40 +96,83 @@ function documentRef(ctx: BuildContext): Reference<DocumentReference> {
   return { reference: `DocumentReference/${ctx.note.id}` };
 }
 
-/** Condition for a problem the patient has (affirmed / possible / historical) or does not have (negated). */
+/**
+ * Condition for a problem the note states about the patient. Statuses by assertion (README table):
+ * affirmed → active + VERIFICATION_AFFIRMED; possible → active + provisional (differential when listed with other
+ * possible problems); historical → VERIFICATION_AFFIRMED + HISTORICAL_CLINICAL_STATUS (none by default), unless the
+ * note also affirms it (then it is part of the affirmed Condition); negated → refuted, no clinical status;
+ * hypothetical (only with WRITE_HYPOTHETICAL) → unconfirmed, no clinical status. Onset: a year written next to a
+ * mention ("MI in 2015").
+ */
 export function buildCondition(key: string, mentions: readonly ProblemMention[], ctx: BuildContext): Condition {
   const first = mentions[0];
-  const common = ctx.common(key, mentions);
-  const encounterDiagnosis = ctx.note.encounter && mentions.some((m) => ENCOUNTER_DIAGNOSIS_SECTIONS.has(m.section));
+  const assertion = ctx.assertionOf(key);
+  const common = ctx.common(key, mentions, [PROFILES.condition], assertion);
   const verification =
-    first.assertion === 'negated'
+    assertion === 'negated'
       ? codeable(CONDITION_VER_STATUS, 'refuted', 'Refuted')
-      : first.assertion === 'possible'
-        ? codeable(CONDITION_VER_STATUS, 'provisional', 'Provisional')
-        : ctx.options.verificationAffirmed === 'unconfirmed'
+      : assertion === 'possible'
+        ? mentions.some((m) => ctx.inDifferential(m))
+          ? codeable(CONDITION_VER_STATUS, 'differential', 'Differential')
+          : codeable(CONDITION_VER_STATUS, 'provisional', 'Provisional')
+        : assertion === 'hypothetical'
           ? codeable(CONDITION_VER_STATUS, 'unconfirmed', 'Unconfirmed')
-          : codeable(CONDITION_VER_STATUS, 'confirmed', 'Confirmed');
-  // Only affirmed and possible problems are said to be present now; a negated one is refuted and a historical one
-  // says nothing the text supports about the present, so neither gets a clinical status.
-  const active = first.assertion === 'affirmed' || first.assertion === 'possible' || first.assertion === 'hypothetical';
+          : ctx.options.verificationAffirmed === 'unconfirmed'
+            ? codeable(CONDITION_VER_STATUS, 'unconfirmed', 'Unconfirmed')
+            : codeable(CONDITION_VER_STATUS, 'confirmed', 'Confirmed');
+  const clinical = clinicalStatusOf(assertion, ctx);
+  const onset = assertion === 'negated' || assertion === 'hypothetical' ? undefined : onsetOf(mentions, ctx);
   return {
     resourceType: 'Condition',
     meta: common.meta,
     extension: common.extension,
     identifier: identifierOf(common.identifier),
-    ...(active ? { clinicalStatus: codeable(CONDITION_CLINICAL, 'active', 'Active') } : {}),
+    ...(clinical ? { clinicalStatus: clinical } : {}),
     verificationStatus: verification,
-    category: [
-      encounterDiagnosis
-        ? codeable(CONDITION_CATEGORY, 'encounter-diagnosis', 'Encounter Diagnosis')
-        : codeable(CONDITION_CATEGORY, 'problem-list-item', 'Problem List Item'),
-    ],
+    category: [conditionCategory(assertion, mentions, ctx)],
     code: ctx.toCodeableConcept(first.concept, first.span),
     subject: ctx.note.subject as Condition['subject'],
     ...(ctx.note.encounter ? { encounter: ctx.note.encounter } : {}),
+    ...(onset ? { onsetDateTime: onset } : {}),
     ...(ctx.note.date ? { recordedDate: ctx.note.date } : {}),
     evidence: [{ detail: [documentRef(ctx)] }],
   };
+}
+
+function clinicalStatusOf(assertion: Mention['assertion'], ctx: BuildContext): CodeableConcept | undefined {
+  switch (assertion) {
+    case 'affirmed':
+    case 'possible':
+      return codeable(CONDITION_CLINICAL, 'active', 'Active');
+    case 'historical': {
+      const status = ctx.options.historicalClinicalStatus;
+      return status === 'unknown' ? undefined : codeable(CONDITION_CLINICAL, status, status.charAt(0).toUpperCase() + status.slice(1));
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * encounter-diagnosis: affirmed or possible problems in an assessment/impression section of a note tied to an
+ * encounter; problem-list-item: other coded disorders; health-concern (US Core): symptoms, findings and problems
+ * known only by their text, which a consumer's problem list should not fill up with.
+ */
+function conditionCategory(assertion: Mention['assertion'], mentions: readonly ProblemMention[], ctx: BuildContext): CodeableConcept {
+  const diagnosis =
+    ctx.note.encounter && (assertion === 'affirmed' || assertion === 'possible') && mentions.some((m) => ENCOUNTER_DIAGNOSIS_SECTIONS.has(m.section));
+  if (diagnosis) return codeable(CONDITION_CATEGORY, 'encounter-diagnosis', 'Encounter Diagnosis');
+  if (mentions[0].concept?.group === 'disorder') return codeable(CONDITION_CATEGORY, 'problem-list-item', 'Problem List Item');
+  return codeable(US_CORE_CONDITION_CATEGORY, 'health-concern', 'Health Concern');
+}
+
+/** The earliest year written next to one of the mentions, not after the note's own year. */
+function onsetOf(mentions: readonly ProblemMention[], ctx: BuildContext): string | undefined {
+  const noteYear = ctx.note.date ? Number(ctx.note.date.slice(0, 4)) : undefined;
+  const years = mentions
+    .map((m) => findOnsetYear(ctx.text, m.span, ctx.sentenceOf(m)))
+    .filter((y): y is number => y !== undefined && (noteYear === undefined || y <= noteYear));
+  return years.length > 0 ? String(Math.min(...years)) : undefined;
 }
 
 /** FamilyMemberHistory for one relative, with every condition the note attributes to them. */
@@ -133,7 +182,7 @@ export function buildFamilyMemberHistory(
   ctx: BuildContext
 ): FamilyMemberHistory {
   const relative = mentions[0].relative ?? 'FAMMEMB';
-  const common = ctx.common(key, mentions);
+  const common = ctx.common(key, mentions, [PROFILES.familyMemberHistory], 'family');
   const conditions = new Map<string, FamilyMemberHistory['condition']>();
   for (const m of mentions) {
     const code = ctx.toCodeableConcept(m.concept, m.span);
@@ -160,8 +209,8 @@ export function buildMedicationStatement(
   ctx: BuildContext
 ): MedicationStatement {
   const first = mentions[0];
-  const common = ctx.common(key, mentions);
-  const status = first.assertion === 'negated' ? 'not-taken' : first.status;
+  const common = ctx.common(key, mentions, [PROFILES.medicationStatement]);
+  const status = medicationStatus(first);
   const dosages = new Map<string, Dosage>();
   for (const m of mentions) {
     const dosage = toDosage(m, ctx.text);
@@ -209,16 +258,31 @@ function toDosage(m: MedicationMention, text: string): Dosage | undefined {
   return Object.keys(dosage).length > 0 ? dosage : undefined;
 }
 
-/** Observation for one measurement: vital signs (blood pressure as a panel with components) or a lab result. */
+/**
+ * Observation for one measurement the note reports: vital signs (blood pressure as a panel with components) or a
+ * lab result. The time is the note's date, or — for a note without one precise to the day — when the server stored
+ * the note version.
+ */
 export function buildObservation(key: string, m: MeasurementMention, ctx: BuildContext): Observation | undefined {
   if (!m.concept) return undefined;
-  const common = ctx.common(key, [m]);
+  const vital = m.category === 'vital-signs';
+  const code = ctx.toCodeableConcept(m.concept, m.span);
+  const loinc = code.coding?.find((c) => c.system === LOINC)?.code;
+  if (loinc === PULSE_OXIMETRY_LOINC && !code.coding?.some((c) => c.code === OXYGEN_SATURATION_LOINC)) {
+    // FHIR's oxygensat profile (and US Core's pulse-oximetry one) want 2708-6 beside the pulse-oximetry code.
+    code.coding = [...(code.coding ?? []), { system: LOINC, code: OXYGEN_SATURATION_LOINC, display: 'Oxygen saturation in Arterial blood' }];
+  }
+  const coreProfile = vital && loinc ? CORE_VITAL_SIGN_PROFILES[loinc] : undefined;
+  const profiles = vital ? [PROFILES.vitalSigns, ...(coreProfile ? [coreProfile] : [])] : [PROFILES.laboratory];
+  const common = ctx.common(key, [m], profiles);
   const components: ObservationComponent[] | undefined = m.components?.map((c) => ({
     code: ctx.toCodeableConcept(c.concept, c.span),
     valueQuantity: toQuantity(c.value, c.unit),
   }));
-  const category = m.category === 'vital-signs' ? ['vital-signs', 'Vital Signs'] : ['laboratory', 'Laboratory'];
+  const category = vital ? ['vital-signs', 'Vital Signs'] : ['laboratory', 'Laboratory'];
   const interpretation = m.interpretation ? INTERPRETATIONS[m.interpretation] : undefined;
+  const when = [ctx.note.date, ctx.note.lastUpdated].find((d) => d !== undefined && d.length >= 10);
+  const effective = when ? { effectiveDateTime: when } : {};
   return {
     resourceType: 'Observation',
     meta: common.meta,
@@ -226,16 +290,19 @@ export function buildObservation(key: string, m: MeasurementMention, ctx: BuildC
     identifier: identifierOf(common.identifier),
     status: 'final',
     category: [codeable(OBSERVATION_CATEGORY, category[0], category[1])],
-    code: ctx.toCodeableConcept(m.concept, m.span),
+    code,
     subject: ctx.note.subject as Observation['subject'],
     ...(ctx.note.encounter ? { encounter: ctx.note.encounter } : {}),
-    ...(ctx.note.date ? { effectiveDateTime: ctx.note.date } : {}),
-    ...(m.value !== undefined && m.unit !== undefined ? { valueQuantity: toQuantity(m.value, m.unit) } : {}),
+    ...effective,
+    ...(m.value !== undefined && m.unit !== undefined ? { valueQuantity: toQuantity(m.value, m.unit, m.comparator) } : {}),
     ...(interpretation ? { interpretation: [codeable(V3_OBSERVATION_INTERPRETATION, interpretation[0], interpretation[1])] } : {}),
     ...(components && components.length > 0 ? { component: components } : {}),
     derivedFrom: [documentRef(ctx)],
   };
 }
+
+const PULSE_OXIMETRY_LOINC = '59408-5';
+const OXYGEN_SATURATION_LOINC = '2708-6';
 
 const INTERPRETATIONS: Record<string, [string, string]> = {
   H: ['H', 'High'],
@@ -246,35 +313,47 @@ const INTERPRETATIONS: Record<string, [string, string]> = {
   N: ['N', 'Normal'],
 };
 
-/** AllergyIntolerance for a substance, with the reaction when the note states one. */
+/**
+ * AllergyIntolerance for a substance, with the reaction when the note states one. Stated or historical → active,
+ * confirmed; possible → active, unconfirmed; negated → refuted and inactive (R4's ait-1 requires a clinical status
+ * unless entered-in-error, and a disproven allergy is not active). Category medication when the substance is an
+ * RxNorm drug.
+ */
 export function buildAllergyIntolerance(
   key: string,
   mentions: readonly AllergyMention[],
   ctx: BuildContext
 ): AllergyIntolerance {
   const first = mentions[0];
-  const common = ctx.common(key, mentions);
+  const common = ctx.common(key, mentions, [PROFILES.allergyIntolerance]);
   const refuted = first.assertion === 'negated';
+  const possible = first.assertion === 'possible';
   const reactions = mentions
     .filter((m) => m.reaction)
     .map((m) => ({ manifestation: [ctx.toCodeableConcept(m.reaction?.concept, m.reaction?.span ?? m.span)] }));
+  const drug = first.concept?.codings.some((c) => c.system === RXNORM) ?? false;
   return {
     resourceType: 'AllergyIntolerance',
     meta: common.meta,
     extension: common.extension,
     identifier: identifierOf(common.identifier),
-    ...(refuted ? {} : { clinicalStatus: codeable(ALLERGY_CLINICAL, 'active', 'Active') }),
+    clinicalStatus: refuted ? codeable(ALLERGY_CLINICAL, 'inactive', 'Inactive') : codeable(ALLERGY_CLINICAL, 'active', 'Active'),
     verificationStatus: refuted
       ? codeable(ALLERGY_VERIFICATION, 'refuted', 'Refuted')
-      : codeable(ALLERGY_VERIFICATION, 'confirmed', 'Confirmed'),
+      : possible
+        ? codeable(ALLERGY_VERIFICATION, 'unconfirmed', 'Unconfirmed')
+        : codeable(ALLERGY_VERIFICATION, 'confirmed', 'Confirmed'),
+    ...(drug ? { category: ['medication' as const] } : {}),
     code: ctx.toCodeableConcept(first.concept, first.span),
     patient: ctx.note.subject as AllergyIntolerance['patient'],
     ...(ctx.note.encounter ? { encounter: ctx.note.encounter } : {}),
     ...(ctx.note.date ? { recordedDate: ctx.note.date } : {}),
-    ...(reactions.length > 0 ? { reaction: reactions } : {}),
+    ...(!refuted && reactions.length > 0 ? { reaction: reactions } : {}),
   };
 }
 
-function toQuantity(value: number, unit: string): Quantity {
-  return { value, unit, system: UCUM, code: unit };
+function toQuantity(value: number, unit: string, comparator?: Quantity['comparator']): Quantity {
+  // Heights written in metres: FHIR's bodyheight profile binds its units to cm and [in_i].
+  if (unit === 'm') return { value: Math.round(value * 1000) / 10, unit: 'cm', system: UCUM, code: 'cm' };
+  return { value, ...(comparator ? { comparator } : {}), unit, system: UCUM, code: unit };
 }

@@ -1,51 +1,29 @@
-/** The CapabilityStatement of the embedded FHIR endpoint (`/fhir/R4/metadata`). */
-import { getResourceTypes } from '@medplum/core';
-import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
-import { ensureFhirDefinitions } from './definitions.js';
-
-const INTERACTIONS: CapabilityStatementRestResource['interaction'] = [
-  { code: 'read' },
-  { code: 'vread' },
-  { code: 'update' },
-  { code: 'delete' },
-  { code: 'history-instance' },
-  { code: 'create' },
-  { code: 'search-type' },
-];
+/**
+ * The CapabilityStatements Chartmine serves: the embedded store's at `/fhir/R4/metadata` and the service's (the
+ * notification side) at `/metadata`. Both are the authored ones in `fhir-profiles/`, served as kind `instance`.
+ */
+import type { CapabilityStatement } from '@medplum/fhirtypes';
+import { toInstanceCapabilityStatement } from './profiles/capability-statements.js';
+import { ensureChartmineProfiles } from './profiles/load-profiles.js';
 
 /**
  * Builds the CapabilityStatement of the embedded store.
  * @param version - Chartmine's version.
  * @param date - publication date (start-up time).
+ * @param url - the store's base URL, when known.
  * @returns the statement.
  */
-export function buildEmbeddedCapabilityStatement(version: string, date: string): CapabilityStatement {
-  ensureFhirDefinitions();
-  return {
-    resourceType: 'CapabilityStatement',
-    status: 'active',
-    date,
-    kind: 'instance',
-    publisher: 'Chartmine',
-    software: { name: 'Chartmine embedded FHIR store', version },
-    implementation: { description: 'In-memory FHIR R4 store (@medplum/fhir-router MemoryRepository); not for production data' },
-    fhirVersion: '4.0.1',
-    format: ['application/fhir+json', 'json'],
-    rest: [
-      {
-        mode: 'server',
-        interaction: [{ code: 'transaction' }, { code: 'batch' }],
-        resource: getResourceTypes().map((type) => ({
-          type: type as CapabilityStatementRestResource['type'],
-          interaction: INTERACTIONS,
-          versioning: 'versioned',
-          readHistory: true,
-          updateCreate: true,
-          conditionalCreate: true,
-          conditionalUpdate: true,
-          conditionalDelete: 'single',
-        })),
-      },
-    ],
-  };
+export function buildEmbeddedCapabilityStatement(version: string, date: string, url?: string): CapabilityStatement {
+  return toInstanceCapabilityStatement(ensureChartmineProfiles().embeddedCapability, version, date, url);
+}
+
+/**
+ * Builds the CapabilityStatement of the service (served at `/metadata`).
+ * @param version - Chartmine's version.
+ * @param date - publication date (start-up time).
+ * @param url - the server's public base URL, when known.
+ * @returns the statement.
+ */
+export function buildServiceCapabilityStatement(version: string, date: string, url?: string): CapabilityStatement {
+  return toInstanceCapabilityStatement(ensureChartmineProfiles().serviceCapability, version, date, url);
 }

@@ -10,6 +10,11 @@ export interface NoteVersion {
   readonly encounter?: Reference<Encounter>;
   /** When the note was written (DocumentReference.date, else context.period.start). */
   readonly date?: string;
+  /**
+   * When the server stored this version (meta.lastUpdated; `chartmine extract`: when it read the note). A bound for
+   * measurements whose time the note does not give: they happened before the note existed.
+   */
+  readonly lastUpdated?: string;
   /** FHIRPath of the attachment analysed, e.g. `DocumentReference.content[0].attachment`. */
   readonly attachmentPath: string;
   readonly status: DocumentReference['status'];
@@ -25,10 +30,15 @@ export interface DesiredFinding {
   readonly resource: Resource;
 }
 
+/** clinicalStatus of a problem the note places only in the past (HISTORICAL_CLINICAL_STATUS); `unknown`: none. */
+export type HistoricalClinicalStatus = 'unknown' | 'active' | 'inactive' | 'resolved';
+
 /** Site-configurable choices of the assertion → FHIR mapping. */
 export interface MappingOptions {
   /** verificationStatus for affirmed problems: `confirmed` (default) or `unconfirmed`. */
   readonly verificationAffirmed: 'confirmed' | 'unconfirmed';
+  /** clinicalStatus of historical problems the note does not also affirm as current. Default `unknown` (none). */
+  readonly historicalClinicalStatus: HistoricalClinicalStatus;
   /** Write hypothetical mentions ("return if chest pain develops")? Default no. */
   readonly writeHypothetical: boolean;
   /** Write mentions no terminology code was found for, as `code.text` only? Default yes. */
@@ -40,6 +50,7 @@ export interface MappingOptions {
 /** Defaults documented in the README. */
 export const DEFAULT_MAPPING_OPTIONS: Omit<MappingOptions, 'pipelineVersion'> = {
   verificationAffirmed: 'confirmed',
+  historicalClinicalStatus: 'unknown',
   writeHypothetical: false,
   writeUncoded: true,
 };

@@ -5,7 +5,7 @@
  * write: re-read and retry) → UpstreamError (retryable); 400/422 on a write → WriteBackRejectedError; other 4xx →
  * UpstreamRejectedError.
  */
-import { getReferenceString, MedplumClient, type WithId } from '@medplum/core';
+import { deepEquals, getReferenceString, MedplumClient, type WithId } from '@medplum/core';
 import type { Bundle, Device, DocumentReference, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
 import {
   AppError,
@@ -43,8 +43,16 @@ export interface FhirGateway {
   readDerived(noteId: string): Promise<Resource[]>;
   /** Posts a transaction Bundle; throws classified errors. */
   executeTransaction(bundle: Bundle): Promise<Bundle>;
-  /** Finds the Device with the same identifier, or creates it. */
+  /** Finds the Device with the same identifier (bringing it up to date), or creates it. */
   ensureDevice(device: Device): Promise<Reference<Device>>;
+  /** Every match of a search, all pages (`params` values may repeat: `_tag` twice is AND). */
+  searchAll(resourceType: string, params: readonly (readonly [string, string])[]): Promise<Resource[]>;
+  /** A resource's versions, newest first. */
+  readHistory(resourceType: string, id: string): Promise<Resource[]>;
+  /** Creates a resource (an AuditEvent). */
+  createResource<T extends Resource>(resource: T): Promise<T>;
+  /** Updates a resource guarded by `If-Match` on its version. */
+  updateResource<T extends Resource>(resource: T & { id: string }, ifMatchVersion: string): Promise<T>;
   /** Throws unless the server answers `metadata`. */
   checkReachable(): Promise<void>;
 }
@@ -140,25 +148,59 @@ export class MedplumFhirGateway implements FhirGateway {
   async readDerived(noteId: string): Promise<Resource[]> {
     const out: Resource[] = [];
     for (const resourceType of DERIVED_RESOURCE_TYPES) {
-      let url: string | undefined = this.client
-        .fhirSearchUrl(resourceType, { _tag: `${SOURCE_DOCUMENT_TAG_SYSTEM}|${noteId}`, _count: DERIVED_PAGE_SIZE })
-        .toString();
-      for (let page = 0; url && page < MAX_PAGES; page++) {
-        let bundle: Bundle;
-        try {
-          bundle = await this.client.get<Bundle>(url, { maxRetries: 0 });
-        } catch (err: unknown) {
-          throw classifyRead(err, `${resourceType} search`);
-        }
-        for (const entry of bundle.entry ?? []) {
-          if (entry.resource?.resourceType === resourceType && entry.search?.mode !== 'include') {
-            out.push(entry.resource);
-          }
-        }
-        url = bundle.link?.find((l) => l.relation === 'next')?.url;
-      }
+      out.push(...(await this.searchAll(resourceType, [['_tag', `${SOURCE_DOCUMENT_TAG_SYSTEM}|${noteId}`]])));
     }
     return out;
+  }
+
+  async searchAll(resourceType: string, params: readonly (readonly [string, string])[]): Promise<Resource[]> {
+    const query = new URLSearchParams(params.map(([k, v]): [string, string] => [k, v]));
+    query.set('_count', String(DERIVED_PAGE_SIZE));
+    let url: string | undefined = `${this.client.fhirUrl(resourceType).toString()}?${query.toString()}`;
+    const out: Resource[] = [];
+    for (let page = 0; url && page < MAX_PAGES; page++) {
+      let bundle: Bundle;
+      try {
+        bundle = await this.client.get<Bundle>(url, { maxRetries: 0 });
+      } catch (err: unknown) {
+        throw classifyRead(err, `${resourceType} search`);
+      }
+      for (const entry of bundle.entry ?? []) {
+        if (entry.resource?.resourceType === resourceType && entry.search?.mode !== 'include') {
+          out.push(entry.resource);
+        }
+      }
+      url = bundle.link?.find((l) => l.relation === 'next')?.url;
+    }
+    return out;
+  }
+
+  async readHistory(resourceType: string, id: string): Promise<Resource[]> {
+    try {
+      const bundle = await this.client.get<Bundle>(this.client.fhirUrl(resourceType, id, '_history').toString(), { maxRetries: 0 });
+      return (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+    } catch (err: unknown) {
+      throw classifyRead(err, `${resourceType} history`);
+    }
+  }
+
+  async createResource<T extends Resource>(resource: T): Promise<T> {
+    try {
+      return await this.client.createResource(resource, { maxRetries: 0 });
+    } catch (err: unknown) {
+      throw classifyWrite(err);
+    }
+  }
+
+  async updateResource<T extends Resource>(resource: T & { id: string }, ifMatchVersion: string): Promise<T> {
+    try {
+      return (await this.client.put(this.client.fhirUrl(resource.resourceType, resource.id).toString(), resource, undefined, {
+        maxRetries: 0,
+        headers: { 'If-Match': `W/"${ifMatchVersion}"` },
+      })) as T;
+    } catch (err: unknown) {
+      throw classifyWrite(err);
+    }
   }
 
   async executeTransaction(bundle: Bundle): Promise<Bundle> {
@@ -177,7 +219,11 @@ export class MedplumFhirGateway implements FhirGateway {
         { identifier: `${DEVICE_IDENTIFIER_SYSTEM}|${identifier?.value ?? ''}` },
         { maxRetries: 0 }
       );
-      const saved = existing ?? (await this.client.createResource(device, { maxRetries: 0 }));
+      let saved = existing ?? (await this.client.createResource(device, { maxRetries: 0 }));
+      if (existing && !sameDevice(existing, device)) {
+        // Written by an older Chartmine (before the Device profile, say): bring it up to date, keep its id.
+        saved = await this.updateResource({ ...device, id: existing.id }, existing.meta?.versionId ?? '');
+      }
       return { reference: getReferenceString(saved), display: device.deviceName?.[0]?.name };
     } catch (err: unknown) {
       throw classifyWrite(err);
@@ -228,6 +274,11 @@ export class MedplumFhirGateway implements FhirGateway {
     }
     return target;
   }
+}
+
+function sameDevice(stored: Device, wanted: Device): boolean {
+  const strip = ({ id: _i, meta, ...rest }: Device): unknown => ({ ...rest, profile: meta?.profile, tag: meta?.tag });
+  return deepEquals(strip(stored), strip(wanted));
 }
 
 /** Reads a response body, giving up as soon as it passes `limit` bytes (a missing Content-Length is no excuse). */

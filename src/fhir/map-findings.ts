@@ -2,20 +2,24 @@
  * Mentions → the FHIR resources Chartmine wants to exist for one note version. Pure: same input, same output.
  *
  * Mentions of the same thing collapse into one resource, keyed by what the resource says rather than where:
- * Condition per (concept, assertion), MedicationStatement per (drug, status), AllergyIntolerance per substance,
- * FamilyMemberHistory per relative, Observation per (code, n-th occurrence). Every span behind a resource is kept as
- * a `derivation-reference` extension. The key, hashed with the note id, is the resource's identifier: it stays the
- * same when the note is reprocessed or a new version still says the same thing.
+ * Condition per (concept, assertion), MedicationStatement per (drug, status), AllergyIntolerance per (substance,
+ * verification), FamilyMemberHistory per relative, Observation per (code, n-th occurrence). A historical mention of a
+ * problem the note also affirms joins the affirmed Condition (the note says it is current; the history gives the
+ * onset). Every span behind a resource is kept as a `derivation-reference` extension. The key, hashed with the note
+ * id, is the resource's identifier: it stays the same when the note is reprocessed or a new version still says the
+ * same thing. The assertion → FHIR table these keys and the builders implement is in README.md ("What is written").
  */
 import { createHash } from 'node:crypto';
 import type { CodeableConcept, Coding, Extension, Meta, Resource } from '@medplum/fhirtypes';
 import type {
   AllergyMention,
+  Assertion,
   MeasurementMention,
   MedicationMention,
   Mention,
   NlpResult,
   ProblemMention,
+  Sentence,
   Span,
 } from '../nlp/types.js';
 import type { Concept } from '../terminology/types.js';
@@ -27,6 +31,7 @@ import {
   DERIVATION_REFERENCE_URL,
   FINDING_IDENTIFIER_SYSTEM,
   NLP_DERIVED_TAG,
+  PIPELINE_VERSION_EXTENSION_URL,
   PIPELINE_VERSION_TAG_SYSTEM,
   SOURCE_DOCUMENT_TAG_SYSTEM,
 } from './naming.js';
@@ -38,8 +43,25 @@ export interface BuildContext {
   readonly options: MappingOptions;
   /** `code` for a concept (all its codings), or `code.text` from the span when uncoded. */
   toCodeableConcept(concept: Concept | undefined, span: Span): CodeableConcept;
-  /** The common part every derived resource carries: identifier, tags, provenance extensions. */
-  common(key: string, mentions: readonly Mention[]): { identifier: DesiredFinding['identifier']; meta: Meta; extension: Extension[] };
+  /**
+   * The common part every derived resource carries: identifier, tags, provenance extensions.
+   * @param key - the finding key.
+   * @param mentions - the mentions behind the resource.
+   * @param profiles - the profiles the resource claims.
+   * @param assertion - the assertion the resource states (default: the first mention's).
+   */
+  common(
+    key: string,
+    mentions: readonly Mention[],
+    profiles: readonly string[],
+    assertion?: Assertion
+  ): { identifier: DesiredFinding['identifier']; meta: Meta; extension: Extension[] };
+  /** The sentence a mention is in (the whole text when the pipeline gives none). */
+  sentenceOf(m: Mention): Span;
+  /** Whether a possible problem is listed with other possible problems in its sentence (a differential). */
+  inDifferential(m: Mention): boolean;
+  /** The assertion the finding key states (`Condition|<concept>|<assertion>` and the like). */
+  assertionOf(key: string): Assertion;
 }
 
 /**
@@ -51,7 +73,7 @@ export interface BuildContext {
  * @returns the desired findings, sorted by key.
  */
 export function mapFindings(note: NoteVersion, text: string, result: NlpResult, options: MappingOptions): DesiredFinding[] {
-  const ctx = createContext(note, text, options);
+  const ctx = createContext(note, text, options, result.sentences, differentialMentions(result.mentions));
   const groups = new Map<string, Mention[]>();
   const add = (key: string, m: Mention): void => {
     const list = groups.get(key);
@@ -60,10 +82,15 @@ export function mapFindings(note: NoteVersion, text: string, result: NlpResult, 
   };
   const ordinals = new Map<string, number>();
   const mentions = [...result.mentions].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  const affirmedProblems = new Set(
+    mentions
+      .filter((m) => m.kind === 'problem' && m.assertion === 'affirmed' && (m.context?.experiencer ?? 'patient') === 'patient')
+      .map((m) => conceptKey(m.concept, text, m.span))
+  );
   for (const m of mentions) {
     if (!m.concept && !options.writeUncoded) continue;
     if (m.assertion === 'hypothetical' && !options.writeHypothetical) continue;
-    const key = findingKey(m, text, ordinals);
+    const key = findingKey(m, text, ordinals, affirmedProblems);
     if (key) add(key, m);
   }
   const out: DesiredFinding[] = [];
@@ -87,21 +114,31 @@ export function findingIdentifier(noteId: string, key: string): string {
   return `${noteId}-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }
 
-/** Returns the grouping key of a mention, or undefined when the mention maps to nothing. */
-function findingKey(m: Mention, text: string, ordinals: Map<string, number>): string | undefined {
+/** Returns the grouping key of a mention, or undefined when the mention maps to nothing (see the README table). */
+function findingKey(m: Mention, text: string, ordinals: Map<string, number>, affirmedProblems: ReadonlySet<string>): string | undefined {
   const concept = conceptKey(m.concept, text, m.span);
+  // ConText's experiencer, not just the collapsed assertion: "no family history of diabetes" is `negated` but about
+  // a relative, and must never become the patient's refuted Condition.
+  const experiencer = m.context?.experiencer ?? (m.assertion === 'family' ? 'family' : 'patient');
+  if (experiencer !== 'patient') {
+    // FamilyMemberHistory has no way to say a relative does *not* (or may) have a condition: only what the text
+    // affirms about a relative is written, and nothing about anyone else (a roommate, a friend).
+    const affirmedAboutRelative = m.kind === 'problem' && m.assertion === 'family' && (m.context?.negation ?? 'affirmed') === 'affirmed';
+    return affirmedAboutRelative && experiencer === 'family' ? `FamilyMemberHistory|${m.relative ?? 'FAMMEMB'}` : undefined;
+  }
   switch (m.kind) {
     case 'problem':
-      return m.assertion === 'family'
-        ? `FamilyMemberHistory|${m.relative ?? 'FAMMEMB'}`
-        : `Condition|${concept}|${m.assertion}`;
+      if (m.assertion === 'historical' && affirmedProblems.has(concept)) return `Condition|${concept}|affirmed`;
+      return `Condition|${concept}|${m.assertion}`;
     case 'medication':
-      if (m.assertion === 'family' || m.assertion === 'possible') return undefined;
-      return `MedicationStatement|${concept}|${m.assertion === 'negated' ? 'not-taken' : m.status}`;
+      return `MedicationStatement|${concept}|${medicationStatus(m)}`;
     case 'allergy':
-      return m.assertion === 'family' ? undefined : `AllergyIntolerance|${concept}|${m.assertion === 'negated' ? 'refuted' : 'asserted'}`;
+      if (m.assertion === 'hypothetical') return undefined;
+      return `AllergyIntolerance|${concept}|${m.assertion === 'negated' ? 'refuted' : m.assertion === 'possible' ? 'unconfirmed' : 'asserted'}`;
     case 'measurement': {
-      if (m.assertion !== 'affirmed' && m.assertion !== 'historical') return undefined;
+      // Only measurements the note reports now: a past one ("previous BP 150/90") has no time Chartmine could state,
+      // and dating it by the note would be wrong.
+      if (m.assertion !== 'affirmed') return undefined;
       const n = (ordinals.get(concept) ?? 0) + 1;
       ordinals.set(concept, n);
       return `Observation|${concept}|${n}`;
@@ -109,6 +146,44 @@ function findingKey(m: Mention, text: string, ordinals: Map<string, number>): st
     default:
       return undefined;
   }
+}
+
+/**
+ * MedicationStatement.status of a mention: negated → not-taken, possible → unknown, hypothetical → intended, a
+ * historical mention the text gives no stop cue for → completed, otherwise the status cue the text gives.
+ * @param m - the medication mention.
+ * @returns the status.
+ */
+export function medicationStatus(m: MedicationMention): MedicationMention['status'] {
+  switch (m.assertion) {
+    case 'negated':
+      return 'not-taken';
+    case 'possible':
+      return 'unknown';
+    case 'hypothetical':
+      return 'intended';
+    case 'historical':
+      return m.status === 'active' || m.status === 'unknown' ? 'completed' : m.status;
+    default:
+      return m.status;
+  }
+}
+
+/** Ids of possible problem mentions that share their sentence with another possible problem: a differential. */
+function differentialMentions(mentions: readonly Mention[]): Set<string> {
+  const bySentence = new Map<number, Mention[]>();
+  for (const m of mentions) {
+    if (m.kind !== 'problem' || m.assertion !== 'possible') continue;
+    const list = bySentence.get(m.sentence) ?? [];
+    list.push(m);
+    bySentence.set(m.sentence, list);
+  }
+  const out = new Set<string>();
+  for (const list of bySentence.values()) {
+    const concepts = new Set(list.map((m) => m.concept?.id ?? `${m.span.start}`));
+    if (concepts.size > 1) list.forEach((m) => out.add(m.id));
+  }
+  return out;
 }
 
 function conceptKey(concept: Concept | undefined, text: string, span: Span): string {
@@ -135,7 +210,13 @@ function buildFor(key: string, group: readonly Mention[], ctx: BuildContext): Re
   }
 }
 
-function createContext(note: NoteVersion, text: string, options: MappingOptions): BuildContext {
+function createContext(
+  note: NoteVersion,
+  text: string,
+  options: MappingOptions,
+  sentences: readonly Sentence[],
+  differential: ReadonlySet<string>
+): BuildContext {
   const documentVersionRef = `DocumentReference/${note.id}/_history/${note.versionId}`;
   return {
     note,
@@ -148,15 +229,17 @@ function createContext(note: NoteVersion, text: string, options: MappingOptions)
       const coding: Coding[] = concept.codings.map((c) => ({ system: c.system, code: c.code, display: c.display }));
       return { coding, text: concept.display };
     },
-    common(key, mentions) {
+    common(key, mentions, profiles, assertion) {
       const spans = uniqueSpans(mentions.map((m) => m.span));
       const confidence = Math.max(...mentions.map((m) => m.confidence));
       const extension: Extension[] = [
         ...spans.map((s) => derivationReference(documentVersionRef, note.attachmentPath, s)),
-        { url: ASSERTION_EXTENSION_URL, valueCode: mentions[0].assertion },
+        { url: ASSERTION_EXTENSION_URL, valueCode: assertion ?? mentions[0].assertion },
         { url: CONFIDENCE_EXTENSION_URL, valueDecimal: Math.round(confidence * 1000) / 1000 },
+        { url: PIPELINE_VERSION_EXTENSION_URL, valueString: options.pipelineVersion },
       ];
       const meta: Meta = {
+        profile: [...profiles],
         tag: [
           NLP_DERIVED_TAG,
           { system: SOURCE_DOCUMENT_TAG_SYSTEM, code: note.id },
@@ -164,6 +247,16 @@ function createContext(note: NoteVersion, text: string, options: MappingOptions)
         ],
       };
       return { identifier: findingIdentifier(note.id, key), meta, extension };
+    },
+    sentenceOf(m) {
+      const s = sentences[m.sentence];
+      return s ? { start: s.start, end: s.end } : { start: 0, end: text.length };
+    },
+    inDifferential(m) {
+      return differential.has(m.id);
+    },
+    assertionOf(key) {
+      return key.slice(key.lastIndexOf('|') + 1) as Assertion;
     },
   };
 }

@@ -28,6 +28,65 @@ export const DERIVATION_REFERENCE_URL = 'http://hl7.org/fhir/StructureDefinition
 export const ASSERTION_EXTENSION_URL = `${CHARTMINE_CANONICAL}/StructureDefinition/nlp-assertion`;
 /** Chartmine extension: the pipeline's confidence in the finding (0..1). */
 export const CONFIDENCE_EXTENSION_URL = `${CHARTMINE_CANONICAL}/StructureDefinition/nlp-confidence`;
+/** Chartmine extension: the pipeline version that last wrote the resource (content, unlike the tag). */
+export const PIPELINE_VERSION_EXTENSION_URL = `${CHARTMINE_CANONICAL}/StructureDefinition/nlp-pipeline-version`;
+
+/** Chartmine's CodeSystem of ConText assertions (affirmed, negated, possible, historical, family, hypothetical). */
+export const ASSERTION_CODE_SYSTEM = `${CHARTMINE_CANONICAL}/CodeSystem/nlp-assertion`;
+/** The ValueSet the assertion extension is bound to. */
+export const ASSERTION_VALUE_SET = `${CHARTMINE_CANONICAL}/ValueSet/nlp-assertion`;
+
+/**
+ * Tag on a Provenance whose targets are not yet versioned: the transaction wrote it with the targets it created
+ * (their versions are known only from the server's answer); the worker then rewrites it with versioned targets and
+ * drops the tag. A Provenance left with the tag (the worker died in between) is repaired on the note's next run.
+ */
+export const TARGETS_PENDING_TAG = {
+  system: CHARTMINE_CODES,
+  code: 'provenance-targets-pending',
+  display: 'Provenance targets not yet versioned',
+};
+
+/** Canonical URL of a Chartmine StructureDefinition. */
+export const profileUrl = (id: string): string => `${CHARTMINE_CANONICAL}/StructureDefinition/${id}`;
+
+/** The profiles Chartmine's resources claim in `meta.profile`. */
+export const PROFILES = {
+  condition: profileUrl('chartmine-condition'),
+  medicationStatement: profileUrl('chartmine-medication-statement'),
+  vitalSigns: profileUrl('chartmine-observation-vital-signs'),
+  laboratory: profileUrl('chartmine-observation-lab'),
+  familyMemberHistory: profileUrl('chartmine-family-member-history'),
+  allergyIntolerance: profileUrl('chartmine-allergy-intolerance'),
+  device: profileUrl('chartmine-pipeline-device'),
+  provenance: profileUrl('chartmine-provenance'),
+  auditEvent: profileUrl('chartmine-audit-event'),
+} as const;
+
+/**
+ * FHIR R4's own vital-signs profiles, by LOINC code: R4 says a vital sign SHALL conform to them. Blood pressure
+ * (`bp`, 85354-9) is not claimed: `@medplum/core` 4.5.2 misreads its nested component slices (SystolicBP and
+ * SBPCode become siblings) and would reject every valid blood pressure; Chartmine's vital-signs profile carries the
+ * `bp` rules as invariant cm-vs-bp instead.
+ */
+export const CORE_VITAL_SIGN_PROFILES: Readonly<Record<string, string>> = {
+  '8867-4': 'http://hl7.org/fhir/StructureDefinition/heartrate',
+  '9279-1': 'http://hl7.org/fhir/StructureDefinition/resprate',
+  '8310-5': 'http://hl7.org/fhir/StructureDefinition/bodytemp',
+  '59408-5': 'http://hl7.org/fhir/StructureDefinition/oxygensat',
+  '2708-6': 'http://hl7.org/fhir/StructureDefinition/oxygensat',
+  '29463-7': 'http://hl7.org/fhir/StructureDefinition/bodyweight',
+  '8302-2': 'http://hl7.org/fhir/StructureDefinition/bodyheight',
+  '39156-5': 'http://hl7.org/fhir/StructureDefinition/bmi',
+};
+
+/** Canonical URL of the SubscriptionTopic "clinical note created or updated". */
+export const NOTE_TOPIC_URL = `${CHARTMINE_CANONICAL}/SubscriptionTopic/clinical-note`;
+/** Canonical URLs of the CapabilityStatements. */
+export const CAPABILITY_URLS = {
+  service: `${CHARTMINE_CANONICAL}/CapabilityStatement/chartmine`,
+  embeddedStore: `${CHARTMINE_CANONICAL}/CapabilityStatement/chartmine-embedded-store`,
+} as const;
 
 /** The resource types Chartmine writes as findings. */
 export const DERIVED_RESOURCE_TYPES = [

@@ -157,3 +157,28 @@ describe('planWriteBack', () => {
     expect(result.bundles.every((b) => b.entry?.at(-1)?.resource?.resourceType === 'Provenance')).toBe(true);
   });
 });
+
+describe('planWriteBack: a note that replaces another', () => {
+  test('retracts the predecessor\'s findings in the same transaction, with a Provenance naming both notes', () => {
+    const predecessor = [
+      { resourceType: 'Condition', id: 'old1', meta: { versionId: '3' }, identifier: [{ system: FINDING_IDENTIFIER_SYSTEM, value: 'doc0-a' }], verificationStatus: { coding: [{ code: 'confirmed' }] } },
+    ] as Resource[];
+    const text = 'Asthma.';
+    const result = planWriteBack({
+      note: note(),
+      desired: mapFindings(note(), text, aResult(aProblem(text, 'Asthma', ASTHMA)), options),
+      existing: [],
+      software,
+      device,
+      recorded: '2026-11-26T00:00:00Z',
+      superseded: [{ noteId: 'doc0', resources: predecessor }],
+    });
+    expect(result).toMatchObject({ created: 1, retracted: 1 });
+    const entries = result.bundles[0].entry ?? [];
+    expect(entries.map((e) => `${e.request?.method} ${e.request?.url}`)).toEqual(['POST Condition', 'PUT Condition/old1', 'POST Provenance']);
+    const provenance = entries[2].resource as { entity: { role: string; what: { reference: string } }[]; reason: { text: string }[]; activity: { coding: { code: string }[] } };
+    expect(provenance.entity.map((e) => `${e.role} ${e.what.reference}`)).toEqual(['source DocumentReference/doc1/_history/1', 'removal DocumentReference/doc0']);
+    expect(provenance.reason.map((r) => r.text)).toEqual(['DocumentReference/doc0 superseded by DocumentReference/doc1 version 1']);
+    expect(provenance.activity.coding[0].code).toBe('UPDATE');
+  });
+});

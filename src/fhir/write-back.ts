@@ -15,7 +15,7 @@ import type { Bundle, BundleEntry, Device, Extension, Reference, Resource } from
 import { buildProvenance, type WriteActivity } from '../provenance/build-provenance.js';
 import type { SoftwareInfo } from '../provenance/software.js';
 import type { DesiredFinding, NoteVersion } from './finding-types.js';
-import { CONFIDENCE_EXTENSION_URL, DERIVATION_REFERENCE_URL, FINDING_IDENTIFIER_SYSTEM } from './naming.js';
+import { CONFIDENCE_EXTENSION_URL, DERIVATION_REFERENCE_URL, FINDING_IDENTIFIER_SYSTEM, PIPELINE_VERSION_EXTENSION_URL } from './naming.js';
 
 /** Medplum's limit on PUTs in one transaction (`maxUpdates` in its batch processor). */
 export const MAX_UPDATES_PER_TRANSACTION = 50;
@@ -31,6 +31,11 @@ export interface WriteBackInput {
   readonly recorded: string;
   /** Why existing findings that are no longer wanted are retracted. */
   readonly retractionReason?: string;
+  /**
+   * Notes this version supersedes (`relatesTo` replaces): everything derived from them is retracted in the same
+   * transaction, under this version's Provenance.
+   */
+  readonly superseded?: readonly { readonly noteId: string; readonly resources: readonly Resource[] }[];
 }
 
 /** The transactions to post, in order, and what they do. */
@@ -46,6 +51,8 @@ interface PlannedEntry {
   readonly entry: BundleEntry;
   readonly target: Reference;
   readonly kind: 'create' | 'update' | 'retract';
+  /** For retractions of a superseded note's findings: that note's id. */
+  readonly supersededNote?: string;
 }
 
 /**
@@ -82,6 +89,11 @@ export function planWriteBack(input: WriteBackInput): WriteBackPlan {
   for (const [lookup, current] of existingByIdentifier) {
     if (!wanted.has(lookup) && !isRetracted(current)) {
       planned.push(updateEntry(current, retract(current), 'retract'));
+    }
+  }
+  for (const predecessor of input.superseded ?? []) {
+    for (const current of predecessor.resources) {
+      if (!isRetracted(current)) planned.push({ ...updateEntry(current, retract(current), 'retract'), supersededNote: predecessor.noteId });
     }
   }
   const count = (kind: PlannedEntry['kind']): number => planned.filter((p) => p.kind === kind).length;
@@ -124,6 +136,13 @@ function toTransaction(entries: readonly PlannedEntry[], input: WriteBackInput):
   const kinds = new Set(entries.map((e) => e.kind));
   const activity: WriteActivity =
     kinds.size === 1 && kinds.has('create') ? 'CREATE' : kinds.size === 1 && kinds.has('retract') ? 'NULLIFY' : 'UPDATE';
+  const superseded = [...new Set(entries.flatMap((e) => (e.supersededNote ? [e.supersededNote] : [])))];
+  const reasons = [
+    ...(entries.some((e) => e.kind === 'retract' && !e.supersededNote)
+      ? [input.retractionReason ?? `not supported by DocumentReference/${input.note.id} version ${input.note.versionId}`]
+      : []),
+    ...superseded.map((id) => `DocumentReference/${id} superseded by DocumentReference/${input.note.id} version ${input.note.versionId}`),
+  ];
   const provenance = buildProvenance({
     note: input.note,
     targets: entries.map((e) => e.target),
@@ -131,9 +150,8 @@ function toTransaction(entries: readonly PlannedEntry[], input: WriteBackInput):
     device: input.device,
     recorded: input.recorded,
     activity,
-    ...(kinds.has('retract')
-      ? { reason: input.retractionReason ?? `not supported by DocumentReference/${input.note.id} version ${input.note.versionId}` }
-      : {}),
+    ...(reasons.length > 0 ? { reasons } : {}),
+    ...(superseded.length > 0 ? { superseded } : {}),
   });
   return {
     resourceType: 'Bundle',
@@ -196,15 +214,18 @@ function findingIdentifierOf(resource: Resource): string | undefined {
 }
 
 /**
- * What a finding says, for comparison: everything but server metadata, the spans (they move when a new version adds
- * text above them) and the confidence. A finding is rewritten only when what it says changes.
+ * What a finding says, for comparison: everything but metadata other than the profiles, the spans (they move when a new
+ * version adds text above them), the confidence and the pipeline version that wrote it. A finding is rewritten only
+ * when what it says changes: reprocessing with a new pipeline rewrites only what the new pipeline says differently,
+ * and an unchanged finding keeps pointing at the note version (and spans) it was written from.
  */
 function semanticView(resource: Resource): string {
-  const { id: _id, meta: _meta, ...rest } = resource as Resource & { extension?: Extension[] };
+  const { id: _id, meta, ...rest } = resource as Resource & { extension?: Extension[] };
   const extension = (rest as { extension?: Extension[] }).extension?.filter(
-    (e) => e.url !== DERIVATION_REFERENCE_URL && e.url !== CONFIDENCE_EXTENSION_URL
+    (e) => e.url !== DERIVATION_REFERENCE_URL && e.url !== CONFIDENCE_EXTENSION_URL && e.url !== PIPELINE_VERSION_EXTENSION_URL
   );
-  return stableStringify({ ...rest, extension });
+  // The claimed profiles count: a resource written before it claimed (or conformed to) a profile is rewritten once.
+  return stableStringify({ ...rest, extension, profile: [...(meta?.profile ?? [])].sort() });
 }
 
 function stableStringify(value: unknown): string {

@@ -3,6 +3,7 @@
  * dependencies, never listening by itself, so tests start it on port 0.
  */
 import express, { type Express } from 'express';
+import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { pinoHttp } from 'pino-http';
 import type { EmbeddedFhirStore } from '../embedded/embedded-store.js';
 import { createNotifyRouter, type NotifyRoutesDeps } from '../ingest/notify.routes.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   readonly maxDocumentBytes: number;
   /** Readiness checks by name (`undefined`: not required in this process). */
   readonly readiness: Readonly<Record<string, ReadinessCheck | undefined>>;
+  /** The service's CapabilityStatement, served at `/metadata` (the notification side). */
+  readonly capabilityStatement?: () => CapabilityStatement;
 }
 
 /** JSON around a base64 note: room for the rest of the resource. */
@@ -63,6 +66,12 @@ export function createApp(deps: AppDeps): Express {
     const report = await checkReadiness(deps.readiness);
     res.status(report.status === 'ready' ? 200 : 503).json(report);
   });
+  if (deps.capabilityStatement) {
+    const statement = deps.capabilityStatement;
+    app.get('/metadata', (_req, res) => {
+      res.type('application/fhir+json').send(JSON.stringify(statement()));
+    });
+  }
   app.use(
     '/notify',
     createNotifyRouter({ ...deps.notify, rateLimit: createRateLimit(deps.notify.rateLimitPerMinute), bodyLimitBytes, log: deps.log })

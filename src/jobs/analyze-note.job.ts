@@ -1,17 +1,28 @@
 /**
- * The use case: one note version in, its coded findings out. Reads the note, runs the pipeline, maps, diffs against
- * what the server already has and writes the difference with a Provenance. Runs inside the worker's per-note lock.
+ * The use case: one note version in, its coded findings out. Reads the note, decides what its life asks for
+ * (analyse it, retract what was derived from it, or leave it), maps, diffs against what the server already has and
+ * writes the difference with a Provenance, then stamps the Provenance with the versions the server assigned. Runs
+ * inside the worker's per-note lock.
+ *
+ * The life of a note:
+ * - deleted, `status` or `docStatus` entered-in-error → every finding derived from it is retracted;
+ * - replaced by a newer note (another DocumentReference `relatesTo` replaces it) → retracted likewise;
+ * - `status` superseded but no successor here yet → left as it is, until the successor arrives and retracts it;
+ * - `docStatus` preliminary → skipped unless PROCESS_PRELIMINARY (what exists is left as it is);
+ * - otherwise analysed; a note that replaces others also retracts theirs, in its own transaction.
  */
-import type { DocumentReference, Reference, Device } from '@medplum/fhirtypes';
+import type { Bundle, Device, DocumentReference, Provenance, Reference, Resource } from '@medplum/fhirtypes';
 import type { WithId } from '@medplum/core';
-import { MissingSubjectError } from '../errors.js';
+import { MissingSubjectError, UpstreamRejectedError } from '../errors.js';
 import type { DesiredFinding, MappingOptions, NoteVersion } from '../fhir/finding-types.js';
 import type { FhirGateway } from '../fhir/gateway.js';
 import { mapFindings } from '../fhir/map-findings.js';
+import { SOURCE_DOCUMENT_TAG_SYSTEM, TARGETS_PENDING_TAG } from '../fhir/naming.js';
 import { readNoteText } from '../fhir/note-text.js';
 import { planWriteBack } from '../fhir/write-back.js';
 import type { NlpPipeline } from '../nlp/types.js';
 import type { Logger } from '../observability/logger.js';
+import { repairPendingProvenance, stampProvenance } from '../provenance/build-provenance.js';
 import type { SoftwareInfo } from '../provenance/software.js';
 
 /** What a job carries across Redis: identifiers only, never text. */
@@ -31,13 +42,20 @@ export interface AnalyzeNoteDeps {
   readonly device: () => Promise<Reference<Device>>;
   readonly mapping: Omit<MappingOptions, 'pipelineVersion'>;
   readonly maxDocumentBytes: number;
+  /** Analyse notes whose docStatus is preliminary (PROCESS_PRELIMINARY)? Default no. */
+  readonly processPreliminary?: boolean;
+  /** Write an AuditEvent per run (AUDIT_EVENTS)? Default yes. */
+  readonly auditEvents?: boolean;
   readonly clock: { nowIso(): string };
   readonly log: Logger;
 }
 
+/** Why a run wrote nothing and left the note's findings as they were. */
+export type SkipReason = 'missing' | 'superseded' | 'preliminary' | 'awaiting-successor';
+
 /** What happened, returned as the job's result (ids and counts only). */
 export type AnalyzeNoteResult =
-  | { readonly outcome: 'skipped'; readonly reason: 'missing' | 'superseded' }
+  | { readonly outcome: 'skipped'; readonly reason: SkipReason }
   | {
       readonly outcome: 'written' | 'unchanged';
       readonly mentions: number;
@@ -46,7 +64,15 @@ export type AnalyzeNoteResult =
       readonly retracted: number;
       readonly unchanged: number;
       readonly transactions: number;
+      /** The Provenances written (`Provenance/<id>`). */
+      readonly provenances?: readonly string[];
     };
+
+/** What to do with the note version read. */
+type Decision =
+  | { readonly kind: 'skip'; readonly reason: SkipReason }
+  | { readonly kind: 'retract'; readonly version: NoteVersion; readonly reason: string }
+  | { readonly kind: 'analyze'; readonly note: WithId<DocumentReference>; readonly version: NoteVersion };
 
 /**
  * Analyses one note version and writes its findings.
@@ -56,35 +82,25 @@ export type AnalyzeNoteResult =
  */
 export async function analyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<AnalyzeNoteResult> {
   const started = performance.now();
-  const read = await deps.fhir.readNote(data.noteId);
-  if (read.state === 'missing') {
-    deps.log.info({ reason: 'missing' }, 'note skipped');
-    return { outcome: 'skipped', reason: 'missing' };
+  const decision = await decide(data, deps);
+  if (decision.kind === 'skip') {
+    deps.log.info({ reason: decision.reason }, 'note skipped');
+    return { outcome: 'skipped', reason: decision.reason };
   }
-  if (read.state === 'found' && read.note.meta?.versionId !== data.versionId) {
-    // A newer version exists; its own job analyses it, so this one must not write stale findings.
-    deps.log.info({ reason: 'superseded', currentVersionId: read.note.meta?.versionId }, 'note skipped');
-    return { outcome: 'skipped', reason: 'superseded' };
-  }
-  let version: NoteVersion;
+  await repairPendingProvenances(data.noteId, deps);
+  let version = decision.version;
   let desired: DesiredFinding[] = [];
   let mentions = 0;
-  let reason: string | undefined;
-  if (read.state === 'deleted') {
-    version = deletedNoteVersion(data.noteId);
-    reason = `DocumentReference/${data.noteId} was deleted`;
-  } else {
-    const note = read.note;
-    version = toNoteVersion(note, 'DocumentReference.content[0].attachment');
-    if (note.status === 'entered-in-error' || note.docStatus === 'entered-in-error') {
-      reason = `DocumentReference/${note.id} version ${data.versionId} is entered-in-error`;
-    } else {
-      const noteText = await readNoteText(note, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes);
-      const result = await deps.nlp.analyze(noteText.text);
-      mentions = result.mentions.length;
-      version = { ...version, attachmentPath: noteText.path };
-      desired = mapFindings(version, noteText.text, result, { ...deps.mapping, pipelineVersion: deps.software.pipelineVersion });
-    }
+  let superseded: { noteId: string; resources: Resource[] }[] = [];
+  if (decision.kind === 'analyze') {
+    const noteText = await readNoteText(decision.note, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes);
+    const result = await deps.nlp.analyze(noteText.text);
+    mentions = result.mentions.length;
+    version = { ...version, attachmentPath: noteText.path };
+    desired = mapFindings(version, noteText.text, result, { ...deps.mapping, pipelineVersion: deps.software.pipelineVersion });
+    superseded = await Promise.all(
+      replacedNotes(decision.note).map(async (noteId) => ({ noteId, resources: await deps.fhir.readDerived(noteId) }))
+    );
   }
   const existing = await deps.fhir.readDerived(data.noteId);
   const plan = planWriteBack({
@@ -94,10 +110,13 @@ export async function analyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDep
     software: deps.software,
     device: await deps.device(),
     recorded: deps.clock.nowIso(),
-    ...(reason ? { retractionReason: reason } : {}),
+    ...(decision.kind === 'retract' ? { retractionReason: decision.reason } : {}),
+    ...(superseded.length > 0 ? { superseded } : {}),
   });
+  const provenances: string[] = [];
   for (const bundle of plan.bundles) {
-    await deps.fhir.executeTransaction(bundle);
+    const response = await deps.fhir.executeTransaction(bundle);
+    provenances.push(await stampWritten(bundle, response, deps));
   }
   const counts = {
     mentions,
@@ -108,7 +127,99 @@ export async function analyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDep
     transactions: plan.bundles.length,
   };
   deps.log.info({ ...counts, ms: Math.round(performance.now() - started) }, 'note analyzed');
-  return { outcome: plan.bundles.length > 0 ? 'written' : 'unchanged', ...counts };
+  return { outcome: plan.bundles.length > 0 ? 'written' : 'unchanged', ...counts, provenances: provenances.filter(Boolean) };
+}
+
+async function decide(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<Decision> {
+  const read = await deps.fhir.readNote(data.noteId);
+  if (read.state === 'missing') return { kind: 'skip', reason: 'missing' };
+  if (read.state === 'deleted') {
+    return { kind: 'retract', version: deletedNoteVersion(data.noteId), reason: `DocumentReference/${data.noteId} was deleted` };
+  }
+  const note = read.note;
+  if (note.meta?.versionId !== data.versionId) {
+    // A newer version exists; its own job analyses it, so this one must not write stale findings.
+    return { kind: 'skip', reason: 'superseded' };
+  }
+  const version = toNoteVersion(note, 'DocumentReference.content[0].attachment');
+  if (note.status === 'entered-in-error' || note.docStatus === 'entered-in-error') {
+    return { kind: 'retract', version, reason: `DocumentReference/${note.id} version ${data.versionId} is entered-in-error` };
+  }
+  const successor = await findSuccessor(note.id, deps);
+  if (successor) {
+    return { kind: 'retract', version, reason: `DocumentReference/${note.id} superseded by ${successor}` };
+  }
+  if (note.status === 'superseded') return { kind: 'skip', reason: 'awaiting-successor' };
+  if (note.docStatus === 'preliminary' && !deps.processPreliminary) return { kind: 'skip', reason: 'preliminary' };
+  return { kind: 'analyze', note, version };
+}
+
+/** A current note that replaces this one (`relatesTo` replaces), if the server has one. */
+async function findSuccessor(noteId: string, deps: AnalyzeNoteDeps): Promise<string | undefined> {
+  let candidates: Resource[];
+  try {
+    candidates = await deps.fhir.searchAll('DocumentReference', [['relatesto', `DocumentReference/${noteId}`]]);
+  } catch (err: unknown) {
+    if (err instanceof UpstreamRejectedError) {
+      // A server without the `relatesto` search parameter: supersession is then seen only from the successor's side.
+      deps.log.warn({ err }, 'relatesto search refused');
+      return undefined;
+    }
+    throw err;
+  }
+  const successor = (candidates as DocumentReference[]).find(
+    (d) =>
+      d.id !== noteId &&
+      d.status === 'current' &&
+      (d.relatesTo ?? []).some((r) => r.code === 'replaces' && referencedNoteId(r.target?.reference) === noteId)
+  );
+  return successor ? `DocumentReference/${successor.id}` : undefined;
+}
+
+/** The notes this one replaces (relative references only: another server's notes are not ours to retract). */
+export function replacedNotes(note: DocumentReference): string[] {
+  const ids = (note.relatesTo ?? [])
+    .filter((r) => r.code === 'replaces')
+    .map((r) => referencedNoteId(r.target?.reference))
+    .filter((id): id is string => !!id && id !== note.id);
+  return [...new Set(ids)];
+}
+
+function referencedNoteId(reference: string | undefined): string | undefined {
+  const match = reference ? /^DocumentReference\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference) : null;
+  return match?.[1];
+}
+
+/** Stamps the Provenance of a committed transaction with versioned targets; returns its reference. */
+async function stampWritten(request: Bundle, response: Bundle, deps: AnalyzeNoteDeps): Promise<string> {
+  const update = stampProvenance(request, response);
+  if (!update) {
+    // The server's answer did not give every version: the Provenance stays pending; the next run repairs it.
+    deps.log.warn('transaction answer without versions, provenance left pending');
+    return '';
+  }
+  await deps.fhir.updateResource(update.resource, update.ifMatchVersion);
+  return `Provenance/${update.resource.id}`;
+}
+
+/** Stamps Provenances an earlier run wrote but did not get to stamp (it stopped between the two writes). */
+async function repairPendingProvenances(noteId: string, deps: AnalyzeNoteDeps): Promise<void> {
+  const pending = (await deps.fhir.searchAll('Provenance', [
+    ['_tag', `${SOURCE_DOCUMENT_TAG_SYSTEM}|${noteId}`],
+    ['_tag', `${TARGETS_PENDING_TAG.system}|${TARGETS_PENDING_TAG.code}`],
+  ])) as (Provenance & { id: string })[];
+  for (const provenance of pending) {
+    const histories = new Map<string, Resource[]>();
+    for (const target of provenance.target ?? []) {
+      const [type, id, history] = (target.reference ?? '').split('/');
+      if (type && id && !history) histories.set(`${type}/${id}`, await deps.fhir.readHistory(type, id));
+    }
+    const update = repairPendingProvenance(provenance, histories);
+    if (update) {
+      await deps.fhir.updateResource(update.resource, update.ifMatchVersion);
+      deps.log.info({ provenance: `Provenance/${provenance.id}` }, 'pending provenance stamped');
+    }
+  }
 }
 
 /** A deleted note has no version left to read: its retraction names the note without a version. */
@@ -120,19 +231,22 @@ function deletedNoteVersion(noteId: string): NoteVersion {
  * The parts of a DocumentReference the mapping needs.
  * @param note - the DocumentReference as read.
  * @param attachmentPath - FHIRPath of the analysed attachment.
+ * @param receivedAt - when the note was seen, for a note without `meta.lastUpdated` (`chartmine extract`).
  * @returns the note version.
  * @throws MissingSubjectError when the note has no subject.
  */
-export function toNoteVersion(note: WithId<DocumentReference>, attachmentPath: string): NoteVersion {
+export function toNoteVersion(note: WithId<DocumentReference>, attachmentPath: string, receivedAt?: string): NoteVersion {
   if (!note.subject?.reference) {
     throw new MissingSubjectError(`DocumentReference/${note.id}`);
   }
+  const lastUpdated = note.meta?.lastUpdated ?? receivedAt;
   return {
     id: note.id,
     versionId: note.meta?.versionId ?? '',
     subject: { reference: note.subject.reference },
     ...(note.context?.encounter?.[0]?.reference ? { encounter: { reference: note.context.encounter[0].reference } } : {}),
     ...(note.date || note.context?.period?.start ? { date: note.date ?? note.context?.period?.start } : {}),
+    ...(lastUpdated ? { lastUpdated } : {}),
     attachmentPath,
     status: note.status,
   };

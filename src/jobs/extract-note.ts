@@ -1,10 +1,12 @@
 /**
  * `chartmine extract`: the worker's pipeline, in-process, with no Redis and no server. Produces the transaction
  * Bundle the worker would write for a note seen for the first time, made self-contained: the pipeline Device is
- * an entry of the Bundle (conditional create on its identifier) instead of a reference to a stored one.
+ * an entry of the Bundle (conditional create on its identifier) instead of a reference to a stored one, and the
+ * run's AuditEvent closes it. The Provenance keeps its targets as `urn:uuid` references (tagged pending): only a
+ * server that stores the Bundle can say their versions.
  */
 import { createHash } from 'node:crypto';
-import type { Bundle, DocumentReference, Provenance } from '@medplum/fhirtypes';
+import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import type { WithId } from '@medplum/core';
 import { UnsupportedContentError } from '../errors.js';
 import type { MappingOptions } from '../fhir/finding-types.js';
@@ -13,6 +15,7 @@ import { DEVICE_IDENTIFIER_SYSTEM } from '../fhir/naming.js';
 import { readNoteText } from '../fhir/note-text.js';
 import { planWriteBack } from '../fhir/write-back.js';
 import type { NlpPipeline } from '../nlp/types.js';
+import { buildAuditEvent } from '../provenance/build-audit-event.js';
 import { buildPipelineDevice, type SoftwareInfo } from '../provenance/software.js';
 import { toNoteVersion } from './analyze-note.job.js';
 
@@ -27,6 +30,7 @@ export interface ExtractDeps {
 }
 
 const DEVICE_FULL_URL = 'urn:uuid:00000000-0000-4000-8000-00000000de01';
+const AUDIT_FULL_URL = 'urn:uuid:00000000-0000-4000-8000-00000000de02';
 
 /**
  * Wraps plain text as the DocumentReference the worker would read.
@@ -64,7 +68,7 @@ export async function extractNote(note: DocumentReference, deps: ExtractDeps): P
     },
     deps.maxDocumentBytes
   );
-  const version = toNoteVersion(withIds, noteText.path);
+  const version = toNoteVersion(withIds, noteText.path, deps.recorded);
   const result = await deps.nlp.analyze(noteText.text);
   const desired = mapFindings(version, noteText.text, result, { ...deps.mapping, pipelineVersion: deps.software.pipelineVersion });
   const plan = planWriteBack({
@@ -86,23 +90,28 @@ export async function extractNote(note: DocumentReference, deps: ExtractDeps): P
     },
   };
   const entries = plan.bundles.flatMap((b) => b.entry ?? []);
-  if (entries.length === 0) {
-    // Nothing found: still say what ran on which note, so an empty result is auditable too.
-    entries.push({
-      fullUrl: 'urn:uuid:00000000-0000-4000-8000-00000000de02',
-      resource: emptyRunProvenance(version.id, version.versionId, deps),
-      request: { method: 'POST', url: 'Provenance' },
-    });
-  }
-  return { resourceType: 'Bundle', type: 'transaction', entry: [deviceEntry, ...entries] };
-}
-
-function emptyRunProvenance(id: string, versionId: string, deps: ExtractDeps): Provenance {
-  return {
-    resourceType: 'Provenance',
-    target: [{ reference: `DocumentReference/${id}` }],
+  const audit = buildAuditEvent({
+    noteId: version.id,
+    versionId: version.versionId,
+    jobId: undefined,
+    attempt: 1,
+    pipelineVersion: deps.software.pipelineVersion,
+    device: { reference: DEVICE_FULL_URL },
     recorded: deps.recorded,
-    agent: [{ who: { reference: DEVICE_FULL_URL } }],
-    entity: [{ role: 'source', what: { reference: `DocumentReference/${id}/_history/${versionId}` } }],
-  };
+    outcome: {
+      kind: entries.length > 0 ? 'written' : 'unchanged',
+      counts: {
+        mentions: result.mentions.length,
+        created: plan.created,
+        updated: plan.updated,
+        retracted: plan.retracted,
+        unchanged: plan.unchanged,
+        transactions: plan.bundles.length,
+      },
+      provenances: [],
+    },
+  });
+  // Nothing found is still a run: the AuditEvent says what ran on which note.
+  entries.push({ fullUrl: AUDIT_FULL_URL, resource: audit, request: { method: 'POST', url: 'AuditEvent' } });
+  return { resourceType: 'Bundle', type: 'transaction', entry: [deviceEntry, ...entries] };
 }

@@ -3,8 +3,9 @@
  * lexicons with checksums). Pure.
  */
 import { createHash } from 'node:crypto';
-import type { Device } from '@medplum/fhirtypes';
-import { DEVICE_IDENTIFIER_SYSTEM } from '../fhir/naming.js';
+import type { CodeableConcept, Device } from '@medplum/fhirtypes';
+import { CHARTMINE_CANONICAL, CHARTMINE_CODES, DEVICE_IDENTIFIER_SYSTEM, PIPELINE_VERSION_TAG_SYSTEM, PROFILES } from '../fhir/naming.js';
+import { CHARTMINE_CONCEPTS } from '../fhir/profiles/terminology.js';
 import type { ComponentInfo } from '../nlp/types.js';
 
 /** The software behind a run. */
@@ -39,26 +40,53 @@ export function buildSoftwareInfo(
   };
 }
 
+/** Identifier system of the sha256 of a component's artifact (hex), in Device.version.component. */
+export const SHA256_IDENTIFIER_SYSTEM = `${CHARTMINE_CANONICAL}/sid/sha256`;
+
 /**
- * The Device that stands for one pipeline version in Provenance.agent.
+ * The Device that stands for one pipeline version in Provenance.agent and AuditEvent.agent (profile
+ * `chartmine-pipeline-device`): Chartmine's version, the pipeline version, and each component — model, rules,
+ * lexicons, terminology index — with its version and the sha256 of its artifact.
  * @param sw - the software info.
  * @returns the Device (no id: the gateway finds or creates it by identifier).
  */
 export function buildPipelineDevice(sw: SoftwareInfo): Device {
+  const versionType = (concept: { code: string; display: string }, text: string): CodeableConcept => ({
+    coding: [{ system: CHARTMINE_CODES, ...concept }],
+    text,
+  });
   return {
     resourceType: 'Device',
-    identifier: [{ system: DEVICE_IDENTIFIER_SYSTEM, value: `${sw.pipelineName}@${sw.pipelineVersion}` }],
+    meta: {
+      profile: [PROFILES.device],
+      tag: [{ system: PIPELINE_VERSION_TAG_SYSTEM, code: sw.pipelineVersion }],
+    },
+    identifier: [{ system: DEVICE_IDENTIFIER_SYSTEM, value: deviceIdentifierValue(sw) }],
     status: 'active',
     manufacturer: 'Chartmine',
-    deviceName: [{ name: `Chartmine NLP pipeline ${sw.pipelineVersion}`, type: 'manufacturer-name' }],
-    type: { text: 'Clinical natural language processing software' },
+    deviceName: [
+      { name: `Chartmine NLP pipeline ${sw.pipelineVersion}`, type: 'manufacturer-name' },
+      { name: sw.pipelineName, type: 'model-name' },
+    ],
+    modelNumber: sw.pipelineName,
+    type: { coding: [{ system: CHARTMINE_CODES, ...CHARTMINE_CONCEPTS.nlpPipeline }], text: 'Clinical natural language processing software' },
     version: [
-      { type: { text: 'chartmine' }, value: sw.version },
-      { type: { text: 'pipeline' }, value: sw.pipelineVersion },
+      { type: versionType(CHARTMINE_CONCEPTS.software, 'chartmine'), value: sw.version },
+      { type: versionType(CHARTMINE_CONCEPTS.pipeline, sw.pipelineName), value: sw.pipelineVersion },
       ...sw.components.map((c) => ({
-        type: { text: c.name },
-        value: c.sha256 ? `${c.version} sha256:${c.sha256}` : c.version,
+        type: versionType(CHARTMINE_CONCEPTS.component, c.name),
+        ...(c.sha256 ? { component: { system: SHA256_IDENTIFIER_SYSTEM, value: c.sha256 } } : {}),
+        value: c.version,
       })),
     ],
   };
+}
+
+/**
+ * The value of the Device's pipeline identifier: `<pipeline name>@<pipeline version>`.
+ * @param sw - the software info.
+ * @returns the value.
+ */
+export function deviceIdentifierValue(sw: Pick<SoftwareInfo, 'pipelineName' | 'pipelineVersion'>): string {
+  return `${sw.pipelineName}@${sw.pipelineVersion}`;
 }

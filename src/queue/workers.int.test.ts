@@ -53,6 +53,18 @@ function fakeGateway(note: WithId<DocumentReference>, failures: Error[] = []): F
     async ensureDevice() {
       return { reference: 'Device/d1' };
     },
+    async searchAll(): Promise<Resource[]> {
+      return [];
+    },
+    async readHistory(): Promise<Resource[]> {
+      return [];
+    },
+    async createResource<T extends Resource>(resource: T): Promise<T> {
+      return resource;
+    },
+    async updateResource<T extends Resource>(resource: T): Promise<T> {
+      return resource;
+    },
     async checkReachable() {},
   };
 }

@@ -6,7 +6,8 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
-import { analyzeNote, type AnalyzeNoteDeps, type AnalyzeNoteJobData, type AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
+import type { AnalyzeNoteDeps, AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
+import { runAnalyzeNote } from '../jobs/run-analyze-note.js';
 import type { Logger } from '../observability/logger.js';
 import { ANALYZE_NOTE_QUEUE } from './analyze-note.queue.js';
 import type { NoteLocks } from './document-lock.js';
@@ -66,7 +67,7 @@ async function processJob(
     throw new DelayedError();
   }
   try {
-    return await analyzeNote(job.data, { ...options.deps, log });
+    return await runAnalyzeNote(job.data, { ...options.deps, log }, { jobId: job.id, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
   } catch (err: unknown) {
     const reason = JSON.stringify(toFailureOutcome(err));
     if (err instanceof AppError && !err.retryable) {

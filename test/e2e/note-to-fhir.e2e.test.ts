@@ -109,7 +109,8 @@ describe('a note posted to the embedded store', () => {
       ...(await search('Condition?subject=Patient/p-e2e')),
       ...(await search('MedicationStatement?subject=Patient/p-e2e')),
       ...(await search('Observation?subject=Patient/p-e2e')),
-    ].map((r) => `${r.resourceType}/${r.id}`);
+    ].map((r) => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`);
+    // Versioned targets: exactly the versions this run wrote.
     expect(provenance.target.map((t) => t.reference).sort()).toEqual(written.sort());
     expect(provenance.agent[0].type?.coding?.[0].code).toBe('assembler');
     const device = await app.request('GET', `/fhir/R4/${provenance.agent[0].who?.reference}`);

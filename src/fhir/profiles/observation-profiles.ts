@@ -1,0 +1,129 @@
+/** Profiles of the Observations Chartmine derives: vital signs (on FHIR's `vitalsigns`) and laboratory results. */
+import { PROFILES } from '../naming.js';
+import { ASSERTION, findingContract, linksToNote } from './finding-contract.js';
+import { el, invariant, type ProfileSource } from './profile-source.js';
+import type { DiffElement } from './snapshot.js';
+
+const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+
+/**
+ * The unit codes FHIR R4's specific vital-sign profiles allow, by LOINC code. `@medplum/core` does not check the
+ * `valueQuantity` slices that carry them, so the vital-signs profile repeats them as an invariant.
+ */
+const VITAL_UNITS: readonly [string, readonly string[]][] = [
+  ['8867-4', ['/min']],
+  ['9279-1', ['/min']],
+  ['8310-5', ['Cel', '[degF]']],
+  ['2708-6', ['%']],
+  ['29463-7', ['kg', 'g', '[lb_av]']],
+  ['8302-2', ['cm', '[in_i]']],
+  ['39156-5', ['kg/m2']],
+];
+
+/** FHIRPath: a CodeableConcept at `path` has this LOINC code. */
+const loinc = (path: string, code: string): string => `${path}.coding.where(system='http://loinc.org' and code='${code}').exists()`;
+
+/** Observation parts both Observation profiles share. */
+function observationCommon(profile: string): DiffElement[] {
+  return [
+    ...findingContract('Observation', profile),
+    el('Observation', {
+      constraint: [
+        invariant('cm-obs-1', 'Only measurements the note reports (affirmed)', `${ASSERTION} = 'affirmed'`),
+        invariant('cm-obs-2', 'A time precise to the day', "(effective as dateTime).toString().length() >= 10"),
+        invariant('cm-obs-3', 'derivedFrom points at the note', linksToNote('derivedFrom')),
+        invariant(
+          'cm-obs-4',
+          'Quantities are UCUM-coded',
+          "(value as Quantity).empty() or ((value as Quantity).system = 'http://unitsofmeasure.org' and (value as Quantity).code.exists())"
+        ),
+      ],
+    }),
+    el('Observation.derivedFrom', { min: 1, mustSupport: true }),
+  ];
+}
+
+export const VITAL_SIGNS_PROFILE: ProfileSource = {
+  id: 'chartmine-observation-vital-signs',
+  name: 'ChartmineObservationVitalSigns',
+  title: 'Chartmine NLP-derived vital sign',
+  description:
+    'A vital sign stated in the note. Derived from FHIR R4\'s vitalsigns profile; each resource also claims the specific ' +
+    'R4 vital-sign profile for its LOINC code (bp, heartrate, resprate, bodytemp, oxygensat, bodyweight, bodyheight, bmi). ' +
+    'Blood pressure is the 85354-9 panel with systolic (8480-6) and diastolic (8462-4) components.',
+  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/vitalsigns',
+  type: 'Observation',
+  kind: 'resource',
+  elements: [
+    ...observationCommon(PROFILES.vitalSigns),
+    el('Observation', {
+      constraint: [
+        invariant(
+          'cm-vs-bp',
+          'Blood pressure (85354-9) as FHIR\'s bp profile has it: no value, one systolic (8480-6) and one diastolic (8462-4) component in mm[Hg]',
+          `${loinc('code', '85354-9')} implies (value.empty() and ` +
+            `component.where(${loinc('code', '8480-6')}).count() = 1 and component.where(${loinc('code', '8462-4')}).count() = 1 and ` +
+            "component.all((value as Quantity).system = 'http://unitsofmeasure.org' and (value as Quantity).code = 'mm[Hg]'))"
+        ),
+        invariant(
+          'cm-vs-units',
+          'Units as FHIR\'s vital-sign profiles bind them (heartrate, resprate, bodytemp, oxygensat, bodyweight, bodyheight, bmi)',
+          VITAL_UNITS.map(([code, units]) => `(${loinc('code', code)} implies (value as Quantity).code in (${units.map((u) => `'${u}'`).join(' | ')}))`).join(
+            ' and '
+          )
+        ),
+      ],
+    }),
+  ],
+};
+
+export const LABORATORY_PROFILE: ProfileSource = {
+  id: 'chartmine-observation-lab',
+  name: 'ChartmineObservationLab',
+  title: 'Chartmine NLP-derived laboratory result',
+  description:
+    'A laboratory result stated in the note, LOINC-coded, with its value in UCUM (and the comparator when written, ' +
+    'e.g. "troponin <0.01"). Aligned with US Core Laboratory Result Observation (category laboratory, code, subject, ' +
+    'effective time, value or data-absent reason).',
+  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Observation',
+  type: 'Observation',
+  kind: 'resource',
+  elements: [
+    ...observationCommon(PROFILES.laboratory),
+    el('Observation', {
+      constraint: [
+        invariant(
+          'cm-lab-1',
+          'A value, components or a data-absent reason (US Core us-core-2)',
+          'component.exists() or hasMember.exists() or value.exists() or dataAbsentReason.exists()'
+        ),
+        invariant('cm-lab-2', 'LOINC-coded', "code.coding.where(system='http://loinc.org').exists()"),
+      ],
+    }),
+    el('Observation.status', { mustSupport: true }),
+    el('Observation.category', {
+      min: 1,
+      mustSupport: true,
+      slicing: {
+        discriminator: [
+          { type: 'value', path: 'coding.code' },
+          { type: 'value', path: 'coding.system' },
+        ],
+        ordered: false,
+        rules: 'open',
+      },
+    }),
+    el('Observation.category:Laboratory', { min: 1, max: '1', mustSupport: true }),
+    el('Observation.category:Laboratory.coding', { min: 1, mustSupport: true }),
+    el('Observation.category:Laboratory.coding.system', { min: 1, fixedUri: OBSERVATION_CATEGORY }),
+    el('Observation.category:Laboratory.coding.code', { min: 1, fixedCode: 'laboratory' }),
+    el('Observation.code', { mustSupport: true }),
+    el('Observation.subject', {
+      min: 1,
+      mustSupport: true,
+      type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Patient'] }],
+    }),
+    el('Observation.effective[x]', { min: 1, mustSupport: true, type: [{ code: 'dateTime' }, { code: 'Period' }] }),
+    el('Observation.value[x]', { mustSupport: true, type: [{ code: 'Quantity' }] }),
+  ],
+};
