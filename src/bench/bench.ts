@@ -47,6 +47,28 @@ function rssSampler(): () => number {
   };
 }
 
+/** The common part of a report from a start time and per-note latencies. */
+function timedReport(
+  stage: string,
+  texts: readonly string[],
+  started: number,
+  latencies: number[],
+  stopRss: () => number
+): Omit<BenchReport, 'settings'> {
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    stage,
+    notes: texts.length,
+    averageWords: words(texts),
+    seconds: Math.round(seconds * 1000) / 1000,
+    notesPerSecond: Math.round((texts.length / seconds) * 10) / 10,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    peakRssMb: stopRss(),
+  };
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
@@ -111,17 +133,8 @@ export async function benchServer(
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, texts.length) }, post));
     await done;
-    const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
     return {
-      stage: 'server',
-      notes: texts.length,
-      averageWords: words(texts),
-      seconds: Math.round(seconds * 100) / 100,
-      notesPerSecond: Math.round((texts.length / seconds) * 10) / 10,
-      p50Ms: percentile(latencies, 50),
-      p95Ms: percentile(latencies, 95),
-      peakRssMb: stopRss(),
+      ...timedReport('server', texts, started, latencies, stopRss),
       failed,
       settings: { workers: config.workers, concurrency, fhir: 'embedded', redis: config.redisUrl },
     };
@@ -151,19 +164,7 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
     await extractNote(notes[i], extractDeps(pipeline, software));
     latencies.push(performance.now() - t0);
   }
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    stage: 'extract',
-    notes: texts.length,
-    averageWords: words(texts),
-    seconds: Math.round(seconds * 1000) / 1000,
-    notesPerSecond: Math.round((texts.length / seconds) * 10) / 10,
-    p50Ms: percentile(latencies, 50),
-    p95Ms: percentile(latencies, 95),
-    peakRssMb: stopRss(),
-    settings: { pipeline: pipeline.info.version },
-  };
+  return { ...timedReport('extract', texts, started, latencies, stopRss), settings: { pipeline: pipeline.info.version } };
 }
 
 /**

@@ -1,11 +1,8 @@
 /** `chartmine subscribe` against a scripted FHIR server: the Subscription shape follows what /metadata says. */
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startStub, type HttpStub, type SeenRequest } from '../../test/support/http-stub.js';
 import { BACKPORT, MEDPLUM_SUBSCRIPTION_SECRET } from '../fhir/build-subscription.js';
-import type { CliIo } from './command.js';
-import { COMMANDS } from './commands.js';
-import { dispatch } from './dispatch.js';
+import { runCli, type CliRun } from '../../test/support/cli.js';
 
 const SECRET = 'notify-secret-0123456789abcdef';
 let server: HttpStub | undefined;
@@ -25,16 +22,8 @@ async function fhirServer(metadata: Record<string, unknown>, topics: unknown[] =
   return server;
 }
 
-async function run(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: CliIo = { stdin: Readable.from(['']), stdout, stderr, env };
-  const code = await dispatch(['subscribe', ...args], COMMANDS, io);
-  return { code, out, err };
+function run(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runCli(['subscribe', ...args], env);
 }
 
 const env = (s: HttpStub): Record<string, string> => ({

@@ -16,15 +16,10 @@ import { ANALYZE_NOTE_JOB, ANALYZE_NOTE_QUEUE, AnalyzeNoteProducer } from './ana
 import { createRedis } from './connection.js';
 import { NoteLocks } from './document-lock.js';
 import { startAnalyzeNoteWorker } from './workers.js';
-import { PassThrough, Readable } from 'node:stream';
-import { COMMANDS } from '../cli/commands.js';
-import { dispatch } from '../cli/dispatch.js';
+import { runCli } from '../../test/support/cli.js';
 
-async function runCli(args: string[], prefix: string): Promise<string> {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  const code = await dispatch(args, COMMANDS, { stdin: Readable.from([]), stdout, stderr: new PassThrough(), env: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix } });
+async function runJobsCli(args: string[], prefix: string): Promise<string> {
+  const { code, out } = await runCli(args, { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix });
   expect(code).toBe(0);
   return out;
 }
@@ -131,12 +126,12 @@ describe('analyze-note worker on real Redis', () => {
     const { queue, worker, prefix } = setUp(gateway);
     await queue.add(ANALYZE_NOTE_JOB, { noteId: 'n1', versionId: '7', requestId: 'r1' }, { jobId: 'note-n1-v7' });
     await once(worker, 'failed');
-    const failed = await runCli(['jobs', 'failed'], prefix);
+    const failed = await runJobsCli(['jobs', 'failed'], prefix);
     expect(JSON.parse(failed)).toMatchObject({ id: 'note-n1-v7', note: 'DocumentReference/n1', reason: { resourceType: 'OperationOutcome' } });
     // The operator fixes the cause (here: the note becomes readable), then replays.
     Object.assign(broken, storedNote('Hypertension.'));
     const completed = once(worker, 'completed');
-    expect(JSON.parse(await runCli(['jobs', 'retry', '--all-failed'], prefix))).toEqual({ retried: 1 });
+    expect(JSON.parse(await runJobsCli(['jobs', 'retry', '--all-failed'], prefix))).toEqual({ retried: 1 });
     const [job] = (await completed) as [Job];
     expect(job.id).toBe('note-n1-v7');
     expect(gateway.transactions).toHaveLength(1);

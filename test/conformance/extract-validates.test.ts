@@ -8,15 +8,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Bundle } from '@medplum/fhirtypes';
-import { COMMANDS } from '../../src/cli/commands.js';
-import { dispatch } from '../../src/cli/dispatch.js';
 import { FIXTURE_NOTES } from '../../src/nlp/testing/fixture-notes.js';
 import { MTSAMPLES_RELATIVE_PATH, readMtsamplesNotes } from '../../src/nlp/testing/mtsamples.js';
 import { aNote } from '../builders/note.js';
+import { runCli } from '../support/cli.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NOTES_DIR = join(REPO_ROOT, 'test/fixtures/notes');
@@ -26,16 +24,7 @@ const MTSAMPLES_SAMPLE = 60;
 const work = mkdtempSync(join(tmpdir(), 'chartmine-profiles-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function cli(args: string[], env: Record<string, string> = {}, stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await dispatch(args, COMMANDS, { stdin: Readable.from([stdin]), stdout, stderr, env });
-  return { code, out, err };
-}
+
 
 /** The committed synthetic inputs, as files `chartmine extract` reads. */
 function fixtureFiles(): string[] {
@@ -75,11 +64,11 @@ function mtsamplesFiles(): string[] {
 
 /** Extracts every file, validates the Bundles; returns the counts and the Bundles. */
 async function extractAndValidate(files: readonly string[], env: Record<string, string>): Promise<{ resources: number; invalid: string[]; bundles: Bundle[] }> {
-  const extracted = await cli(['extract', '--ndjson', ...files], env);
+  const extracted = await runCli(['extract', '--ndjson', ...files], env);
   expect(extracted.code, extracted.err).toBe(0);
   const bundles = extracted.out.trim().split('\n').map((l) => JSON.parse(l) as Bundle);
   expect(bundles).toHaveLength(files.length);
-  const validated = await cli(['profiles', 'validate', '-'], env, extracted.out);
+  const validated = await runCli(['profiles', 'validate', '-'], env, extracted.out);
   const lines = validated.out.trim().split('\n');
   const summary = JSON.parse(lines.at(-1) as string) as { resources: number; invalid: number };
   return { resources: summary.resources, invalid: lines.slice(0, -1), bundles };

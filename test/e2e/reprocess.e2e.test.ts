@@ -3,11 +3,8 @@
  * worker with pipeline v2; only what v2 says differently is written, under a Provenance naming v2, with job ids
  * distinct from the original ones.
  */
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Bundle, Condition, Device, Provenance } from '@medplum/fhirtypes';
-import { COMMANDS } from '../../src/cli/commands.js';
-import { dispatch } from '../../src/cli/dispatch.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Mention, NlpPipeline, NlpResult } from '../../src/nlp/types.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -16,6 +13,7 @@ import { aNote } from '../builders/note.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { SCRIPTED_CONCEPTS } from '../support/scripted-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { runCli } from '../support/cli.js';
 
 const SOURCE = 'https://chartmine.dev/fhir/CodeSystem/source-document';
 const PIPELINE_TAG = 'https://chartmine.dev/fhir/CodeSystem/pipeline-version';
@@ -62,14 +60,8 @@ async function search<T>(query: string): Promise<T[]> {
 }
 
 async function reprocess(args: string[]): Promise<{ code: number; summary: Record<string, unknown>; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
   const env = { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: server.prefix, FHIR_BASE_URL: server.handle.fhirBaseUrl };
-  const code = await dispatch(['reprocess', ...args], COMMANDS, { stdin: Readable.from([]), stdout, stderr, env });
+  const { code, out, err } = await runCli(['reprocess', ...args], env);
   return { code, summary: out.trim() ? (JSON.parse(out.trim().split('\n').at(-1) as string) as Record<string, unknown>) : {}, stderr: err };
 }
 
