@@ -43,6 +43,8 @@ export interface Section {
   readonly loinc?: string;
   readonly header: Span;
   readonly body: Span;
+  /** Fine-grained header name from the section table (e.g. `preoperative-diagnosis`, `subjective`). */
+  readonly name?: string;
 }
 
 /** A sentence (or list item / line that stands alone). */
@@ -63,6 +65,19 @@ export type Assertion = 'affirmed' | 'negated' | 'possible' | 'historical' | 'fa
 /** A family member named by the text, as HL7 v3 RoleCode (e.g. `MTH`, `FTH`, `SIS`, `FAMMEMB`). */
 export type RelativeCode = string;
 
+/**
+ * ConText's three properties of a mention before they are collapsed into one `Assertion`: kept so consumers (and
+ * the evaluation) can tell, e.g., a negated family-history mention from a negated one about the patient.
+ */
+export interface ContextAttributes {
+  readonly negation: 'affirmed' | 'negated' | 'possible';
+  readonly temporality: 'recent' | 'historical' | 'hypothetical';
+  /** `family` for relatives; `other` for anyone else who is not the patient (roommate, friend). */
+  readonly experiencer: 'patient' | 'family' | 'other';
+  /** The relative or other person (HL7 v3 RoleCode) when stated. */
+  readonly relative?: RelativeCode;
+}
+
 /** Where a mention came from. */
 export type MentionSource = 'dictionary' | 'model' | 'rule';
 
@@ -79,6 +94,8 @@ interface MentionBase {
   readonly assertion: Assertion;
   /** For `family` assertions, the relative when stated. */
   readonly relative?: RelativeCode;
+  /** The ConText properties behind `assertion`, when the rule stages set them. */
+  readonly context?: ContextAttributes;
   /** 0..1: how sure the pipeline is that this span is this concept with this assertion. */
   readonly confidence: number;
   readonly sources: readonly MentionSource[];
@@ -154,6 +171,23 @@ export interface MeasurementMention extends MentionBase {
   readonly components?: readonly MeasurementComponent[];
   /** Interpretation flag as written (H, L, HH, LL, A) or derived. */
   readonly interpretation?: 'H' | 'L' | 'HH' | 'LL' | 'A' | 'N';
+  /** Comparator as written (`troponin <0.01`, `eGFR >60`), for `Quantity.comparator`. */
+  readonly comparator?: '<' | '<=' | '>' | '>=';
+}
+
+/** Why a measurement-shaped span was not reported as a `MeasurementMention`. */
+export type MeasurementRejection =
+  | 'implausible-value'
+  | 'unknown-unit'
+  | 'missing-unit'
+  | 'systolic-not-above-diastolic';
+
+/** A value that looked like a measurement but was rejected; carries no text, only where and why. */
+export interface RejectedMeasurement {
+  readonly span: Span;
+  /** The measurement definition's key (e.g. `heart-rate`). */
+  readonly key: string;
+  readonly reason: MeasurementRejection;
 }
 
 /** An allergy: `concept` is the substance; `reaction` the reaction when stated. */
@@ -170,6 +204,10 @@ export interface NlpResult {
   readonly sections: readonly Section[];
   readonly sentences: readonly Sentence[];
   readonly mentions: readonly Mention[];
+  /** Every token of the text, when the pipeline keeps them (the rule pipeline does). */
+  readonly tokens?: readonly Token[];
+  /** Measurement-shaped values the rules rejected, with the reason (e.g. `HR 500`). */
+  readonly rejectedMeasurements?: readonly RejectedMeasurement[];
 }
 
 /** A component of the pipeline, for the Provenance `Device` and the software version. */

@@ -10,7 +10,9 @@ export type SemanticGroup =
   | 'clinical-drug'
   | 'observable'
   | 'procedure'
-  | 'allergen';
+  | 'allergen'
+  /** A vaccine product (CVX / SNOMED CT): becomes an Immunization, never a MedicationStatement or a Condition. */
+  | 'vaccine';
 
 /** A code in a code system, with the display from the index. */
 export interface ConceptCoding {
@@ -27,7 +29,17 @@ export interface Concept {
   readonly group: SemanticGroup;
   readonly display: string;
   readonly codings: readonly ConceptCoding[];
+  /** For a clinical drug: its RxNorm ingredient codings (a cross-map, not a translation of the drug). */
+  readonly ingredients?: readonly ConceptCoding[];
+  /**
+   * For a refined variant (a more specific ICD-10-CM code chosen because the text states laterality or a
+   * qualifier such as hyperglycaemia), the id of the concept it refines. Variant ids are `<base>~<icd code>`.
+   */
+  readonly base?: string;
 }
+
+/** How a match was made, best first. */
+export type MatchKind = 'exact' | 'abbreviation' | 'word-order' | 'spelling';
 
 /** A dictionary match in a text. */
 export interface TermMatch {
@@ -36,6 +48,8 @@ export interface TermMatch {
   readonly concept: Concept;
   /** 1 for an exact normalised match, lower for fuzzy or abbreviation matches. */
   readonly score: number;
+  /** How the text matched the term. */
+  readonly kind?: MatchKind;
 }
 
 /** The read-only terminology index used by every worker. */

@@ -1,0 +1,51 @@
+/**
+ * Process life-cycle for long-running commands: stop cleanly on SIGTERM/SIGINT, and on an unhandled rejection or
+ * exception log it as fatal, shut down and exit 1. A second signal, or a shutdown slower than the grace period,
+ * exits at once.
+ */
+import type { Logger } from '../observability/logger.js';
+
+/** How long a graceful shutdown may take before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 30_000;
+
+/**
+ * Resolves with an exit code once the process has been asked to stop and `close` has finished.
+ * @param log - the logger.
+ * @param close - stops the running parts.
+ * @returns 0 after a signal, 1 after a fatal error.
+ */
+export function runUntilStopped(log: Logger, close: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (code: number, reason: string): void => {
+      if (stopping) {
+        log.warn({ reason }, 'second stop request, exiting now');
+        process.exit(code || 1);
+      }
+      stopping = true;
+      log.info({ reason }, 'shutting down');
+      const timer = setTimeout(() => {
+        log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long, exiting');
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS);
+      timer.unref();
+      close()
+        .catch((err: unknown) => log.error({ err }, 'error during shutdown'))
+        .finally(() => {
+          clearTimeout(timer);
+          log.info('stopped');
+          resolve(code);
+        });
+    };
+    process.once('SIGTERM', () => stop(0, 'SIGTERM'));
+    process.once('SIGINT', () => stop(0, 'SIGINT'));
+    process.on('unhandledRejection', (err: unknown) => {
+      log.fatal({ err }, 'unhandled rejection');
+      stop(1, 'unhandledRejection');
+    });
+    process.on('uncaughtException', (err: unknown) => {
+      log.fatal({ err }, 'uncaught exception');
+      stop(1, 'uncaughtException');
+    });
+  });
+}

@@ -1,0 +1,30 @@
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../observability/logger.js';
+import { loadPipeline } from '../pipeline-loader.js';
+import { startServer } from '../runtime.js';
+import type { CliCommand } from './command.js';
+import { CONFIGURATION_HELP } from './configuration-help.js';
+import { runUntilStopped } from './process-lifecycle.js';
+
+/** `chartmine serve`: the HTTP server (embedded FHIR store unless FHIR_BASE_URL is set) and in-process workers. */
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'run the server: /notify, /healthz, /readyz, the embedded FHIR store and WORKERS in-process workers',
+  help: [
+    'Usage: chartmine serve',
+    '',
+    'Runs the HTTP server. With FHIR_BASE_URL unset it serves an embedded, in-memory FHIR R4 store at /fhir/R4;',
+    'creating or updating a DocumentReference there queues it for analysis. POST /notify accepts subscription',
+    'notifications. WORKERS (default 2) analyse notes in this process; set WORKERS=0 and run `chartmine worker`',
+    'processes to scale them apart. Stops cleanly on SIGTERM/SIGINT (drains running jobs).',
+    '',
+    CONFIGURATION_HELP,
+  ].join('\n'),
+  async run(_args, io) {
+    const config = loadConfig(io.env);
+    const log = createLogger(config.logLevel);
+    const handle = await startServer(config, log, () => loadPipeline(config));
+    io.stderr.write(`chartmine listening on ${handle.url} (FHIR: ${handle.fhirBaseUrl})\n`);
+    return runUntilStopped(log, () => handle.close());
+  },
+};

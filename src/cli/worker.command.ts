@@ -1,0 +1,28 @@
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../observability/logger.js';
+import { loadPipeline } from '../pipeline-loader.js';
+import { startWorkerProcess } from '../runtime.js';
+import type { CliCommand } from './command.js';
+import { CONFIGURATION_HELP } from './configuration-help.js';
+import { runUntilStopped } from './process-lifecycle.js';
+
+/** `chartmine worker`: analyse queued notes, nothing else. */
+export const workerCommand: CliCommand = {
+  name: 'worker',
+  summary: 'run NLP workers only (scale out against the same Redis; needs FHIR_BASE_URL)',
+  help: [
+    'Usage: chartmine worker',
+    '',
+    'Takes analyze-note jobs from Redis (REDIS_URL, QUEUE_PREFIX) and writes results to FHIR_BASE_URL, which is',
+    'required: an external FHIR server, or a Chartmine server\'s embedded store (http://<server>:8080/fhir/R4).',
+    'WORKERS sets how many notes it analyses at once. Stops cleanly on SIGTERM/SIGINT (drains running jobs).',
+    '',
+    CONFIGURATION_HELP,
+  ].join('\n'),
+  async run(_args, io) {
+    const config = loadConfig(io.env);
+    const log = createLogger(config.logLevel);
+    const handle = await startWorkerProcess(config, log, () => loadPipeline(config));
+    return runUntilStopped(log, () => handle.close());
+  },
+};

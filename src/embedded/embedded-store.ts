@@ -1,0 +1,212 @@
+/**
+ * The embedded FHIR R4 server behind `/fhir/R4`: `@medplum/fhir-router`'s FhirRouter over an EmbeddedRepository,
+ * plus what a client of a real server expects and the router leaves out: paged searches with `next` links,
+ * `_include` / `_revinclude`, `Location` / `ETag` headers, and a CapabilityStatement at `metadata`.
+ * Requests are handled one at a time, so a transaction is never interleaved with another request.
+ */
+import {
+  evalFhirPath,
+  getReferenceString,
+  getSearchParameter,
+  getStatus,
+  isOk,
+  normalizeOperationOutcome,
+  parseSearchRequest,
+  type IncludeTarget,
+} from '@medplum/core';
+import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
+import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
+import { ensureFhirDefinitions } from '../fhir/definitions.js';
+import { EmbeddedRepository } from './embedded-repository.js';
+
+/** Page size when a search names no `_count` (Medplum's default too). */
+export const DEFAULT_PAGE_SIZE = 20;
+/** Largest page a client may ask for. */
+export const MAX_PAGE_SIZE = 1000;
+
+/** A request to the store, already stripped of the `/fhir/R4` prefix. */
+export interface StoreRequest {
+  readonly method: string;
+  /** Path below the base, without a leading slash, e.g. `Condition/123` or `` for the system endpoint. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Absolute base URL as the client sees it, for `Location` and paging links (no trailing slash). */
+  readonly baseUrl: string;
+}
+
+/** The store's answer. */
+export interface StoreResponse {
+  readonly status: number;
+  readonly body: Resource;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The embedded FHIR server. */
+export class EmbeddedFhirStore {
+  readonly repo: EmbeddedRepository;
+  private readonly router = new FhirRouter();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * @param capabilityStatement - served at `metadata`.
+   */
+  constructor(private readonly capabilityStatement: CapabilityStatement) {
+    ensureFhirDefinitions();
+    this.repo = new EmbeddedRepository();
+  }
+
+  /**
+   * Handles one request; requests run one after another.
+   * @param req - the request.
+   * @returns the response.
+   */
+  handle(req: StoreRequest): Promise<StoreResponse> {
+    const run = this.queue.then(() => this.handleNow(req));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async handleNow(req: StoreRequest): Promise<StoreResponse> {
+    const method = req.method.toUpperCase() as HttpMethod;
+    if (method === 'GET' && req.path === 'metadata') {
+      return { status: 200, body: this.capabilityStatement, headers: {} };
+    }
+    const isSearch =
+      (method === 'GET' && /^[A-Z][A-Za-z]+$/.test(req.path)) ||
+      (method === 'POST' && /^[A-Z][A-Za-z]+\/_search$/.test(req.path));
+    const query = new URLSearchParams(req.query);
+    if (method === 'POST' && isSearch && isFormBody(req.body)) {
+      for (const [k, v] of Object.entries(req.body)) query.append(k, String(v));
+    }
+    if (isSearch) {
+      const count = Number(query.get('_count') ?? DEFAULT_PAGE_SIZE);
+      query.set('_count', String(Number.isFinite(count) ? Math.min(Math.max(count, 0), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE));
+    }
+    const path = isSearch ? req.path.replace(/\/_search$/, '') : req.path;
+    const qs = query.toString();
+    const fhirRequest: FhirRequest = {
+      method: isSearch ? 'GET' : method,
+      url: qs ? `${path}?${qs}` : path,
+      pathname: '',
+      body: req.body,
+      params: {},
+      query: {},
+      headers: req.headers as FhirRequest['headers'],
+      config: { transactions: true },
+    };
+    const [outcome, resource] = await this.router.handleRequest(fhirRequest, this.repo);
+    if (!isOk(outcome) || !resource) {
+      return { status: getStatus(outcome), body: outcome, headers: {} };
+    }
+    if (isSearch && resource.resourceType === 'Bundle') {
+      const bundle = await this.completeSearchBundle(path, query, resource, req.baseUrl);
+      return { status: 200, body: bundle, headers: {} };
+    }
+    return { status: getStatus(outcome), body: resource, headers: resourceHeaders(resource, req.baseUrl) };
+  }
+
+  /** Adds `total`, paging links and `_include` / `_revinclude` results to a search Bundle. */
+  private async completeSearchBundle(
+    resourceType: string,
+    query: URLSearchParams,
+    bundle: Bundle,
+    baseUrl: string
+  ): Promise<Bundle> {
+    const request = parseSearchRequest(resourceType, Object.fromEntries(query));
+    const count = request.count ?? DEFAULT_PAGE_SIZE;
+    const offset = request.offset ?? 0;
+    const matches: BundleEntry[] = (bundle.entry ?? []).map((e) => ({
+      fullUrl: `${baseUrl}/${getReferenceString(e.resource as Resource)}`,
+      resource: e.resource,
+      search: { mode: 'match' },
+    }));
+    const included = await this.includes(
+      matches.map((e) => e.resource as Resource),
+      request.include ?? [],
+      request.revInclude ?? []
+    );
+    const link: BundleLink[] = [{ relation: 'self', url: pageUrl(baseUrl, resourceType, query, offset) }];
+    if (bundle.total !== undefined && offset + count < bundle.total && count > 0) {
+      link.push({ relation: 'next', url: pageUrl(baseUrl, resourceType, query, offset + count) });
+    }
+    if (offset > 0) {
+      link.push({ relation: 'previous', url: pageUrl(baseUrl, resourceType, query, Math.max(0, offset - count)) });
+    }
+    const entry = [...matches, ...included.map((r) => ({ fullUrl: `${baseUrl}/${getReferenceString(r)}`, resource: r, search: { mode: 'include' as const } }))];
+    return { resourceType: 'Bundle', type: 'searchset', total: bundle.total, link, ...(entry.length ? { entry } : {}) };
+  }
+
+  private async includes(
+    matches: readonly Resource[],
+    include: readonly IncludeTarget[],
+    revInclude: readonly IncludeTarget[]
+  ): Promise<Resource[]> {
+    const seen = new Set(matches.map((r) => getReferenceString(r)));
+    const out: Resource[] = [];
+    const add = (r: Resource): void => {
+      const ref = getReferenceString(r) as string;
+      if (!seen.has(ref)) {
+        seen.add(ref);
+        out.push(r);
+      }
+    };
+    for (const target of include) {
+      const param = getSearchParameter(target.resourceType, target.searchParam);
+      if (!param?.expression) continue;
+      for (const resource of matches.filter((m) => m.resourceType === target.resourceType)) {
+        for (const value of evalFhirPath(param.expression, resource)) {
+          const ref = (value as Reference).reference;
+          if (!ref || (target.targetType && !ref.startsWith(`${target.targetType}/`))) continue;
+          try {
+            add(await this.repo.readReference({ reference: ref }));
+          } catch {
+            // A dangling or deleted reference is simply not included, as on any FHIR server.
+            continue;
+          }
+        }
+      }
+    }
+    for (const target of revInclude) {
+      for (const resource of matches) {
+        const found = await this.repo.searchResources(
+          parseSearchRequest(target.resourceType, { [target.searchParam]: getReferenceString(resource) as string })
+        );
+        found.forEach(add);
+      }
+    }
+    return out;
+  }
+}
+
+function resourceHeaders(resource: Resource, baseUrl: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (resource.id && resource.meta?.versionId) {
+    headers.ETag = `W/"${resource.meta.versionId}"`;
+    headers.Location = `${baseUrl}/${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
+  }
+  if (resource.meta?.lastUpdated) {
+    headers['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
+  }
+  return headers;
+}
+
+function pageUrl(baseUrl: string, resourceType: string, query: URLSearchParams, offset: number): string {
+  const q = new URLSearchParams(query);
+  q.set('_offset', String(offset));
+  return `${baseUrl}/${resourceType}?${q.toString()}`;
+}
+
+function isFormBody(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && !('resourceType' in body);
+}
+
+/**
+ * Turns anything the store threw into an OperationOutcome (used by the HTTP layer).
+ * @param err - the error.
+ * @returns the outcome.
+ */
+export function toStoreOutcome(err: unknown): OperationOutcome {
+  return normalizeOperationOutcome(err);
+}

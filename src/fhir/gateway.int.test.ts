@@ -1,0 +1,103 @@
+/**
+ * The gateway against a real HTTP server scripted to fail the way FHIR servers and proxies fail: the error
+ * classification decides between retry, skip and give up, so it is tested on the wire.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DocumentTooLargeError, UnsupportedContentError, UpstreamError, UpstreamRejectedError, WriteBackRejectedError } from '../errors.js';
+import { MedplumFhirGateway } from './gateway.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+let handler: Handler = (_req, res) => res.end();
+let base: string;
+const server = createServer((req, res) => handler(req, res));
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir/R4/`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const gateway = (timeoutMs = 2000) => new MedplumFhirGateway({ baseUrl: base, timeoutMs });
+const outcome = (code: string) => JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code }] });
+function answer(status: number, body = '', type = 'application/fhir+json'): Handler {
+  return (_req, res) => {
+    res.writeHead(status, { 'Content-Type': type });
+    res.end(body);
+  };
+}
+
+describe('MedplumFhirGateway error classification', () => {
+  test('a deleted or unknown note reads as undefined', async () => {
+    handler = answer(410, outcome('deleted'));
+    await expect(gateway().readNote('n1')).resolves.toBeUndefined();
+    handler = answer(404, outcome('not-found'));
+    await expect(gateway().readNote('n1')).resolves.toBeUndefined();
+  });
+
+  test('5xx with an HTML body, 429 and timeouts are retryable', async () => {
+    handler = answer(503, '<html>Service Unavailable</html>', 'text/html');
+    await expect(gateway().readNote('n1')).rejects.toBeInstanceOf(UpstreamError);
+    handler = answer(429, outcome('throttled'));
+    await expect(gateway().readNote('n1')).rejects.toBeInstanceOf(UpstreamError);
+    handler = () => undefined; // never answers
+    await expect(gateway(200).readNote('n1')).rejects.toThrow(/timed out/);
+  });
+
+  test('a refused connection is retryable', async () => {
+    const closed = new MedplumFhirGateway({ baseUrl: 'http://127.0.0.1:1/fhir/', timeoutMs: 1000 });
+    await expect(closed.readNote('n1')).rejects.toBeInstanceOf(UpstreamError);
+  });
+
+  test('a transaction rejected as invalid is not retryable and keeps the issue codes', async () => {
+    handler = answer(400, outcome('invalid'));
+    const error = await gateway().executeTransaction({ resourceType: 'Bundle', type: 'transaction', entry: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WriteBackRejectedError);
+    expect((error as WriteBackRejectedError).issueCodes).toEqual(['invalid']);
+    expect((error as WriteBackRejectedError).retryable).toBe(false);
+  });
+
+  test('a version conflict on write is retryable (re-read, re-diff)', async () => {
+    handler = answer(412, outcome('conflict'));
+    await expect(gateway().executeTransaction({ resourceType: 'Bundle', type: 'transaction' })).rejects.toBeInstanceOf(UpstreamError);
+  });
+
+  test('403 is not retryable', async () => {
+    handler = answer(403, outcome('forbidden'));
+    await expect(gateway().readNote('n1')).rejects.toBeInstanceOf(UpstreamRejectedError);
+  });
+});
+
+describe('MedplumFhirGateway attachments', () => {
+  test('reads a Binary on the same server, as FHIR JSON or raw bytes', async () => {
+    const seen: string[] = [];
+    handler = (req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url?.endsWith('/Binary/json')) answer(200, JSON.stringify({ resourceType: 'Binary', contentType: 'text/plain', data: Buffer.from('asthma').toString('base64') }))(req, res);
+      else answer(200, 'copd', 'text/plain; charset=utf-8')(req, res);
+    };
+    await expect(gateway().readAttachment('Binary/json', 1000)).resolves.toMatchObject({ contentType: 'text/plain', data: Buffer.from('asthma') });
+    const raw = await gateway().readAttachment(`${base}Binary/raw`, 1000);
+    expect(raw.data.toString()).toBe('copd');
+    expect(seen).toEqual(['/fhir/R4/Binary/json', '/fhir/R4/Binary/raw']);
+  });
+
+  test('refuses URLs off the FHIR server without fetching them', async () => {
+    let fetched = 0;
+    handler = (req, res) => {
+      fetched++;
+      answer(200, 'x')(req, res);
+    };
+    const port = new URL(base).port;
+    for (const url of ['http://169.254.169.254/latest/meta-data', `http://localhost:${port}/fhir/R4/Binary/1`, `http://127.0.0.1:${port}/admin`, 'file:///etc/passwd']) {
+      await expect(gateway().readAttachment(url, 1000)).rejects.toBeInstanceOf(UnsupportedContentError);
+    }
+    expect(fetched).toBe(0);
+  });
+
+  test('refuses content declared larger than the limit', async () => {
+    handler = answer(200, 'x'.repeat(10_000), 'text/plain');
+    await expect(gateway().readAttachment('Binary/big', 1000)).rejects.toBeInstanceOf(DocumentTooLargeError);
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * The FHIR port the worker uses, and its adapter over MedplumClient. The same adapter talks to the embedded store
+ * (over HTTP, at its own `/fhir/R4`) and to any external FHIR R4 server, so both paths are exercised alike.
+ * Failures are classified here: gone/not found → `undefined`; timeouts, 408/429/5xx and 409/412 (a concurrent
+ * write: re-read and retry) → UpstreamError (retryable); 400/422 on a write → WriteBackRejectedError; other 4xx →
+ * UpstreamRejectedError.
+ */
+import { getReferenceString, MedplumClient, type WithId } from '@medplum/core';
+import type { Bundle, Device, DocumentReference, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
+import {
+  DocumentTooLargeError,
+  UnsupportedContentError,
+  UpstreamError,
+  UpstreamRejectedError,
+  WriteBackRejectedError,
+} from '../errors.js';
+import { createFhirFetch, FhirHttpError, type FetchLike } from './fhir-http.js';
+import { DERIVED_RESOURCE_TYPES, DEVICE_IDENTIFIER_SYSTEM, SOURCE_DOCUMENT_TAG_SYSTEM } from './naming.js';
+
+/** Bytes behind an attachment URL. */
+export interface AttachmentContent {
+  readonly contentType: string | undefined;
+  readonly data: Buffer;
+}
+
+/** What the worker needs from a FHIR server. */
+export interface FhirGateway {
+  /** The base URL requests go to (ends with `/`). */
+  readonly baseUrl: string;
+  /** The note as the server has it now; `undefined` when deleted or unknown. */
+  readNote(id: string): Promise<WithId<DocumentReference> | undefined>;
+  /** The content behind an attachment URL on this server, refusing other hosts and anything over `maxBytes`. */
+  readAttachment(url: string, maxBytes: number): Promise<AttachmentContent>;
+  /** Every resource Chartmine derived from the note (all derived types, all pages). */
+  readDerived(noteId: string): Promise<Resource[]>;
+  /** Posts a transaction Bundle; throws classified errors. */
+  executeTransaction(bundle: Bundle): Promise<Bundle>;
+  /** Finds the Device with the same identifier, or creates it. */
+  ensureDevice(device: Device): Promise<Reference<Device>>;
+  /** Throws unless the server answers `metadata`. */
+  checkReachable(): Promise<void>;
+}
+
+/** Page size for reads of derived resources. */
+const DERIVED_PAGE_SIZE = 500;
+/** Safety bound on pages followed for one search. */
+const MAX_PAGES = 100;
+
+/** Options for the MedplumClient-based gateway. */
+export interface MedplumGatewayOptions {
+  /** FHIR base URL, e.g. `http://127.0.0.1:8080/fhir/R4/`. */
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  /** Extra headers on every request (e.g. a static bearer token). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The fetch to wrap (tests inject one). */
+  readonly fetch?: FetchLike;
+}
+
+/** FhirGateway over MedplumClient. */
+export class MedplumFhirGateway implements FhirGateway {
+  readonly baseUrl: string;
+  readonly client: MedplumClient;
+  private readonly fetch: FetchLike;
+  private readonly headers: Readonly<Record<string, string>>;
+
+  constructor(options: MedplumGatewayOptions) {
+    this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+    this.fetch = createFhirFetch(options.timeoutMs, options.fetch);
+    this.headers = options.headers ?? {};
+    const url = new URL(this.baseUrl);
+    this.client = new MedplumClient({
+      baseUrl: url.origin + '/',
+      fhirUrlPath: url.pathname.replace(/^\/|\/$/g, ''),
+      fetch: this.fetch,
+      cacheTime: 0,
+      extendedMode: false,
+      defaultHeaders: { ...this.headers },
+    });
+  }
+
+  async readNote(id: string): Promise<WithId<DocumentReference> | undefined> {
+    try {
+      return await this.client.readResource('DocumentReference', id, { maxRetries: 0 });
+    } catch (err: unknown) {
+      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) {
+        return undefined;
+      }
+      throw classifyRead(err, `DocumentReference/${id}`);
+    }
+  }
+
+  async readAttachment(url: string, maxBytes: number): Promise<AttachmentContent> {
+    const target = this.resolveOnServer(url);
+    const headers: Record<string, string> = { ...this.headers, Accept: 'application/fhir+json, */*;q=0.5' };
+    const token = this.client.getAccessToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await this.fetch(target.toString(), { headers });
+    } catch (err: unknown) {
+      throw classifyRead(err, 'attachment');
+    }
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    // A Binary as FHIR JSON carries base64 (4/3 the size) plus a little JSON around it.
+    const jsonBudget = Math.ceil((maxBytes * 4) / 3) + 4096;
+    if (Number.isFinite(declared) && declared > jsonBudget) {
+      throw new DocumentTooLargeError(declared, maxBytes);
+    }
+    const body = await readCapped(response, jsonBudget, maxBytes);
+    const contentType = response.headers.get('content-type') ?? undefined;
+    if (contentType?.includes('json')) {
+      const binary = parseBinary(body);
+      if (binary) return binary;
+    }
+    return { contentType, data: body };
+  }
+
+  async readDerived(noteId: string): Promise<Resource[]> {
+    const out: Resource[] = [];
+    for (const resourceType of DERIVED_RESOURCE_TYPES) {
+      let url: string | undefined = this.client
+        .fhirSearchUrl(resourceType, { _tag: `${SOURCE_DOCUMENT_TAG_SYSTEM}|${noteId}`, _count: DERIVED_PAGE_SIZE })
+        .toString();
+      for (let page = 0; url && page < MAX_PAGES; page++) {
+        let bundle: Bundle;
+        try {
+          bundle = await this.client.get<Bundle>(url, { maxRetries: 0 });
+        } catch (err: unknown) {
+          throw classifyRead(err, `${resourceType} search`);
+        }
+        for (const entry of bundle.entry ?? []) {
+          if (entry.resource?.resourceType === resourceType && entry.search?.mode !== 'include') {
+            out.push(entry.resource);
+          }
+        }
+        url = bundle.link?.find((l) => l.relation === 'next')?.url;
+      }
+    }
+    return out;
+  }
+
+  async executeTransaction(bundle: Bundle): Promise<Bundle> {
+    try {
+      return await this.client.executeBatch(bundle, { maxRetries: 0 });
+    } catch (err: unknown) {
+      throw classifyWrite(err);
+    }
+  }
+
+  async ensureDevice(device: Device): Promise<Reference<Device>> {
+    const identifier = device.identifier?.find((i) => i.system === DEVICE_IDENTIFIER_SYSTEM);
+    try {
+      const existing = await this.client.searchOne(
+        'Device',
+        { identifier: `${DEVICE_IDENTIFIER_SYSTEM}|${identifier?.value ?? ''}` },
+        { maxRetries: 0 }
+      );
+      const saved = existing ?? (await this.client.createResource(device, { maxRetries: 0 }));
+      return { reference: getReferenceString(saved), display: device.deviceName?.[0]?.name };
+    } catch (err: unknown) {
+      throw classifyWrite(err);
+    }
+  }
+
+  async checkReachable(): Promise<void> {
+    try {
+      await this.client.get(this.client.fhirUrl('metadata').toString(), { maxRetries: 0 });
+    } catch (err: unknown) {
+      throw classifyRead(err, 'metadata');
+    }
+  }
+
+  /** Resolves an attachment URL against the base, refusing anything that is not on this FHIR server. */
+  private resolveOnServer(url: string): URL {
+    if (!URL.canParse(url, this.baseUrl)) {
+      throw new UnsupportedContentError('attachment url is not a valid URL');
+    }
+    const target = new URL(url, this.baseUrl);
+    const base = new URL(this.baseUrl);
+    if (target.origin !== base.origin || !target.pathname.startsWith(base.pathname)) {
+      throw new UnsupportedContentError('attachment url is not on the configured FHIR server');
+    }
+    return target;
+  }
+}
+
+/** Reads a response body, giving up as soon as it passes `limit` bytes (a missing Content-Length is no excuse). */
+async function readCapped(response: Response, limit: number, maxBytes: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return Buffer.alloc(0);
+  for (;;) {
+    let chunk: { done: boolean; value?: Uint8Array };
+    try {
+      chunk = await reader.read();
+    } catch (err: unknown) {
+      throw new UpstreamError('reading attachment content failed', { cause: err });
+    }
+    if (chunk.done || !chunk.value) break;
+    size += chunk.value.length;
+    if (size > limit) {
+      await reader.cancel();
+      throw new DocumentTooLargeError(size, maxBytes);
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseBinary(body: Buffer): AttachmentContent | undefined {
+  try {
+    const json = JSON.parse(body.toString('utf8')) as { resourceType?: string; contentType?: string; data?: string };
+    if (json.resourceType !== 'Binary') return undefined;
+    return { contentType: json.contentType, data: Buffer.from(json.data ?? '', 'base64') };
+  } catch (err: unknown) {
+    // Not a Binary resource after all: the caller treats the body as raw bytes.
+    void err;
+    return undefined;
+  }
+}
+
+function issueCodes(outcome: OperationOutcome | undefined): string[] {
+  return (outcome?.issue ?? []).map((i) => i.code);
+}
+
+function isTransient(status: number): boolean {
+  return status === 408 || status === 409 || status === 412 || status === 425 || status === 429 || status >= 500;
+}
+
+/** Classifies a failed read. */
+function classifyRead(err: unknown, what: string): Error {
+  if (err instanceof FhirHttpError) {
+    if (isTransient(err.status)) return new UpstreamError(`reading ${what} failed with ${err.status}`, { cause: err });
+    return new UpstreamRejectedError(`reading ${what} was refused with ${err.status}`, err.status, { cause: err });
+  }
+  if (err instanceof UpstreamError) return err;
+  return new UpstreamError(`reading ${what} failed`, { cause: err });
+}
+
+/** Classifies a failed write. */
+function classifyWrite(err: unknown): Error {
+  if (err instanceof FhirHttpError) {
+    if (isTransient(err.status)) return new UpstreamError(`write failed with ${err.status}`, { cause: err });
+    if (err.status === 400 || err.status === 422) {
+      return new WriteBackRejectedError(`write rejected with ${err.status}`, issueCodes(err.outcome), { cause: err });
+    }
+    return new UpstreamRejectedError(`write refused with ${err.status}`, err.status, { cause: err });
+  }
+  if (err instanceof UpstreamError) return err;
+  return new UpstreamError('write failed', { cause: err });
+}

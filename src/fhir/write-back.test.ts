@@ -1,0 +1,159 @@
+import { describe, expect, test } from 'vitest';
+import type { Bundle, Condition, Resource } from '@medplum/fhirtypes';
+import { aConcept, aMeasurement, aMedication, aProblem, aResult } from '../../test/builders/mentions.js';
+import { buildSoftwareInfo } from '../provenance/software.js';
+import type { NoteVersion } from './finding-types.js';
+import { DEFAULT_MAPPING_OPTIONS } from './finding-types.js';
+import { mapFindings } from './map-findings.js';
+import { DERIVATION_REFERENCE_URL, FINDING_IDENTIFIER_SYSTEM } from './naming.js';
+import { isRetracted, MAX_UPDATES_PER_TRANSACTION, planWriteBack } from './write-back.js';
+
+const software = buildSoftwareInfo('0.0.0-test', { name: 'test', version: '1', components: [] });
+const options = { ...DEFAULT_MAPPING_OPTIONS, pipelineVersion: software.pipelineVersion };
+const device = { reference: 'Device/d1' };
+const HTN = aConcept('sct:38341003', 'Hypertensive disorder');
+const ASTHMA = aConcept('sct:195967001', 'Asthma');
+
+function note(versionId = '1'): NoteVersion {
+  return { id: 'doc1', versionId, subject: { reference: 'Patient/p1' }, attachmentPath: 'DocumentReference.content[0].attachment', status: 'current', date: '2026-01-02' };
+}
+
+/** Simulates the server: what a transaction leaves behind (ids assigned, versions bumped). */
+function apply(existing: Resource[], bundle: Bundle): Resource[] {
+  const next = [...existing];
+  let n = existing.length;
+  for (const entry of bundle.entry ?? []) {
+    const resource = entry.resource as Resource;
+    if (resource.resourceType === 'Provenance') continue;
+    if (entry.request?.method === 'POST') {
+      next.push({ ...resource, id: `id${++n}`, meta: { ...resource.meta, versionId: '1' } } as Resource);
+    } else {
+      const i = next.findIndex((r) => `${r.resourceType}/${r.id}` === entry.request?.url);
+      next[i] = { ...resource, meta: { ...resource.meta, versionId: String(Number(next[i].meta?.versionId) + 1) } } as Resource;
+    }
+  }
+  return next;
+}
+
+describe('mapFindings', () => {
+  test('two mentions of one concept with one assertion become one Condition with both spans', () => {
+    const text = 'Hypertension. Plan: treat hypertension.';
+    const result = aResult(aProblem(text, 'Hypertension', HTN), aProblem(text, 'hypertension', HTN));
+    const findings = mapFindings(note(), text, result, options);
+    expect(findings).toHaveLength(1);
+    const condition = findings[0].resource as Condition;
+    const spans = condition.extension?.filter((e) => e.url === DERIVATION_REFERENCE_URL) ?? [];
+    expect(spans.map((e) => e.extension?.find((x) => x.url === 'offset')?.valueInteger)).toEqual([0, 26]);
+    expect(spans[0].extension?.find((x) => x.url === 'reference')?.valueReference?.reference).toBe('DocumentReference/doc1/_history/1');
+    expect(condition.identifier).toEqual([{ system: FINDING_IDENTIFIER_SYSTEM, value: findings[0].identifier }]);
+  });
+
+  test('negated and affirmed mentions of one concept are two Conditions; hypothetical ones are not written', () => {
+    const text = 'No asthma. Asthma as a child. Call if asthma.';
+    const result = aResult(
+      aProblem(text, 'asthma', ASTHMA, { assertion: 'negated' }),
+      aProblem(text, 'Asthma', ASTHMA, { assertion: 'historical' }),
+      aProblem(text, 'asthma', ASTHMA, { assertion: 'hypothetical', span: { start: 38, end: 44 } })
+    );
+    const findings = mapFindings(note(), text, result, options);
+    const statuses = findings.map((f) => (f.resource as Condition).verificationStatus?.coding?.[0].code).sort();
+    expect(statuses).toEqual(['confirmed', 'refuted']);
+    expect(findings.every((f) => !(f.resource as Condition).clinicalStatus)).toBe(true);
+  });
+
+  test('a family mention becomes FamilyMemberHistory, never the patient\'s Condition', () => {
+    const text = 'Mother with hypertension.';
+    const findings = mapFindings(note(), text, aResult(aProblem(text, 'hypertension', HTN, { assertion: 'family', relative: 'MTH' })), options);
+    expect(findings.map((f) => f.resource.resourceType)).toEqual(['FamilyMemberHistory']);
+    expect(findings[0].resource).toMatchObject({ relationship: { coding: [{ code: 'MTH' }] }, patient: { reference: 'Patient/p1' } });
+  });
+
+  test('identifiers do not depend on the note version or on where the mention is', () => {
+    const a = mapFindings(note('1'), 'Asthma.', aResult(aProblem('Asthma.', 'Asthma', ASTHMA)), options);
+    const b = mapFindings(note('2'), 'New line. Asthma.', aResult(aProblem('New line. Asthma.', 'Asthma', ASTHMA)), options);
+    expect(a[0].identifier).toBe(b[0].identifier);
+  });
+
+  test('medications carry their dosage; measurements their UCUM quantity', () => {
+    const text = 'metformin 500 mg PO BID. HR 77';
+    const metformin = aConcept('rxnorm:6809', 'metformin', 'medication');
+    const hr = aConcept('loinc:8867-4', 'Heart rate', 'observable');
+    const result = aResult(
+      aMedication(text, 'metformin', metformin, {
+        sig: { span: { start: 10, end: 23 }, dose: { value: 500, unit: 'mg' }, route: 'oral', timing: { frequency: 2, period: 1, periodUnit: 'd', code: 'BID' } },
+      }),
+      aMeasurement(text, 'HR 77', hr, 77, '/min')
+    );
+    const [statement, observation] = mapFindings(note(), text, result, options).map((f) => f.resource as Record<string, unknown>);
+    expect(statement).toMatchObject({
+      resourceType: 'MedicationStatement',
+      status: 'active',
+      dosage: [
+        {
+          text: '500 mg PO BID',
+          route: { coding: [{ code: '26643006' }] },
+          doseAndRate: [{ doseQuantity: { value: 500, unit: 'mg', system: 'http://unitsofmeasure.org' } }],
+          timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' }, code: { text: 'BID' } },
+        },
+      ],
+    });
+    expect(observation).toMatchObject({
+      resourceType: 'Observation',
+      status: 'final',
+      category: [{ coding: [{ code: 'vital-signs' }] }],
+      valueQuantity: { value: 77, code: '/min' },
+      effectiveDateTime: '2026-01-02',
+      derivedFrom: [{ reference: 'DocumentReference/doc1' }],
+    });
+  });
+});
+
+describe('planWriteBack', () => {
+  const text = 'Hypertension. Asthma.';
+  const desired = (t = text, n = note()) =>
+    mapFindings(n, t, aResult(...[['Hypertension', HTN], ['Asthma', ASTHMA]].filter(([w]) => t.includes(w as string)).map(([w, c]) => aProblem(t, w as string, c as typeof HTN))), options);
+  const plan = (existing: Resource[], d = desired(), n = note()) =>
+    planWriteBack({ note: n, desired: d, existing, software, device, recorded: '2026-11-26T00:00:00Z' });
+
+  test('first run: one transaction creating every finding plus a Provenance that targets them', () => {
+    const result = plan([]);
+    expect(result).toMatchObject({ created: 2, updated: 0, retracted: 0, unchanged: 0 });
+    expect(result.bundles).toHaveLength(1);
+    const entries = result.bundles[0].entry ?? [];
+    expect(entries.map((e) => e.request?.method)).toEqual(['POST', 'POST', 'POST']);
+    const provenance = entries[2].resource as { target: { reference: string }[]; entity: { what: { reference: string } }[] };
+    expect(provenance.target.map((t) => t.reference)).toEqual(entries.slice(0, 2).map((e) => e.fullUrl));
+    expect(provenance.entity[0].what.reference).toBe('DocumentReference/doc1/_history/1');
+  });
+
+  test('the same version again writes nothing', () => {
+    const server = apply([], plan([]).bundles[0]);
+    expect(plan(server)).toMatchObject({ bundles: [], created: 0, unchanged: 2 });
+  });
+
+  test('a new version keeps unchanged findings, creates new ones and retracts the unsupported', () => {
+    const server = apply([], plan([]).bundles[0]);
+    const v2Text = 'Hypertension.';
+    const next = plan(server, desired(v2Text, note('2')), note('2'));
+    expect(next).toMatchObject({ created: 0, updated: 0, retracted: 1, unchanged: 1 });
+    const put = next.bundles[0].entry?.[0];
+    expect(put?.request).toMatchObject({ method: 'PUT', ifMatch: 'W/"1"' });
+    expect(isRetracted(put?.resource as Resource)).toBe(true);
+    const after = apply(server, next.bundles[0]);
+    expect(plan(after, desired(v2Text, note('2')), note('2')).bundles).toHaveLength(0);
+  });
+
+  test('more updates than Medplum allows in one transaction are split', () => {
+    const many = Array.from({ length: MAX_UPDATES_PER_TRANSACTION + 5 }, (_, i) => ({
+      resourceType: 'Condition',
+      id: `c${i}`,
+      meta: { versionId: '1' },
+      identifier: [{ system: FINDING_IDENTIFIER_SYSTEM, value: `doc1-${i}` }],
+      verificationStatus: { coding: [{ code: 'confirmed' }] },
+    })) as Resource[];
+    const result = plan(many, []);
+    expect(result.retracted).toBe(MAX_UPDATES_PER_TRANSACTION + 5);
+    expect(result.bundles.map((b) => b.entry?.filter((e) => e.request?.method === 'PUT').length)).toEqual([50, 5]);
+    expect(result.bundles.every((b) => b.entry?.at(-1)?.resource?.resourceType === 'Provenance')).toBe(true);
+  });
+});

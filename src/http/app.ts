@@ -1,0 +1,69 @@
+/**
+ * The HTTP application: health, notifications and (in embedded mode) the FHIR endpoint. Built from its
+ * dependencies, never listening by itself, so tests start it on port 0.
+ */
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { EmbeddedFhirStore } from '../embedded/embedded-store.js';
+import type { NoteEventSink } from '../ingest/note-event.js';
+import { createNotifyRouter } from '../ingest/notify.routes.js';
+import { checkReadiness, type ReadinessCheck } from '../observability/health.js';
+import type { Logger } from '../observability/logger.js';
+import { createErrorHandler, notFoundHandler } from './error-handler.js';
+import { createFhirRouter } from './fhir.routes.js';
+import { requestId } from './request-id.js';
+
+/** What the app needs. */
+export interface AppDeps {
+  readonly log: Logger;
+  readonly sink: NoteEventSink;
+  /** The embedded FHIR store, mounted at `/fhir/R4`; absent when an external server is used. */
+  readonly store?: EmbeddedFhirStore;
+  /** Largest note accepted (MAX_DOCUMENT_BYTES); request bodies may be 4/3 of it (base64) plus headroom. */
+  readonly maxDocumentBytes: number;
+  /** Readiness checks by name (`undefined`: not required in this process). */
+  readonly readiness: Readonly<Record<string, ReadinessCheck | undefined>>;
+}
+
+/** JSON around a base64 note: room for the rest of the resource. */
+const BODY_HEADROOM_BYTES = 256 * 1024;
+
+/**
+ * Builds the Express app.
+ * @param deps - dependencies.
+ * @returns the app (call `listen` yourself).
+ */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestId);
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (_req, res) => (res as express.Response).locals?.requestId as string,
+      // Paths only: query strings of FHIR searches can carry names or identifiers.
+      serializers: {
+        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    })
+  );
+  const bodyLimitBytes = Math.ceil((deps.maxDocumentBytes * 4) / 3) + BODY_HEADROOM_BYTES;
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await checkReadiness(deps.readiness);
+    res.status(report.status === 'ready' ? 200 : 503).json(report);
+  });
+  app.use('/notify', createNotifyRouter({ sink: deps.sink, bodyLimitBytes, log: deps.log }));
+  if (deps.store) {
+    app.use('/fhir/R4', createFhirRouter(deps.store, bodyLimitBytes));
+  }
+  app.use(notFoundHandler);
+  app.use(createErrorHandler(deps.log));
+  return app;
+}

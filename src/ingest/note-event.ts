@@ -1,0 +1,21 @@
+/** What ingest produces from any notification form: which note changed. Identifiers only. */
+
+/** A note was created/updated (analyse it) or deleted (retract what was derived). */
+export interface NoteEvent {
+  readonly noteId: string;
+  /** The version notified; absent when the notification did not say (the producer pins the current version). */
+  readonly versionId?: string;
+  readonly interaction: 'upsert' | 'delete';
+}
+
+/** Takes note events and queues work for them. */
+export interface NoteEventSink {
+  /**
+   * Queues one job per event.
+   * @param events - the events.
+   * @param requestId - the request or event id, for correlation.
+   * @returns the job ids, in order.
+   * @throws UpstreamError when the queue (or the FHIR server, to pin a version) is unavailable.
+   */
+  accept(events: readonly NoteEvent[], requestId: string): Promise<string[]>;
+}

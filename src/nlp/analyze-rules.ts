@@ -1,0 +1,318 @@
+/**
+ * The rule stages end to end for one text: tokens → sections → sentences → dictionary matches and abbreviations →
+ * measurements → ConText with section context → medication sigs and statuses → allergies. Synchronous and pure
+ * apart from the terminology look-ups; `createRulePipeline` wraps it in the `NlpPipeline` port.
+ */
+import type { Concept, TerminologyIndex } from '../terminology/types.js';
+import { codeSense, findAbbreviations } from './abbreviations.js';
+import { applySectionContext, toAssertion } from './context/assertion.js';
+import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './context/context.js';
+import type { RuleLexicons } from './lexicons/rule-lexicons.js';
+import { extractMeasurements, type FoundMeasurement } from './measurements.js';
+import { detectMedicationStatus, parseSig } from './medication-sig.js';
+import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
+import { splitSentences } from './sentences.js';
+import { firstTokenAtOrAfter, tokenize } from './tokenize.js';
+import type {
+  AllergyMention,
+  ContextAttributes,
+  MeasurementMention,
+  MedicationMention,
+  Mention,
+  MentionSource,
+  NlpResult,
+  ProblemMention,
+  Sentence,
+  Span,
+  Token,
+} from './types.js';
+
+/** What the rule analysis needs. */
+export interface RuleAnalysisDeps {
+  readonly terminology: TerminologyIndex;
+  readonly lexicons: RuleLexicons;
+  readonly contextSettings?: ContextSettings;
+}
+
+type CandidateKind = 'problem' | 'medication' | 'allergy';
+
+interface Candidate {
+  readonly kind: CandidateKind;
+  readonly span: Span;
+  readonly concept: Concept | undefined;
+  readonly confidence: number;
+  readonly sources: readonly MentionSource[];
+  sentence: number;
+}
+
+/** Confidence of an abbreviation coded without ambiguity, chosen by cues, or by default only. */
+const CONFIDENCE_ABBREVIATION = 0.85;
+const CONFIDENCE_ABBREVIATION_CUED = 0.75;
+const CONFIDENCE_ABBREVIATION_DEFAULT = 0.6;
+const CONFIDENCE_MEASUREMENT = 0.95;
+/** How far after an allergen its reaction may start, in characters ("penicillin (hives)", "sulfa - rash"). */
+const REACTION_WINDOW_CHARS = 40;
+
+const ALLERGY_BEFORE_RE = /\b(?:allergic|allergy|allergies|allergy to|allergies to|intolerant|intolerance|sensitivity)\s*(?:to|:)?\s*$/i;
+const ALLERGY_AFTER_RE = /^\s*(?:allergy|allergies|intolerance|sensitivity)\b/i;
+
+/**
+ * Runs every rule stage over a text.
+ * @param text - the note text.
+ * @param deps - terminology index and compiled lexicons.
+ * @returns sections, sentences, tokens, mentions (sorted by start) and rejected measurements.
+ */
+export function analyzeWithRules(text: string, deps: RuleAnalysisDeps): NlpResult {
+  const { lexicons } = deps;
+  const settings = deps.contextSettings ?? DEFAULT_CONTEXT_SETTINGS;
+  const tokens = tokenize(text);
+  const sections = detectSections(text, tokens, lexicons.sections);
+  const sentences = splitSentences(text, sections, findSubheaderStarts(text, tokens, lexicons.sections));
+  const headers = sections.filter((s) => s.header.end > s.header.start).map((s) => s.header);
+  const sentenceTokens = sentences.map((s) => [firstTokenAtOrAfter(tokens, s.start), firstTokenAtOrAfter(tokens, s.end)] as const);
+
+  const measured = extractMeasurements(text, tokens, lexicons.measurements, headers);
+  const candidates = collectCandidates(text, tokens, sentences, sentenceTokens, sections, headers, measured.found, deps);
+
+  // ConText, sentence by sentence, over dictionary candidates and measurements together
+  const bySentence = new Map<number, { cands: Candidate[]; meas: FoundMeasurement[] }>();
+  for (const c of candidates) group(bySentence, c.sentence).cands.push(c);
+  const measurementSentence = measured.found.map((m) => sentenceIndexOf(sentences, m.span.start));
+  measured.found.forEach((m, i) => group(bySentence, measurementSentence[i]).meas.push(m));
+
+  const mentions: Mention[] = [];
+  for (const [si, { cands, meas }] of bySentence) {
+    const sentence = sentences[si];
+    const [ts, te] = sentenceTokens[si];
+    const spans = [...cands.map((c) => c.span), ...meas.map((m) => m.span)];
+    const targets = spans.map((s) => toTokenRange(tokens, s, ts, te));
+    const decisions = runContext(tokens, ts, te, targets, lexicons.context, settings);
+    const section = sentence.section >= 0 ? sections[sentence.section] : undefined;
+    const attrsOf = (i: number): ContextAttributes => {
+      const { triggers: _t, ...attrs } = decisions[i];
+      return applySectionContext(attrs, section?.kind, section?.name);
+    };
+    const reactionOf = attachReactions(cands);
+    cands.forEach((c, i) => {
+      if (reactionOf.consumed.has(c)) return;
+      const attrs = attrsOf(i);
+      const base = toBase(c.kind, c.span, si, section, c.concept, attrs, c.confidence, c.sources);
+      if (c.kind === 'problem') mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
+      else if (c.kind === 'allergy') {
+        const reaction = reactionOf.reactions.get(c);
+        mentions.push({
+          ...base,
+          kind: 'allergy',
+          ...(reaction ? { reaction: { span: reaction.span, concept: reaction.concept } } : {}),
+        } satisfies AllergyMention);
+      } else {
+        const limit = nextStart(cands, meas, c.span.end, sentence.end);
+        const sig = parseSig(text, c.span.end, limit);
+        const status = detectMedicationStatus(
+          text,
+          sentence,
+          c.span,
+          sig.span?.end ?? c.span.end,
+          section?.kind,
+          attrs.negation === 'negated'
+        );
+        mentions.push({ ...base, kind: 'medication', sig, status } satisfies MedicationMention);
+      }
+    });
+    meas.forEach((m, j) => {
+      // a value was measured: only temporality ("last visit", "goal") can qualify it
+      const { relative: _relative, ...decided } = attrsOf(cands.length + j);
+      const attrs: ContextAttributes = { ...decided, negation: 'affirmed', experiencer: 'patient' };
+      const base = toBase('measurement', m.span, si, section, m.concept, attrs, CONFIDENCE_MEASUREMENT, ['rule']);
+      mentions.push({
+        ...base,
+        kind: 'measurement',
+        category: m.category,
+        ...(m.value !== undefined ? { value: m.value, unit: m.unit } : {}),
+        ...(m.components ? { components: m.components } : {}),
+        ...(m.interpretation ? { interpretation: m.interpretation } : {}),
+        ...(m.comparator ? { comparator: m.comparator } : {}),
+      } satisfies MeasurementMention);
+    });
+  }
+  mentions.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  return {
+    sections,
+    sentences,
+    mentions,
+    tokens,
+    rejectedMeasurements: measured.rejected,
+  };
+}
+
+function collectCandidates(
+  text: string,
+  tokens: readonly Token[],
+  sentences: readonly Sentence[],
+  sentenceTokens: readonly (readonly [number, number])[],
+  sections: readonly NamedSection[],
+  headers: readonly Span[],
+  measurements: readonly FoundMeasurement[],
+  deps: RuleAnalysisDeps
+): Candidate[] {
+  const blocked = [...headers, ...measurements.map((m) => m.span)].sort((a, b) => a.start - b.start);
+  const matches = deps.terminology
+    .match(text)
+    .filter((m) => !overlapsAny(m.start, m.end, blocked))
+    .map((m) => ({ span: { start: m.start, end: m.end }, concept: m.concept as Concept | undefined, score: m.score, abbreviation: false }));
+
+  // abbreviations: add what the dictionary missed; re-decide ambiguous ones the dictionary matched
+  const byStart = new Map(matches.map((m, i) => [m.span.start, i]));
+  const removed = new Set<number>();
+  const added: typeof matches = [];
+  sentences.forEach((s, si) => {
+    const [ts, te] = sentenceTokens[si];
+    const section = s.section >= 0 ? sections[s.section].kind : undefined;
+    for (const hit of findAbbreviations(text, tokens, ts, te, section, deps.lexicons.abbreviations)) {
+      if (overlapsAny(hit.span.start, hit.span.end, blocked)) continue;
+      const same = byStart.get(hit.span.start);
+      const sameMatch = same !== undefined && matches[same].span.end === hit.span.end ? same : undefined;
+      if (sameMatch !== undefined && hit.senseCount === 1) continue; // the dictionary already coded it
+      const concept = hit.sense ? codeSense(hit.sense, deps.terminology) : undefined;
+      if (sameMatch !== undefined) removed.add(sameMatch);
+      else if (matches.some((m) => m.span.start < hit.span.end && hit.span.start < m.span.end)) continue;
+      if (!concept) continue;
+      const score =
+        hit.senseCount === 1
+          ? CONFIDENCE_ABBREVIATION
+          : hit.sense?.isDefault
+            ? CONFIDENCE_ABBREVIATION_DEFAULT
+            : CONFIDENCE_ABBREVIATION_CUED;
+      added.push({ span: hit.span, concept, score, abbreviation: true });
+    }
+  });
+
+  const all = [...matches.filter((_, i) => !removed.has(i)), ...added].sort((a, b) => a.span.start - b.span.start);
+  const candidates: Candidate[] = [];
+  for (const m of all) {
+    const si = sentenceIndexOf(sentences, m.span.start);
+    if (si < 0) continue;
+    const sectionKind = sentences[si].section >= 0 ? sections[sentences[si].section].kind : undefined;
+    const kind = candidateKind(text, m.span, m.concept, sectionKind);
+    if (!kind) continue;
+    candidates.push({
+      kind,
+      span: m.span,
+      concept: m.concept,
+      confidence: m.abbreviation ? m.score : Math.min(1, m.score) * 0.95,
+      sources: m.abbreviation ? ['dictionary', 'rule'] : ['dictionary'],
+      sentence: si,
+    });
+  }
+  return candidates;
+}
+
+function candidateKind(
+  text: string,
+  span: Span,
+  concept: Concept | undefined,
+  section: NamedSection['kind'] | undefined
+): CandidateKind | undefined {
+  const groupName = concept?.group;
+  if (groupName === 'allergen') return 'allergy';
+  if (groupName === 'medication' || groupName === 'clinical-drug') {
+    if (section === 'allergies') return 'allergy';
+    const before = text.slice(Math.max(0, span.start - 30), span.start);
+    const after = text.slice(span.end, span.end + 15);
+    if (ALLERGY_BEFORE_RE.test(before) || ALLERGY_AFTER_RE.test(after)) return 'allergy';
+    return 'medication';
+  }
+  if (groupName === 'disorder' || groupName === 'finding') return 'problem';
+  return undefined;
+}
+
+/** In an allergy list, a problem right after an allergen is its reaction ("penicillin (hives)"). */
+function attachReactions(cands: readonly Candidate[]): {
+  reactions: Map<Candidate, Candidate>;
+  consumed: Set<Candidate>;
+} {
+  const reactions = new Map<Candidate, Candidate>();
+  const consumed = new Set<Candidate>();
+  for (let i = 0; i < cands.length; i++) {
+    const a = cands[i];
+    if (a.kind !== 'allergy') continue;
+    const next = cands[i + 1];
+    if (next && next.kind === 'problem' && next.span.start - a.span.end <= REACTION_WINDOW_CHARS) {
+      reactions.set(a, next);
+      consumed.add(next);
+    }
+  }
+  return { reactions, consumed };
+}
+
+function toBase(
+  kind: Mention['kind'],
+  span: Span,
+  sentence: number,
+  section: NamedSection | undefined,
+  concept: Concept | undefined,
+  attrs: ContextAttributes,
+  confidence: number,
+  sources: readonly MentionSource[]
+): Omit<ProblemMention, 'kind'> {
+  const { assertion, relative } = toAssertion(attrs);
+  return {
+    id: `${kind}-${span.start}-${span.end}`,
+    span,
+    sentence,
+    section: section?.kind,
+    concept,
+    assertion,
+    ...(relative ? { relative } : {}),
+    context: attrs,
+    confidence: Math.round(confidence * 1000) / 1000,
+    sources,
+  };
+}
+
+function nextStart(cands: readonly Candidate[], meas: readonly FoundMeasurement[], after: number, fallback: number): number {
+  let limit = fallback;
+  for (const c of cands) if (c.span.start >= after && c.span.start < limit && c.kind !== 'problem') limit = c.span.start;
+  for (const m of meas) if (m.span.start >= after && m.span.start < limit) limit = m.span.start;
+  return limit;
+}
+
+function group<T>(map: Map<number, { cands: T[]; meas: FoundMeasurement[] }>, key: number): { cands: T[]; meas: FoundMeasurement[] } {
+  let g = map.get(key);
+  if (!g) {
+    g = { cands: [], meas: [] };
+    map.set(key, g);
+  }
+  return g;
+}
+
+/** Index of the sentence containing `offset`, or the last one starting before it; -1 when there is none. */
+function sentenceIndexOf(sentences: readonly Sentence[], offset: number): number {
+  let lo = 0;
+  let hi = sentences.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sentences[mid].start <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+function toTokenRange(tokens: readonly Token[], span: Span, ts: number, te: number): { startToken: number; endToken: number } {
+  const s = Math.max(ts, Math.min(te, firstTokenAtOrAfter(tokens, span.start)));
+  const e = Math.max(s + 1, Math.min(te, firstTokenAtOrAfter(tokens, span.end)));
+  return { startToken: s, endToken: e };
+}
+
+function overlapsAny(start: number, end: number, spans: readonly Span[]): boolean {
+  for (const s of spans) {
+    if (s.start >= end) return false;
+    if (start < s.end && s.start < end) return true;
+  }
+  return false;
+}

@@ -1,0 +1,171 @@
+/**
+ * The ConText algorithm (Harkema, Dowling, Thornblade, Chapman, J Biomed Inform 2009; Chapman et al., NegEx 2001)
+ * over one sentence: find triggers (longest match wins within a category, pseudo-triggers block the shorter
+ * triggers they contain), give each trigger a scope that runs forward and/or backward to the sentence edge, a
+ * termination term, the next trigger of the same category (as medspaCy does) or a token limit, and let every
+ * target inside a scope take the category of the nearest trigger. Lists ("no fever, chills or cough") fall inside
+ * one forward scope, so all their members are negated. Pure.
+ */
+import { matchesAt } from '../phrase-trie.js';
+import type { ContextAttributes, Token } from '../types.js';
+import type { ContextCategory, ContextLexicon, ContextRule } from './lexicon.js';
+
+/** A target's token range `[startToken, endToken)` in the sentence's token array. */
+export interface ContextTarget {
+  readonly startToken: number;
+  readonly endToken: number;
+}
+
+/** Default scope limits in tokens per category (a trigger reaches at most this many tokens). */
+export interface ContextSettings {
+  readonly maxScope: Readonly<Record<ContextCategory, number>>;
+}
+
+/** Limits tuned on the development lines (1–1900) of the ConText reference standard. */
+export const DEFAULT_CONTEXT_SETTINGS: ContextSettings = {
+  maxScope: { negated: 12, possible: 12, historical: 12, hypothetical: 12, family: 12 },
+};
+
+/** What ConText decided for one target, plus the trigger offsets that decided it (for explanations). */
+export interface ContextDecision extends ContextAttributes {
+  readonly triggers: readonly { readonly start: number; readonly end: number; readonly category: ContextCategory }[];
+}
+
+interface Trigger {
+  readonly rule: ContextRule;
+  readonly startToken: number;
+  readonly endToken: number;
+  scopeStart: number;
+  scopeEnd: number;
+  backStart: number;
+  backEnd: number;
+}
+
+const AFFIRMED: ContextDecision = { negation: 'affirmed', temporality: 'recent', experiencer: 'patient', triggers: [] };
+
+/**
+ * Runs ConText over the sentence `tokens[start, end)` for the given targets.
+ * @param tokens - the note's tokens.
+ * @param start - first token of the sentence.
+ * @param end - index after the sentence's last token.
+ * @param targets - the mentions to decide, as token ranges inside the sentence.
+ * @param lexicon - the compiled trigger lexicon.
+ * @param settings - scope limits.
+ * @returns one decision per target, in the same order.
+ */
+export function runContext(
+  tokens: readonly Token[],
+  start: number,
+  end: number,
+  targets: readonly ContextTarget[],
+  lexicon: ContextLexicon,
+  settings: ContextSettings = DEFAULT_CONTEXT_SETTINGS
+): ContextDecision[] {
+  if (targets.length === 0) return [];
+  const triggers = findTriggers(tokens, start, end, targets, lexicon);
+  if (triggers.length === 0) return targets.map(() => AFFIRMED);
+  computeScopes(triggers, start, end, settings);
+  const active = triggers.filter((t) => t.rule.direction !== 'pseudo' && t.rule.direction !== 'terminate');
+  return targets.map((target) => decide(target, active, tokens));
+}
+
+/** Leftmost-longest trigger matches per category, skipping any that overlap a target. */
+function findTriggers(
+  tokens: readonly Token[],
+  start: number,
+  end: number,
+  targets: readonly ContextTarget[],
+  lexicon: ContextLexicon
+): Trigger[] {
+  const blockedUntil: Record<ContextCategory, number> = { negated: 0, possible: 0, historical: 0, hypothetical: 0, family: 0 };
+  const found: Trigger[] = [];
+  for (let i = start; i < end; i++) {
+    if (!lexicon.trie.next.has(tokens[i].norm)) continue;
+    const matches = matchesAt(lexicon.trie, tokens, i, end);
+    if (matches.length === 0) continue;
+    // the longest match per category starting here
+    const best = new Map<ContextCategory, { rules: ContextRule[]; endToken: number }>();
+    for (const m of matches) {
+      if (overlapsTarget(i, m.endToken, targets)) continue;
+      for (const rule of m.values) {
+        const prev = best.get(rule.category);
+        if (!prev || m.endToken > prev.endToken) best.set(rule.category, { rules: [rule], endToken: m.endToken });
+        else if (m.endToken === prev.endToken) prev.rules.push(rule);
+      }
+    }
+    for (const [category, { rules, endToken }] of best) {
+      if (i < blockedUntil[category]) continue;
+      blockedUntil[category] = endToken;
+      for (const rule of rules) {
+        found.push({ rule, startToken: i, endToken, scopeStart: endToken, scopeEnd: endToken, backStart: i, backEnd: i });
+      }
+    }
+  }
+  return found;
+}
+
+function overlapsTarget(s: number, e: number, targets: readonly ContextTarget[]): boolean {
+  for (const t of targets) if (s < t.endToken && t.startToken < e) return true;
+  return false;
+}
+
+function computeScopes(triggers: Trigger[], start: number, end: number, settings: ContextSettings): void {
+  for (const t of triggers) {
+    const { category, direction } = t.rule;
+    if (direction === 'pseudo' || direction === 'terminate') continue;
+    const limit = t.rule.maxScope ?? settings.maxScope[category];
+    let fEnd = Math.min(end, t.endToken + limit);
+    let bStart = Math.max(start, t.startToken - limit);
+    for (const o of triggers) {
+      if (o === t || o.rule.category !== category || o.rule.direction === 'pseudo') continue;
+      if (o.startToken >= t.endToken && o.startToken < fEnd) fEnd = o.startToken;
+      if (o.endToken <= t.startToken && o.endToken > bStart) bStart = o.endToken;
+    }
+    if (direction === 'forward' || direction === 'bidirectional') {
+      t.scopeStart = t.endToken;
+      t.scopeEnd = fEnd;
+    }
+    if (direction === 'backward' || direction === 'bidirectional') {
+      t.backStart = bStart;
+      t.backEnd = t.startToken;
+    }
+  }
+}
+
+function decide(target: ContextTarget, triggers: readonly Trigger[], tokens: readonly Token[]): ContextDecision {
+  const nearest = new Map<ContextCategory, { trigger: Trigger; distance: number }>();
+  for (const t of triggers) {
+    let distance = -1;
+    if (t.scopeEnd > t.scopeStart && target.startToken >= t.scopeStart && target.startToken < t.scopeEnd) {
+      distance = target.startToken - t.endToken;
+    } else if (t.backEnd > t.backStart && target.endToken - 1 >= t.backStart && target.endToken <= t.backEnd) {
+      distance = t.startToken - target.endToken;
+    }
+    if (distance < 0) continue;
+    const prev = nearest.get(t.rule.category);
+    if (!prev || distance < prev.distance) nearest.set(t.rule.category, { trigger: t, distance });
+  }
+  if (nearest.size === 0) return AFFIRMED;
+  const neg = nearest.get('negated');
+  const pos = nearest.get('possible');
+  const hist = nearest.get('historical');
+  const hypo = nearest.get('hypothetical');
+  const fam = nearest.get('family');
+  const negation: ContextAttributes['negation'] =
+    neg && (!pos || neg.distance <= pos.distance) ? 'negated' : pos ? 'possible' : 'affirmed';
+  const temporality: ContextAttributes['temporality'] =
+    hypo && (!hist || hypo.distance <= hist.distance) ? 'hypothetical' : hist ? 'historical' : 'recent';
+  const experiencer: ContextAttributes['experiencer'] = fam ? (fam.trigger.rule.nonFamily ? 'other' : 'family') : 'patient';
+  const used = [...nearest.entries()].map(([category, { trigger }]) => ({
+    start: tokens[trigger.startToken].start,
+    end: tokens[trigger.endToken - 1].end,
+    category,
+  }));
+  return {
+    negation,
+    temporality,
+    experiencer,
+    ...(fam?.trigger.rule.relative ? { relative: fam.trigger.rule.relative } : {}),
+    triggers: used,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The rule-based `NlpPipeline`: what the worker and `chartmine extract` call. Its version changes whenever its
+ * output for the same text can change: the rules' code version, the lexicon files and the terminology index.
+ */
+import { createHash } from 'node:crypto';
+import type { TerminologyIndex } from '../terminology/types.js';
+import { analyzeWithRules } from './analyze-rules.js';
+import type { ContextSettings } from './context/context.js';
+import { readRuleLexicons, type RuleLexicons } from './lexicons/rule-lexicons.js';
+import type { ComponentInfo, NlpPipeline, NlpResult } from './types.js';
+
+/** Bump on every code change that can change output for the same text and lexicons. */
+export const RULES_VERSION = '1.0.0';
+
+/** Pipeline name, as it appears in the Provenance `Device`. */
+export const RULE_PIPELINE_NAME = 'chartmine-rules';
+
+/** What the rule pipeline needs. `lexicons` defaults to the package's `models/lexicons`. */
+export interface RulePipelineDeps {
+  readonly terminology: TerminologyIndex;
+  readonly lexicons?: RuleLexicons;
+  readonly contextSettings?: ContextSettings;
+}
+
+/**
+ * Creates the rule-based pipeline. Reads and compiles the lexicon files once (when not given).
+ * @param deps - the terminology index, and optionally compiled lexicons and ConText settings.
+ * @returns the pipeline.
+ */
+export function createRulePipeline(deps: RulePipelineDeps): NlpPipeline {
+  const lexicons = deps.lexicons ?? readRuleLexicons();
+  const { terminology } = deps;
+  const components: ComponentInfo[] = [
+    { name: 'chartmine-rule-lexicons', version: RULES_VERSION, sha256: lexicons.sha256 },
+    { name: terminology.name, version: terminology.version, sha256: terminology.sha256 },
+  ];
+  const version = rulePipelineVersion(lexicons, terminology, deps.contextSettings);
+  const analysisDeps = { terminology, lexicons, ...(deps.contextSettings ? { contextSettings: deps.contextSettings } : {}) };
+  return {
+    info: { name: RULE_PIPELINE_NAME, version, components },
+    analyze(text: string): Promise<NlpResult> {
+      return Promise.resolve().then(() => analyzeWithRules(text, analysisDeps));
+    },
+  };
+}
+
+/**
+ * The pipeline version: `RULES_VERSION` plus a short hash of the lexicons, the terminology index and any
+ * non-default settings. Only `[0-9a-z.-]`, so it can go into job ids and FHIR tags.
+ * @param lexicons - the compiled lexicons.
+ * @param terminology - the index.
+ * @param settings - ConText settings, when not the defaults.
+ * @returns e.g. `1.0.0-3fa2c1d09b7e`.
+ */
+export function rulePipelineVersion(
+  lexicons: RuleLexicons,
+  terminology: TerminologyIndex,
+  settings?: ContextSettings
+): string {
+  const hash = createHash('sha256')
+    .update(RULES_VERSION)
+    .update('\0')
+    .update(lexicons.sha256)
+    .update('\0')
+    .update(`${terminology.name}@${terminology.version}#${terminology.sha256}`)
+    .update('\0')
+    .update(settings ? JSON.stringify(settings) : '')
+    .digest('hex');
+  return `${RULES_VERSION}-${hash.slice(0, 12)}`;
+}

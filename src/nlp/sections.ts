@@ -1,0 +1,286 @@
+/**
+ * Section detection: finds headers in their common spellings and layouts and splits the note into sections,
+ * each mapped to a `SectionKind` and a LOINC document-section code. Pure: the header table comes in as data.
+ *
+ * A header is a known phrase (see `models/lexicons/section-headers.tsv`) that
+ * - starts a line (after optional bullets) and ends with `:` or `-`, or stands alone on its line; or
+ * - is written in capitals and ends with `:` after a `.`, `,` or `;` (transcribed notes that run headers inline,
+ *   e.g. `...stable.,PAST MEDICAL HISTORY:, Hypertension`).
+ * Unknown capitalised headers followed by `:` start an `other` section unless the table lists them as sub-headers
+ * (body systems such as `HEENT:` or `LUNGS:` inside an exam), which never end the section they are in.
+ */
+import { addPhrase, createTrie, longestAt, type TrieNode } from './phrase-trie.js';
+import { phraseNorms } from './tokenize.js';
+import type { Section, SectionKind, Token } from './types.js';
+
+/** One row of the header table. */
+export interface SectionHeaderRule {
+  readonly header: string;
+  readonly kind: SectionKind | 'subsection';
+  /** Fine-grained name, e.g. `preoperative-diagnosis`. */
+  readonly name: string;
+  readonly loinc: string | undefined;
+}
+
+/** The compiled header table. */
+export interface SectionTable {
+  readonly trie: TrieNode<SectionHeaderRule>;
+  /** Longest header in tokens, to bound the look-ahead. */
+  readonly maxTokens: number;
+}
+
+/** A detected section with the fine-grained name of its header (`Section` plus `name`). */
+export type NamedSection = Section & { readonly name: string };
+
+const SECTION_KINDS: ReadonlySet<string> = new Set<SectionKind | 'subsection'>([
+  'chief-complaint',
+  'history-present-illness',
+  'past-medical-history',
+  'past-surgical-history',
+  'medications',
+  'discharge-medications',
+  'allergies',
+  'family-history',
+  'social-history',
+  'review-of-systems',
+  'physical-exam',
+  'vital-signs',
+  'results',
+  'assessment',
+  'plan',
+  'assessment-and-plan',
+  'impression',
+  'hospital-course',
+  'procedures',
+  'immunizations',
+  'other',
+  'subsection',
+]);
+
+/** Longest unknown capitalised header we accept, in tokens (`MISCELLANEOUS/EATING HISTORY:` is 4). */
+const MAX_UNKNOWN_HEADER_TOKENS = 6;
+
+/**
+ * Parses the header table (TSV: header, kind, name, loinc; `#` comments).
+ * @param tsv - the file content.
+ * @returns the rules; throws on a malformed row, naming its line number.
+ */
+export function parseSectionHeaders(tsv: string): SectionHeaderRule[] {
+  const rules: SectionHeaderRule[] = [];
+  tsv.split('\n').forEach((line, i) => {
+    if (line.trim() === '' || line.startsWith('#')) return;
+    const [header, kind, name, loinc] = line.split('\t');
+    if (!header || !kind || !SECTION_KINDS.has(kind)) {
+      throw new Error(`section-headers.tsv line ${i + 1}: expected header, kind, name, loinc`);
+    }
+    rules.push({ header, kind: kind as SectionHeaderRule['kind'], name: name || kind, loinc: loinc || undefined });
+  });
+  return rules;
+}
+
+/**
+ * Compiles header rules into a table.
+ * @param rules - the parsed rules.
+ * @returns the table.
+ */
+export function compileSectionTable(rules: readonly SectionHeaderRule[]): SectionTable {
+  const trie = createTrie<SectionHeaderRule>();
+  let maxTokens = 1;
+  for (const rule of rules) {
+    const norms = phraseNorms(rule.header);
+    addPhrase(trie, norms, rule);
+    maxTokens = Math.max(maxTokens, norms.length);
+  }
+  return { trie, maxTokens };
+}
+
+interface HeaderHit {
+  readonly start: number;
+  /** End of the header including its `:` or `-`. */
+  readonly end: number;
+  readonly rule: SectionHeaderRule | undefined;
+}
+
+/**
+ * Splits a note into sections.
+ * @param text - the note text.
+ * @param tokens - the note's tokens (from `tokenize(text)`).
+ * @param table - the compiled header table.
+ * @returns sections in order; empty when the note has no recognisable header. Text before the first header
+ *   becomes an `other` section with an empty header.
+ */
+export function detectSections(text: string, tokens: readonly Token[], table: SectionTable): NamedSection[] {
+  const hits = findHeaders(text, tokens, table);
+  if (hits.length === 0) return [];
+  const sections: NamedSection[] = [];
+  const firstStart = hits[0].start;
+  if (text.slice(0, firstStart).trim() !== '') {
+    sections.push({ kind: 'other', name: 'preamble', header: { start: 0, end: 0 }, body: trimSpan(text, 0, firstStart) });
+  }
+  hits.forEach((hit, i) => {
+    const bodyEnd = i + 1 < hits.length ? hits[i + 1].start : text.length;
+    const rule = hit.rule;
+    const kind: SectionKind = rule && rule.kind !== 'subsection' ? rule.kind : 'other';
+    const section: NamedSection = {
+      kind,
+      name: rule ? rule.name : 'other',
+      ...(rule?.loinc ? { loinc: rule.loinc } : {}),
+      header: { start: hit.start, end: hit.end },
+      body: trimSpan(text, hit.end, bodyEnd),
+    };
+    sections.push(section);
+  });
+  return sections;
+}
+
+/**
+ * Positions of sub-headers (`HEENT:`, `Lungs:`) that split sentences without starting a section.
+ * @param text - the note text.
+ * @param tokens - the note's tokens.
+ * @param table - the compiled header table.
+ * @returns the offsets where a sub-header starts.
+ */
+export function findSubheaderStarts(text: string, tokens: readonly Token[], table: SectionTable): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i].kind !== 'word' || !isCandidateStart(text, tokens, i)) continue;
+    const m = longestAt(table.trie, tokens, i, Math.min(tokens.length, i + table.maxTokens));
+    if (m && m.values[0].kind === 'subsection' && colonAfter(text, tokens[m.endToken - 1].end) >= 0) {
+      starts.push(tokens[i].start);
+    }
+  }
+  return starts;
+}
+
+function findHeaders(text: string, tokens: readonly Token[], table: SectionTable): HeaderHit[] {
+  const hits: HeaderHit[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (token.kind !== 'word') continue;
+    const lineStart = isLineStart(text, token.start);
+    if (!lineStart && !afterInlineBreak(text, token.start)) continue;
+    const m = longestAt(table.trie, tokens, i, Math.min(tokens.length, i + table.maxTokens));
+    if (m) {
+      const last = tokens[m.endToken - 1];
+      const rule = m.values[0];
+      const colonEnd = colonAfter(text, last.end);
+      const upper = isUpperCase(text, token.start, last.end);
+      const capitalised = isCapitalised(text, token.start) && afterSentenceEnd(text, token.start);
+      const accepted =
+        (colonEnd >= 0 && (lineStart || upper || capitalised)) ||
+        (lineStart && colonEnd < 0 && aloneOnLine(text, last.end));
+      if (accepted && rule.kind !== 'subsection') {
+        hits.push({ start: token.start, end: colonEnd >= 0 ? colonEnd : last.end, rule });
+        i = m.endToken - 1;
+        continue;
+      }
+      if (accepted) {
+        i = m.endToken - 1;
+        continue;
+      }
+    }
+    const unknown = unknownHeaderEnd(text, tokens, i);
+    if (unknown >= 0) {
+      const j = firstTokenEndingAfter(tokens, i, unknown);
+      const sub = longestAt(table.trie, tokens, i, i + 1);
+      if (!sub || sub.values[0].kind !== 'subsection') {
+        hits.push({ start: token.start, end: unknown, rule: undefined });
+      }
+      i = j;
+    }
+  }
+  return hits;
+}
+
+/** End offset (after the colon) of an unknown ALL-CAPS header starting at token `i`, or -1. */
+function unknownHeaderEnd(text: string, tokens: readonly Token[], i: number): number {
+  let words = 0;
+  for (let j = i; j < tokens.length && j < i + MAX_UNKNOWN_HEADER_TOKENS + 2; j++) {
+    const t = tokens[j];
+    if (t.kind === 'word') {
+      if (t.end - t.start < 2 && words === 0) return -1;
+      if (!isUpperCase(text, t.start, t.end)) return -1;
+      words++;
+      if (words > MAX_UNKNOWN_HEADER_TOKENS) return -1;
+    } else if (t.norm === ':') {
+      if (words === 0 || text.slice(tokens[i].start, t.start).includes('\n')) return -1;
+      return t.end;
+    } else if (t.norm !== '/' && t.norm !== '&' && t.norm !== '-') {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+function firstTokenEndingAfter(tokens: readonly Token[], from: number, offset: number): number {
+  let j = from;
+  while (j + 1 < tokens.length && tokens[j].end < offset) j++;
+  return j;
+}
+
+/** Offset just after a `:` or ` -` that follows `pos` (spaces allowed before it), or -1. */
+function colonAfter(text: string, pos: number): number {
+  let p = pos;
+  while (p < text.length && (text[p] === ' ' || text[p] === '\t')) p++;
+  if (text[p] === ':') return p + 1;
+  if (text[p] === '-' && p > pos && (text[p + 1] === ' ' || text[p + 1] === '\n')) return p + 1;
+  return -1;
+}
+
+function aloneOnLine(text: string, pos: number): boolean {
+  let p = pos;
+  while (p < text.length && (text[p] === ' ' || text[p] === '\t')) p++;
+  return p >= text.length || text[p] === '\n' || text[p] === '\r';
+}
+
+/** True when only spaces, tabs and bullets stand between the previous newline (or the start) and `pos`. */
+function isLineStart(text: string, pos: number): boolean {
+  for (let p = pos - 1; p >= 0; p--) {
+    const c = text[p];
+    if (c === '\n' || c === '\r') return true;
+    if (c !== ' ' && c !== '\t' && c !== '-' && c !== '*' && c !== '\u2022' && c !== '#') return false;
+  }
+  return true;
+}
+
+/** True after `.`, `,` or `;` (spaces allowed): where transcribed notes run an inline header. */
+function afterInlineBreak(text: string, pos: number): boolean {
+  let p = pos - 1;
+  while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
+  return p >= 0 && (text[p] === '.' || text[p] === ',' || text[p] === ';');
+}
+
+/** True after `.` or `;` (spaces allowed). */
+function afterSentenceEnd(text: string, pos: number): boolean {
+  let p = pos - 1;
+  while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
+  return p >= 0 && (text[p] === '.' || text[p] === ';');
+}
+
+function isCapitalised(text: string, pos: number): boolean {
+  const c = text.charCodeAt(pos);
+  return c >= 65 && c <= 90;
+}
+
+function isCandidateStart(text: string, tokens: readonly Token[], i: number): boolean {
+  return isLineStart(text, tokens[i].start) || afterInlineBreak(text, tokens[i].start);
+}
+
+/** True when `text[start, end)` has letters and none of them is lower-case. */
+function isUpperCase(text: string, start: number, end: number): boolean {
+  let letters = 0;
+  for (let p = start; p < end; p++) {
+    const c = text.charCodeAt(p);
+    if (c >= 97 && c <= 122) return false;
+    if (c >= 65 && c <= 90) letters++;
+  }
+  return letters > 0;
+}
+
+function trimSpan(text: string, start: number, end: number): { start: number; end: number } {
+  let s = start;
+  let e = end;
+  while (s < e && /[\s,;:]/.test(text[s])) s++;
+  while (e > s && /\s/.test(text[e - 1])) e--;
+  return { start: s, end: e };
+}

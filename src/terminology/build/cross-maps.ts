@@ -1,0 +1,195 @@
+/**
+ * Cross-maps built from open sources: SNOMED CT → ICD-10-CM (curated list, then exact lexical equality with an
+ * ICD-10-CM description, then Disease Ontology CC0 cross-references), and RxNorm clinical drug → ingredient (by the
+ * ingredient names RxNorm writes at the start of each clinical drug name).
+ */
+import { join } from 'node:path';
+import { ICD10CM, RXNORM, SNOMED } from '../systems.js';
+import { stripSemanticTag, termKey } from '../normalize.js';
+import type { IcdEntry, IcdTable } from './default-sources.js';
+import type { IndexBuilder } from './index-builder.js';
+import { CuratedListError } from './curated.js';
+import { assertFile, readTsv } from './read-files.js';
+
+/** How many SNOMED CT concepts got an ICD-10-CM map, by source. */
+export interface IcdMapCounts {
+  curated: number;
+  lexical: number;
+  diseaseOntology: number;
+  conditionsWithout: number;
+}
+
+const CONDITION_GROUPS = new Set(['disorder', 'finding']);
+
+/**
+ * The default billable code of an ICD-10-CM category: the single billable descendant that is "unspecified" or
+ * "without complications" and names no other "with" qualifier.
+ * @param icd - the table.
+ * @param code - a code (returned as is when billable).
+ * @returns the billable code, or undefined.
+ */
+export function billableDefault(icd: IcdTable, code: string): IcdEntry | undefined {
+  const entry = icd.entries.get(code);
+  if (!entry) return undefined;
+  if (entry.billable) return entry;
+  const candidates: IcdEntry[] = [];
+  for (const e of icd.entries.values()) {
+    if (!e.billable || !e.code.startsWith(code)) continue;
+    const d = e.description.toLowerCase();
+    if (!/\bunspecified\b|without complications/.test(d)) continue;
+    if (/\bwith\b/.test(d.replace(/without complications/g, ''))) continue;
+    candidates.push(e);
+  }
+  return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/**
+ * Adds ICD-10-CM codings to SNOMED CT condition concepts.
+ * @param b - the builder.
+ * @param icd - the ICD-10-CM table.
+ * @param curatedDir - folder with `icd10cm-map.tsv`.
+ * @param doDir - `shared/data/disease-ontology`.
+ * @returns counts by source.
+ */
+export async function addIcdMaps(b: IndexBuilder, icd: IcdTable, curatedDir: string, doDir: string): Promise<IcdMapCounts> {
+  const counts: IcdMapCounts = { curated: 0, lexical: 0, diseaseOntology: 0, conditionsWithout: 0 };
+  const mapped = new Set<string>();
+  const add = (id: string, entry: IcdEntry): void => {
+    b.addCoding(id, { system: ICD10CM, code: entry.code, display: entry.description });
+    mapped.add(id);
+  };
+  for (const [snomed, code] of await readTsv(join(curatedDir, 'icd10cm-map.tsv'))) {
+    const id = `sct:${snomed}`;
+    const entry = icd.entries.get(code);
+    if (!b.has(id)) throw new CuratedListError(`icd10cm-map.tsv: ${id} is not in the shipped sources`);
+    if (!entry?.billable) throw new CuratedListError(`icd10cm-map.tsv: ${code} is not a billable ICD-10-CM code`);
+    add(id, entry);
+    counts.curated++;
+  }
+  const conditions = [...b.conceptIds()].filter((id) => {
+    const c = b.get(id);
+    return id.startsWith('sct:') && !id.includes('~') && c !== undefined && CONDITION_GROUPS.has(c.group);
+  });
+  for (const id of conditions) {
+    if (mapped.has(id)) continue;
+    const c = b.get(id);
+    if (!c) continue;
+    const codes = new Set<string>();
+    for (const coding of c.codings.filter((x) => x.system === SNOMED)) {
+      for (const code of icd.codesByKey.get(termKey(stripSemanticTag(coding.display))) ?? []) codes.add(code);
+    }
+    const only = codes.size === 1 ? icd.entries.get([...codes][0]) : undefined;
+    if (only) {
+      add(id, only);
+      counts.lexical++;
+    }
+  }
+  const doMaps = await readDiseaseOntologyMaps(doDir);
+  for (const id of conditions) {
+    if (mapped.has(id)) continue;
+    const icdCodes = doMaps.get(id.slice(4));
+    if (!icdCodes || icdCodes.size !== 1) continue;
+    const entry = billableDefault(icd, [...icdCodes][0]);
+    if (entry) {
+      add(id, entry);
+      counts.diseaseOntology++;
+    }
+  }
+  counts.conditionsWithout = conditions.filter((id) => !mapped.has(id)).length;
+  return counts;
+}
+
+/**
+ * SNOMED CT code → ICD-10-CM codes via Disease Ontology terms that cross-reference both. A DO term whose SNOMED CT
+ * or ICD-10-CM cross-reference is not unique is skipped: it is a grouping, not an equivalence.
+ * @param dir - `shared/data/disease-ontology`.
+ * @returns the map.
+ */
+export async function readDiseaseOntologyMaps(dir: string): Promise<Map<string, Set<string>>> {
+  const path = join(dir, 'allXREFinDO.tsv');
+  assertFile(path, 'Disease Ontology cross-references');
+  const byDo = new Map<string, { snomed: Set<string>; icd: Set<string> }>();
+  for (const [doid, , xref] of await readTsv(path, { header: true })) {
+    const x = unquote(xref);
+    const colon = x.indexOf(':');
+    const source = x.slice(0, colon);
+    const code = x.slice(colon + 1);
+    const entry = byDo.get(unquote(doid)) ?? { snomed: new Set<string>(), icd: new Set<string>() };
+    if (source.startsWith('SNOMEDCT_US')) entry.snomed.add(code);
+    else if (source === 'ICD10CM') entry.icd.add(code.toUpperCase());
+    else continue;
+    byDo.set(unquote(doid), entry);
+  }
+  const out = new Map<string, Set<string>>();
+  for (const { snomed, icd } of byDo.values()) {
+    if (snomed.size !== 1 || icd.size !== 1) continue;
+    const s = [...snomed][0];
+    const set = out.get(s) ?? new Set<string>();
+    for (const c of icd) set.add(c);
+    out.set(s, set);
+  }
+  return out;
+}
+
+function unquote(s: string | undefined): string {
+  return (s ?? '').replace(/^"|"$/g, '');
+}
+
+/**
+ * Adds ingredient codings to RxNorm clinical drugs: each part of a drug name (split at ` / `, packs unwrapped) starts
+ * with its ingredient; the longest known ingredient name (salt forms included) wins.
+ * @param b - the builder.
+ * @param ingredientByKey - ingredient name key → concept id.
+ * @returns how many drugs got all their ingredients, and how many not.
+ */
+export function addDrugIngredients(
+  b: IndexBuilder,
+  ingredientByKey: ReadonlyMap<string, string>
+): { mapped: number; unmapped: number } {
+  let mapped = 0;
+  let unmapped = 0;
+  for (const id of [...b.conceptIds()]) {
+    const c = b.get(id);
+    if (!c || c.group !== 'clinical-drug' || !id.startsWith('rx:')) continue;
+    const found = new Set<string>();
+    let missing = false;
+    for (const name of ingredientNames(c.display)) {
+      const words = termKey(name).split(' ');
+      let hit: string | undefined;
+      for (let n = words.length; n > 0 && !hit; n--) hit = ingredientByKey.get(words.slice(0, n).join(' '));
+      if (hit) found.add(hit);
+      else missing = true;
+    }
+    for (const ingredientId of found) {
+      const ing = b.get(ingredientId);
+      if (ing) b.addIngredient(id, { system: RXNORM, code: ingredientId.slice(3), display: ing.display });
+    }
+    if (found.size > 0 && !missing) mapped++;
+    else unmapped++;
+  }
+  return { mapped, unmapped };
+}
+
+/**
+ * The ingredient parts of an RxNorm drug name: `1 ML epoetin alfa 4000 UNT/ML Injection [Epogen]` → `epoetin alfa`.
+ * @param display - the drug name.
+ * @returns one string per ingredient, in order.
+ */
+export function ingredientNames(display: string): string[] {
+  const names: string[] = [];
+  const body = display
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/[{}]/g, ' ')
+    .replace(/\b\d+\s*\(/g, ' ')
+    .replace(/\)/g, ' ');
+  for (const part of body.split(/\s\/\s/)) {
+    const text = part
+      .trim()
+      .replace(/^(?:\d+(?:\.\d+)?\s*(?:ML|HR|DAY|ACTUAT|MG|UNT|MCG)?\s+)+/i, '')
+      .replace(/^(?:Pack|Inert Ingredients)\b.*/i, '');
+    const m = /^(.*?)(?:\s+\d|\s+(?:Oral|Injectable|Injection|Topical|Transdermal|Vaginal|Nasal|Inhal|Prefilled|Auto-Injector)\b|$)/i.exec(text);
+    const name = (m?.[1] ?? '').trim();
+    if (name !== '' && !/^inert\b/i.test(name)) names.push(name);
+  }
+  return names;
+}

@@ -1,0 +1,247 @@
+/**
+ * Dictionary matching over normalised tokens: every window of words inside a sentence is looked up as an exact key,
+ * then (2–5 words, no comma inside) as a word-order-free key; at most one misspelt word per window is replaced by
+ * its correction. Candidates are resolved longest-first without overlap, then filtered by context (semantic group
+ * cues, per-term context rules) and refined (laterality, qualifiers). Pure.
+ */
+import type { ContextRuleRecord, Posting } from './index-format.js';
+import { POSTING_FLAGS, SEMANTIC_GROUPS } from './index-format.js';
+import type { IndexData } from './index-data.js';
+import { postingsOf } from './index-data.js';
+import type { TextToken } from './normalize.js';
+import { bagKey, tokenize } from './normalize.js';
+import type { SpellingCorrector } from './spelling.js';
+import type { MatchKind, SemanticGroup } from './types.js';
+
+/** Word-order-free look-ups are tried for windows of at most this many words. */
+export const MAX_BAG_WORDS = 5;
+/** Scores by match kind. */
+export const MATCH_SCORES: Readonly<Record<MatchKind, number>> = {
+  exact: 1,
+  abbreviation: 0.9,
+  'word-order': 0.85,
+  spelling: 0.8,
+};
+/** A spelling-corrected key must be at least this long, so short terms never fuzzy-match. */
+export const MIN_FUZZY_KEY_CHARS = 8;
+
+/** A resolved match before concepts are materialised. */
+export interface RawMatch {
+  readonly start: number;
+  readonly end: number;
+  readonly concept: number;
+  readonly score: number;
+  readonly kind: MatchKind;
+}
+
+interface Candidate {
+  readonly first: number;
+  readonly last: number;
+  readonly key: string;
+  readonly postings: readonly Posting[];
+  readonly kind: MatchKind;
+  readonly corrected: boolean;
+}
+
+/** What the matcher needs besides the data. */
+export interface MatcherDeps {
+  readonly data: IndexData;
+  readonly speller: SpellingCorrector;
+  /** The group of a concept index. */
+  groupOf(concept: number): SemanticGroup;
+}
+
+/**
+ * Finds all non-overlapping longest matches in a text.
+ * @param deps - index data, speller and group look-up.
+ * @param text - the text.
+ * @returns matches sorted by start.
+ */
+export function findMatches(deps: MatcherDeps, text: string): RawMatch[] {
+  const tokens = tokenize(text);
+  const words = tokens.map((t) => wordFor(deps, t));
+  const candidates: Candidate[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i].stop || words[i] === undefined) continue;
+    collectFrom(deps, tokens, words, i, candidates);
+  }
+  const chosen: RawMatch[] = [];
+  const taken = new Uint8Array(tokens.length);
+  candidates.sort(
+    (a, b) =>
+      tokens[b.last].end - tokens[b.first].start - (tokens[a.last].end - tokens[a.first].start) ||
+      MATCH_SCORES[a.kind] - MATCH_SCORES[b.kind] ||
+      a.first - b.first
+  );
+  for (const c of candidates) {
+    if (overlaps(taken, c.first, c.last)) continue;
+    const posting = choosePosting(deps, tokens, c);
+    if (!posting) continue;
+    for (let k = c.first; k <= c.last; k++) taken[k] = 1;
+    const kind: MatchKind = c.kind === 'exact' && posting.flags & POSTING_FLAGS.abbreviation ? 'abbreviation' : c.kind;
+    const concept = refine(deps.data, tokens, c, posting.concept);
+    chosen.push({ start: tokens[c.first].start, end: tokens[c.last].end, concept, score: MATCH_SCORES[kind], kind });
+  }
+  return chosen.sort((a, b) => a.start - b.start);
+}
+
+/** The word a token contributes to keys: its norm, its spelling correction, or undefined when no key has it. */
+function wordFor(deps: MatcherDeps, t: TextToken): { readonly word: string; readonly corrected: boolean } | undefined {
+  if (t.stop) return { word: t.norm, corrected: false };
+  if (deps.data.vocabulary.has(t.norm)) return { word: t.norm, corrected: false };
+  const fixed = deps.speller.correct(t.norm);
+  return fixed === undefined ? undefined : { word: fixed, corrected: true };
+}
+
+function collectFrom(
+  deps: MatcherDeps,
+  tokens: readonly TextToken[],
+  words: readonly ({ readonly word: string; readonly corrected: boolean } | undefined)[],
+  i: number,
+  out: Candidate[]
+): void {
+  const first = words[i];
+  if (!first) return;
+  const limit = Math.max(deps.data.maxWordsByFirst.get(first.word) ?? 0, MAX_BAG_WORDS);
+  const parts: string[] = [];
+  let corrections = 0;
+  let soft = false;
+  for (let j = i; j < tokens.length && parts.length < limit; j++) {
+    const t = tokens[j];
+    if (j > i && t.breakBefore) break;
+    if (j > i && t.softBreakBefore) soft = true;
+    if (t.stop) {
+      // "hypertension and diabetes" is two problems, never one word-order-free term.
+      if (t.norm === 'and' || t.norm === 'or') soft = true;
+      continue;
+    }
+    const w = words[j];
+    if (!w) break;
+    if (w.corrected) corrections++;
+    if (corrections > 1) break;
+    parts.push(w.word);
+    const key = parts.join(' ');
+    const corrected = corrections > 0;
+    if (corrected && key.length < MIN_FUZZY_KEY_CHARS) continue;
+    const exact = deps.data.terms.get(key);
+    if (exact !== undefined) {
+      out.push({ first: i, last: j, key, postings: postingsOf(exact), kind: corrected ? 'spelling' : 'exact', corrected });
+      continue;
+    }
+    if (parts.length >= 2 && parts.length <= MAX_BAG_WORDS && !soft) {
+      const bag = deps.data.bags.get(bagKey(key));
+      if (bag !== undefined) {
+        out.push({
+          first: i,
+          last: j,
+          key,
+          postings: postingsOf(bag),
+          kind: corrected ? 'spelling' : 'word-order',
+          corrected,
+        });
+      }
+    }
+  }
+}
+
+function overlaps(taken: Uint8Array, first: number, last: number): boolean {
+  for (let k = first; k <= last; k++) if (taken[k]) return true;
+  return false;
+}
+
+/** Tokens (any, including stop words) within `n` tokens before/after a candidate, inside its sentence. */
+function neighbours(tokens: readonly TextToken[], c: Candidate, n: number): { before: string[]; after: string[] } {
+  const before: string[] = [];
+  for (let k = c.first - 1; k >= 0 && before.length < n; k--) {
+    before.push(tokens[k].norm);
+    if (tokens[k].breakBefore) break;
+  }
+  const after: string[] = [];
+  for (let k = c.last + 1; k < tokens.length && after.length < n && !tokens[k].breakBefore; k++) {
+    after.push(tokens[k].norm);
+  }
+  return { before, after };
+}
+
+const DOSE_UNITS = new Set(['mg', 'mcg', 'g', 'gram', 'ml', 'unt', 'meq', 'puff', 'tablet', 'capsul', 'iu', 'mmol']);
+const MED_CUES = new Set(['po', 'iv', 'im', 'sq', 'subq', 'oral', 'orally', 'inhaler', 'injection', 'tablet', 'capsul',
+  'daily', 'bid', 'tid', 'qid', 'qd', 'qhs', 'prn', 'nightly', 'dose', 'taper']);
+const MED_BEFORE = new Set(['takes', 'take', 'taking', 'started', 'start', 'on', 'prescribed', 'given', 'continue',
+  'stop', 'stopped', 'discontinue', 'increase', 'decrease', 'held', 'hold', 'resume']);
+const LAB_CUES = new Set(['level', 'lab', 'value', 'serum', 'plasma', 'blood', 'result', 'test', 'was', 'is', 'of']);
+const ALLERGY_CUES = new Set(['allergy', 'allergic', 'allergi', 'intolerance', 'intoleranc', 'nka', 'nkda', 'reaction']);
+
+/** Picks the posting the context supports, or undefined when flags or context rules exclude them all. */
+function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candidate): Posting | undefined {
+  const upper = tokensUpper(tokens, c);
+  const usable = c.postings.filter(
+    (p) =>
+      !(p.flags & POSTING_FLAGS.lookupOnly) &&
+      !(p.flags & POSTING_FLAGS.upperOnly && !upper) &&
+      !(c.corrected && p.flags & POSTING_FLAGS.noFuzzy) &&
+      !(c.kind === 'word-order' && p.flags & POSTING_FLAGS.abbreviation)
+  );
+  if (usable.length === 0) return undefined;
+  const rules = deps.data.contextRules.get(c.key);
+  const near = neighbours(tokens, c, 3);
+  if (rules && !passesRules(rules, near)) return undefined;
+  if (usable.length === 1) return usable[0];
+  const byGroup = new Map<SemanticGroup, Posting>();
+  for (const p of usable) {
+    const g = deps.groupOf(p.concept);
+    if (!byGroup.has(g)) byGroup.set(g, p);
+  }
+  const med = byGroup.get('clinical-drug') ?? byGroup.get('medication');
+  if (byGroup.has('allergen') && near.before.some((w) => ALLERGY_CUES.has(w))) return byGroup.get('allergen');
+  const next = near.after[0];
+  const doseFollows = next !== undefined && (MED_CUES.has(next) || (/^\d/.test(next) && DOSE_UNITS.has(near.after[1] ?? '')));
+  if (med && (doseFollows || near.before.some((w) => MED_BEFORE.has(w)))) return med;
+  const obs = byGroup.get('observable');
+  if (obs && next !== undefined && (/^\d/.test(next) || LAB_CUES.has(next))) return obs;
+  for (const g of SEMANTIC_GROUPS) {
+    const p = byGroup.get(g);
+    if (p) return p;
+  }
+  return usable[0];
+}
+
+function tokensUpper(tokens: readonly TextToken[], c: Candidate): boolean {
+  for (let k = c.first; k <= c.last; k++) if (!tokens[k].stop && !tokens[k].upper) return false;
+  return true;
+}
+
+function passesRules(rules: readonly ContextRuleRecord[], near: { before: string[]; after: string[] }): boolean {
+  for (const r of rules) {
+    const words = new Set(r.words);
+    if (r.mode === 'require-before' && !near.before.some((w) => words.has(w))) return false;
+    if (r.mode === 'block-before' && near.before.some((w) => words.has(w))) return false;
+    if (r.mode === 'block-after' && near.after.some((w) => words.has(w))) return false;
+  }
+  return true;
+}
+
+/** Laterality words are looked for in the span and this many tokens before it. */
+const LATERALITY_BEFORE = 3;
+
+/** Applies the first refinement whose words the text states; returns the concept index to use. */
+function refine(data: IndexData, tokens: readonly TextToken[], c: Candidate, concept: number): number {
+  const list = data.refinements.get(concept);
+  if (!list) return concept;
+  let sentenceStart = c.first;
+  while (sentenceStart > 0 && !tokens[sentenceStart].breakBefore) sentenceStart--;
+  let sentenceEnd = c.last;
+  while (sentenceEnd + 1 < tokens.length && !tokens[sentenceEnd + 1].breakBefore) sentenceEnd++;
+  const lateral = new Set<string>();
+  for (let k = Math.max(sentenceStart, c.first - LATERALITY_BEFORE); k <= c.last; k++) lateral.add(tokens[k].norm);
+  const sentence = new Set<string>();
+  for (let k = sentenceStart; k <= sentenceEnd; k++) sentence.add(tokens[k].norm);
+  const sides = ['right', 'left', 'bilateral'].filter((s) => lateral.has(s));
+  for (const r of list) {
+    if (r.kind === 'laterality') {
+      if (sides.length === 1 && r.words.includes(sides[0])) return r.target;
+    } else if (r.words.some((w) => sentence.has(w))) {
+      return r.target;
+    }
+  }
+  return concept;
+}
