@@ -8,7 +8,7 @@
  *   the model is confident: the model's type wins, without the dictionary's concept;
  * - the model found something the dictionary missed (misspellings, unseen drug names): added without a concept,
  *   for terminology look-up by text or `code.text` only.
- * Dictionary matches of groups the model does not know (procedures) pass through unchanged.
+ * Dictionary matches of groups the model does not know (procedures, vaccines) pass through unchanged.
  */
 import type { Concept, SemanticGroup, TermMatch } from '../../terminology/types.js';
 import type { MentionSource, Span } from '../types.js';
@@ -23,6 +23,7 @@ export const GROUP_TO_NER_LABEL: Readonly<Record<SemanticGroup, NerLabel | undef
   allergen: 'DRUG',
   observable: 'TEST',
   procedure: undefined,
+  vaccine: undefined,
 };
 
 /** Surface forms that are ordinary words or abbreviations with several senses, lower-cased. */
