@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'document-too-large'
   | 'missing-subject'
   | 'payload-too-large'
+  | 'rate-limited'
   | 'upstream-unavailable'
   | 'upstream-rejected'
   | 'write-back-rejected'
@@ -57,6 +58,13 @@ export class InvalidNotificationError extends AppError {
 export class UnauthorizedError extends AppError {
   constructor(message = 'missing or invalid credentials') {
     super('unauthorized', message, false);
+  }
+}
+
+/** A client sent more requests than its rate limit allows (HTTP 429 with Retry-After). */
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterS: number) {
+    super('rate-limited', 'too many requests', false);
   }
 }
 

@@ -1,19 +1,41 @@
 /**
- * Loads the NLP pipeline once per process, before any worker exists: the terminology index, the rule lexicons and
- * (where configured) the NER model. The only place that knows how the pipeline is assembled.
+ * Loads the NLP pipeline once per process, before any worker exists: the terminology index, the rule lexicons,
+ * (where configured) the external terminology server and the NER model. The only place that knows how the
+ * pipeline is assembled.
  */
-import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { createRulePipeline } from './nlp/pipeline.js';
 import type { NlpPipeline } from './nlp/types.js';
+import { withTerminologyServer } from './terminology/enrich-with-server.js';
 import { loadTerminologyIndex } from './terminology/load-index.js';
+import { FhirTerminologyClient } from './terminology/remote/fhir-terminology-client.js';
+import { createMemoryTerminologyCache, type RedisLike, type TerminologyCache } from './terminology/remote/terminology-cache.js';
+import { createRedisTerminologyCache } from './terminology/remote/terminology-cache.js';
+import { createTerminologyService } from './terminology/terminology-service.js';
+
+/** Optional edges the pipeline may use. */
+export interface PipelineEdges {
+  /** Redis for the terminology server's answer cache; without it answers are cached in memory. */
+  readonly redis?: RedisLike;
+  /** Key prefix for that cache (QUEUE_PREFIX). */
+  readonly prefix?: string;
+}
 
 /**
  * Loads the pipeline.
- * @param config - the configuration (models directory).
+ * @param config - the configuration (models and terminology).
+ * @param edges - optional Redis for caching terminology server answers.
  * @returns the pipeline.
  */
-export async function loadPipeline(config: Pick<Config, 'modelsDir'>): Promise<NlpPipeline> {
-  const terminology = await loadTerminologyIndex(join(config.modelsDir, 'terminology'));
-  return createRulePipeline({ terminology });
+export async function loadPipeline(config: Pick<Config, 'modelsDir' | 'terminology'>, edges: PipelineEdges = {}): Promise<NlpPipeline> {
+  const index = await loadTerminologyIndex(config.terminology.dir);
+  const rules = createRulePipeline({ terminology: index });
+  const server = config.terminology.server;
+  if (!server) return rules;
+  const cache: TerminologyCache = edges.redis
+    ? createRedisTerminologyCache(edges.redis, `${edges.prefix ?? 'chartmine'}:terminology:`)
+    : createMemoryTerminologyCache();
+  const client = new FhirTerminologyClient({ baseUrl: server.baseUrl, timeoutMs: server.timeoutMs, cache, cacheTtlSeconds: server.cacheTtlSeconds });
+  const service = createTerminologyService({ index, server: client, ...(server.icd10cmConceptMap ? { icd10cmConceptMap: server.icd10cmConceptMap } : {}) });
+  return withTerminologyServer(rules, service, server.baseUrl);
 }

@@ -11,23 +11,30 @@ import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { EmbeddedFhirStore } from './embedded/embedded-store.js';
 import { buildEmbeddedCapabilityStatement } from './fhir/capability-statement.js';
+import { createFhirAuth, NO_AUTH, staticBearerAuth, type FhirAuth } from './fhir/auth.js';
+import { FhirChangedNotes } from './fhir/changed-notes.js';
 import { DEFAULT_MAPPING_OPTIONS } from './fhir/finding-types.js';
 import { MedplumFhirGateway, type FhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
+import { CatchUp } from './ingest/catch-up.js';
+import { handleNotification } from './ingest/handle-notification.js';
+import { startPoller, type Poller } from './ingest/poller.js';
 import type { AnalyzeNoteJobData, AnalyzeNoteResult } from './jobs/analyze-note.job.js';
 import type { NlpPipeline } from './nlp/types.js';
+import type { PipelineEdges } from './pipeline-loader.js';
 import type { Logger } from './observability/logger.js';
 import { buildPipelineDevice, buildSoftwareInfo, type SoftwareInfo } from './provenance/software.js';
 import { AnalyzeNoteProducer } from './queue/analyze-note.queue.js';
 import { ChangeRelay } from './queue/change-relay.js';
 import { createRedis } from './queue/connection.js';
 import { NoteLocks } from './queue/document-lock.js';
+import { RedisIngestState } from './queue/ingest-state.js';
 import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
 import { CHARTMINE_VERSION } from './version.js';
 
-/** Loads the NLP pipeline once per process. */
-export type PipelineLoader = () => Promise<NlpPipeline>;
+/** Loads the NLP pipeline once per process; `edges` offers Redis for caches (terminology server answers). */
+export type PipelineLoader = (edges: PipelineEdges) => Promise<NlpPipeline>;
 
 /** A running server. */
 export interface ServerHandle {
@@ -38,7 +45,9 @@ export interface ServerHandle {
   readonly store: EmbeddedFhirStore | undefined;
   readonly producer: AnalyzeNoteProducer;
   readonly worker: WorkerHandle | undefined;
-  /** Resolves once embedded-store changes seen so far are queued. */
+  /** Catch-ups (pings, gaps, polling). */
+  readonly catchUp: CatchUp;
+  /** Resolves once embedded-store changes seen so far are queued and requested catch-ups have run. */
   settled(): Promise<void>;
   /** Stops HTTP, drains the worker, closes queues and Redis. */
   close(): Promise<void>;
@@ -61,6 +70,7 @@ export interface WorkerHandle {
 export async function startServer(config: Config, log: Logger, loadPipeline: PipelineLoader): Promise<ServerHandle> {
   const producerRedis = createRedis(config.redisUrl, 'producer');
   const clientRedis = createRedis(config.redisUrl, 'client');
+  for (const redis of [producerRedis, clientRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
   producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
   const store =
@@ -68,17 +78,36 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
       ? new EmbeddedFhirStore(buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, new Date().toISOString()))
       : undefined;
 
-  let gateway: FhirGateway | undefined;
+  // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
+  const externalAuth = config.fhir.kind === 'external' ? await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs }) : undefined;
+  let gateway: MedplumFhirGateway | undefined;
   const sink = new QueueNoteEventSink(producer, async (noteId) => {
-    const note = await requireGateway(gateway).readNote(noteId);
-    return note?.meta?.versionId;
+    const read = await requireGateway(gateway).readNote(noteId);
+    return read.state === 'found' ? read.note.meta?.versionId : undefined;
+  });
+  const ingestState = new RedisIngestState(clientRedis, config.queuePrefix);
+  let changedNotes: FhirChangedNotes | undefined;
+  const catchUp = new CatchUp({
+    state: ingestState,
+    source: {
+      readFirstPage: (since) => requireValue(changedNotes).readFirstPage(since),
+      readPage: (url) => requireValue(changedNotes).readPage(url),
+    },
+    sink,
+    log,
+    since: config.ingest.catchUpSince,
   });
   let worker: WorkerHandle | undefined;
   let pipelineReady = false;
   const app = createApp({
     log,
-    sink,
+    notify: {
+      handle: (notification, requestId) => handleNotification(notification, requestId, { sink, catchUp, events: ingestState, log }),
+      auth: { secret: config.notifySecret, header: config.ingest.secretHeader },
+      rateLimitPerMinute: config.ingest.rateLimitPerMinute,
+    },
     store,
+    apiToken: config.apiToken,
     maxDocumentBytes: config.maxDocumentBytes,
     readiness: {
       redis: async () => {
@@ -99,17 +128,25 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`;
   const fhirBaseUrl = config.fhir.kind === 'external' ? config.fhir.baseUrl : `${url}/fhir/R4/`;
-  gateway = new MedplumFhirGateway({ baseUrl: fhirBaseUrl, timeoutMs: config.fhir.timeoutMs });
+  // The in-process worker reaches the embedded store over HTTP, so it presents API_TOKEN like any client.
+  const auth = externalAuth ?? (config.apiToken ? staticBearerAuth(config.apiToken) : NO_AUTH);
+  gateway = createFhirGateway(config, fhirBaseUrl, auth);
+  changedNotes = new FhirChangedNotes(gateway, { filter: config.ingest.pollQuery });
+  for (const warning of securityWarnings(config)) {
+    log.warn({ security: true }, warning);
+  }
 
   const relay = new ChangeRelay(sink, log);
   store?.repo.onChange((change) => relay.onChange(change));
+  catchUp.kick(); // a catch-up requested before a crash or restart runs now
+  const poller: Poller | undefined = config.ingest.pollIntervalMs ? startPoller(catchUp, config.ingest.pollIntervalMs, log) : undefined;
 
   if (config.workers > 0) {
-    worker = await startWorker(config, log, gateway, await loadPipeline());
+    worker = await startWorker(config, log, gateway, loadPipeline);
     pipelineReady = true;
   }
   log.info(
-    { url, fhir: config.fhir.kind, workers: config.workers, pipelineVersion: worker?.software.pipelineVersion },
+    { url, fhir: config.fhir.kind, fhirAuth: config.fhirAuth.kind, workers: config.workers, pollIntervalMs: config.ingest.pollIntervalMs, pipelineVersion: worker?.software.pipelineVersion },
     'chartmine server started'
   );
   return {
@@ -118,9 +155,15 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     store,
     producer,
     worker,
-    settled: () => relay.settled(),
+    catchUp,
+    async settled() {
+      await relay.settled();
+      await catchUp.settled();
+    },
     async close() {
+      poller?.stop();
       await closeServer(server);
+      await catchUp.close();
       await worker?.close();
       relay.close();
       await producer.close();
@@ -145,15 +188,18 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
   if (config.workers < 1) {
     throw new ConfigError('WORKERS: must be at least 1 for `chartmine worker`');
   }
-  const gateway = new MedplumFhirGateway({ baseUrl: config.fhir.baseUrl, timeoutMs: config.fhir.timeoutMs });
-  const handle = await startWorker(config, log, gateway, await loadPipeline());
+  const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
+  const gateway = createFhirGateway(config, config.fhir.baseUrl, auth);
+  const handle = await startWorker(config, log, gateway, loadPipeline);
   log.info({ fhir: config.fhir.baseUrl, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;
 }
 
-async function startWorker(config: Config, log: Logger, gateway: FhirGateway, nlp: NlpPipeline): Promise<WorkerHandle> {
+async function startWorker(config: Config, log: Logger, gateway: FhirGateway, loadPipeline: PipelineLoader): Promise<WorkerHandle> {
   const workerRedis = createRedis(config.redisUrl, 'worker');
   const lockRedis = createRedis(config.redisUrl, 'client');
+  for (const redis of [workerRedis, lockRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const nlp = await loadPipeline({ redis: lockRedis, prefix: config.queuePrefix });
   const software = buildSoftwareInfo(CHARTMINE_VERSION, nlp.info);
   let device: Promise<Reference<Device>> | undefined;
   const ensureDevice = (): Promise<Reference<Device>> => {
@@ -190,9 +236,47 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, nl
   };
 }
 
+/**
+ * The FHIR gateway for a base URL, with the configured authentication and attachment allowlist.
+ * @param config - the configuration (timeout, FETCH_ALLOWLIST).
+ * @param baseUrl - the FHIR base.
+ * @param auth - how requests to it are authenticated.
+ * @returns the gateway.
+ */
+export function createFhirGateway(config: Config, baseUrl: string, auth: FhirAuth): MedplumFhirGateway {
+  return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist });
+}
+
+/**
+ * Start-up warnings about an open door: notifications or the embedded store without credentials while the server
+ * listens beyond loopback.
+ * @param config - the configuration.
+ * @returns the warnings (empty when none apply).
+ */
+export function securityWarnings(config: Config): string[] {
+  if (isLoopback(config.host)) return [];
+  const warnings: string[] = [];
+  if (!config.notifySecret) {
+    warnings.push(`SECURITY: NOTIFY_SECRET is unset and HOST=${config.host} is not loopback: anyone who can reach /notify can queue work`);
+  }
+  if (config.fhir.kind === 'embedded' && !config.apiToken) {
+    warnings.push(`SECURITY: API_TOKEN is unset and HOST=${config.host} is not loopback: anyone who can reach /fhir/R4 can read and write it`);
+  }
+  return warnings;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 function requireGateway(gateway: FhirGateway | undefined): FhirGateway {
   if (!gateway) throw new ConfigError('FHIR gateway used before the server started');
   return gateway;
+}
+
+function requireValue<T>(value: T | undefined): T {
+  if (value === undefined) throw new ConfigError('used before the server started');
+  return value;
 }
 
 async function closeServer(server: Server): Promise<void> {

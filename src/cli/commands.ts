@@ -1,9 +1,25 @@
-/** The registry of `chartmine` sub-commands, in the order `chartmine --help` lists them. */
+/** The registry of `chartmine` sub-commands, in the order `chartmine --help` lists them. One per line. */
+import { assertCommand } from './assert.command.js';
+import { benchCommand } from './bench.command.js';
+import { checkCommand } from './check.command.js';
 import type { CliCommand } from './command.js';
 import { evalCommand } from './eval.command.js';
 import { extractCommand } from './extract.command.js';
+import { jobsCommand } from './jobs.command.js';
 import { serveCommand } from './serve.command.js';
+import { subscribeCommand } from './subscribe.command.js';
 import { terminologyCommand } from './terminology.command.js';
 import { workerCommand } from './worker.command.js';
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, workerCommand, extractCommand, evalCommand, terminologyCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  workerCommand,
+  extractCommand,
+  assertCommand,
+  jobsCommand,
+  evalCommand,
+  benchCommand,
+  terminologyCommand,
+  checkCommand,
+  subscribeCommand,
+];

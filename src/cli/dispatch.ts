@@ -1,5 +1,10 @@
+import { ConfigError } from '../errors.js';
+import { CHARTMINE_VERSION } from '../version.js';
 import type { CliCommand, CliIo } from './command.js';
 import { UsageError } from './command.js';
+
+/** Exit code for invalid configuration (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
 
 /**
  * Builds the top-level help text.
@@ -38,7 +43,7 @@ export async function dispatch(argv: readonly string[], commands: readonly CliCo
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout.write(`${process.env.npm_package_version ?? ''}\n`);
+    io.stdout.write(`${CHARTMINE_VERSION}\n`);
     return 0;
   }
   const command = commands.find((c) => c.name === name);
@@ -56,6 +61,10 @@ export async function dispatch(argv: readonly string[], commands: readonly CliCo
     if (err instanceof UsageError) {
       io.stderr.write(`chartmine ${name}: ${err.message}\n\n${command.help.trimEnd()}\n`);
       return 2;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr.write(`chartmine ${name}: ${err.message}\n`);
+      return EXIT_CONFIG;
     }
     throw err;
   }

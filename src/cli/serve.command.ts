@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { loadPipeline } from '../pipeline-loader.js';
-import { startServer } from '../runtime.js';
+import { securityWarnings, startServer } from '../runtime.js';
 import type { CliCommand } from './command.js';
 import { CONFIGURATION_HELP } from './configuration-help.js';
 import { runUntilStopped } from './process-lifecycle.js';
@@ -23,8 +23,9 @@ export const serveCommand: CliCommand = {
   async run(_args, io) {
     const config = loadConfig(io.env);
     const log = createLogger(config.logLevel);
-    const handle = await startServer(config, log, () => loadPipeline(config));
+    const handle = await startServer(config, log, (edges) => loadPipeline(config, edges));
     io.stderr.write(`chartmine listening on ${handle.url} (FHIR: ${handle.fhirBaseUrl})\n`);
+    for (const warning of securityWarnings(config)) io.stderr.write(`\n*** ${warning} ***\n\n`);
     return runUntilStopped(log, () => handle.close());
   },
 };

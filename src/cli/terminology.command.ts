@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { buildDefaultIndex } from '../terminology/build/build-default.js';
 import { MissingInputError } from '../terminology/build/read-files.js';
+import { importReleases } from '../terminology/import/run-import.js';
 import { DEFAULT_TERMINOLOGY_DIR, loadTerminologyIndex } from '../terminology/load-index.js';
 import { measureIndex } from '../terminology/measure.js';
 import type { CliCommand, CliIo } from './command.js';
@@ -37,6 +38,8 @@ export const terminologyCommand: CliCommand = {
       switch (sub) {
         case 'build':
           return await runBuild(rest, io);
+        case 'import':
+          return await runImport(rest, io);
         case 'info':
           return await runInfo(rest, io);
         case 'match':
@@ -106,5 +109,52 @@ async function runMatch(args: readonly string[], io: CliIo): Promise<number> {
       `${JSON.stringify({ start: m.start, end: m.end, text: text.slice(m.start, m.end), kind: m.kind, score: m.score, id: m.concept.id, group: m.concept.group, codings: m.concept.codings })}\n`
     );
   }
+  return 0;
+}
+
+/**
+ * Parses `chartmine terminology import` arguments and runs the import.
+ * @param args - arguments after `import`.
+ * @param io - streams.
+ * @returns the exit code.
+ */
+async function runImport(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      out: { type: 'string' },
+      snomed: { type: 'string' },
+      'snomed-icd10cm': { type: 'boolean', default: false },
+      'language-refset': { type: 'string' },
+      rxnorm: { type: 'string' },
+      loinc: { type: 'string' },
+      'loinc-lang': { type: 'string' },
+      icd10cm: { type: 'string' },
+      name: { type: 'string' },
+      version: { type: 'string' },
+    },
+  });
+  if (!values.out) throw new UsageError('--out DIR is required');
+  if (!values.snomed && !values.rxnorm && !values.loinc && !values.icd10cm) {
+    throw new UsageError('give at least one of --snomed, --rxnorm, --loinc, --icd10cm');
+  }
+  const started = Date.now();
+  const result = await importReleases({
+    out: values.out,
+    snomed: values.snomed,
+    snomedIcd10cm: values['snomed-icd10cm'],
+    languageRefset: values['language-refset'],
+    rxnorm: values.rxnorm,
+    loinc: values.loinc,
+    loincLanguages: values['loinc-lang']?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    icd10cm: values.icd10cm,
+    name: values.name,
+    version: values.version,
+    onProgress: (m) => io.stderr.write(`${m}\n`),
+  });
+  io.stdout.write(
+    `${result.path}: ${result.concepts} concepts, ${result.terms} term keys, ${result.bytes} bytes, sha256 ${result.sha256} ` +
+      `(${((Date.now() - started) / 1000).toFixed(1)} s, peak rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)\n`
+  );
   return 0;
 }

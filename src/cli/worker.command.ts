@@ -22,7 +22,7 @@ export const workerCommand: CliCommand = {
   async run(_args, io) {
     const config = loadConfig(io.env);
     const log = createLogger(config.logLevel);
-    const handle = await startWorkerProcess(config, log, () => loadPipeline(config));
+    const handle = await startWorkerProcess(config, log, (edges) => loadPipeline(config, edges));
     return runUntilStopped(log, () => handle.close());
   },
 };

@@ -10,6 +10,10 @@ export const DEFAULT_MODELS_DIR = `${PACKAGE_ROOT}models`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Durations: `30s`, `5m`, `1h`, `500ms`; a bare number is seconds. */
+const DURATION = /^(\d+)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
 /** Every environment variable Chartmine reads, with its default. Documented in README.md and `.env.example`. */
 const schema = z
   .object({
@@ -25,6 +29,32 @@ const schema = z
     FHIR_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     WORKERS: z.coerce.number().int().min(0).max(64).default(2),
     NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    NOTIFY_SECRET_HEADER: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, 'a header name')
+      .transform((h) => h.toLowerCase())
+      .default('authorization'),
+    NOTIFY_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
+    API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    POLL_INTERVAL: durationMs('POLL_INTERVAL').optional(),
+    POLL_QUERY: z
+      .string()
+      .refine(isSafeSearchFilter, 'search parameters like type=...&status=current, without _lastUpdated, _sort or _count')
+      .optional(),
+    CATCH_UP_SINCE: z.iso.datetime({ offset: true }).optional(),
+    FHIR_TOKEN: z.string().min(1).optional(),
+    FHIR_CLIENT_ID: z.string().min(1).optional(),
+    FHIR_CLIENT_SECRET: z.string().min(1).optional(),
+    FHIR_TOKEN_URL: z.url().optional(),
+    FHIR_PRIVATE_KEY: z.string().min(1).optional(),
+    FHIR_KEY_ID: z.string().min(1).optional(),
+    FHIR_SCOPE: z.string().min(1).optional(),
+    FETCH_ALLOWLIST: z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+      .refine((list) => list.every(isOrigin), 'comma-separated origins like https://files.example.org')
+      .transform((list) => list.map((o) => new URL(o).origin))
+      .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     MAX_DOCUMENT_BYTES: z.coerce
       .number()
@@ -32,7 +62,13 @@ const schema = z
       .min(1024)
       .default(2 * 1024 * 1024),
     MODELS_DIR: z.string().min(1).default(DEFAULT_MODELS_DIR),
+    TERMINOLOGY_DIR: z.string().min(1).optional(),
+    TERMINOLOGY_URL: z.url().optional(),
+    TERMINOLOGY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    TERMINOLOGY_CACHE_TTL_S: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+    TERMINOLOGY_ICD10CM_CONCEPTMAP: z.url().optional(),
   })
+  .superRefine(checkFhirAuth)
   .transform((e) => ({
     port: e.PORT,
     host: e.HOST,
@@ -44,9 +80,32 @@ const schema = z
       : { kind: 'embedded' as const, timeoutMs: e.FHIR_TIMEOUT_MS },
     workers: e.WORKERS,
     notifySecret: e.NOTIFY_SECRET,
+    apiToken: e.API_TOKEN,
+    ingest: {
+      /** Header NOTIFY_SECRET is read from (lower case); `Authorization` takes `Bearer <secret>`. */
+      secretHeader: e.NOTIFY_SECRET_HEADER,
+      /** Requests per minute per client on /notify; 0: no limit. */
+      rateLimitPerMinute: e.NOTIFY_RATE_LIMIT,
+      pollIntervalMs: e.POLL_INTERVAL,
+      pollQuery: e.POLL_QUERY,
+      catchUpSince: e.CATCH_UP_SINCE,
+    },
+    fhirAuth: toFhirAuth(e),
+    fetchAllowlist: e.FETCH_ALLOWLIST ?? [],
     logLevel: e.LOG_LEVEL,
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
     modelsDir: e.MODELS_DIR,
+    terminology: {
+      dir: e.TERMINOLOGY_DIR ?? `${e.MODELS_DIR.replace(/\/+$/, '')}/terminology`,
+      server: e.TERMINOLOGY_URL
+        ? {
+            baseUrl: e.TERMINOLOGY_URL,
+            timeoutMs: e.TERMINOLOGY_TIMEOUT_MS,
+            cacheTtlSeconds: e.TERMINOLOGY_CACHE_TTL_S,
+            icd10cmConceptMap: e.TERMINOLOGY_ICD10CM_CONCEPTMAP,
+          }
+        : undefined,
+    },
   }));
 
 /** The validated, frozen configuration. */
@@ -71,6 +130,114 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze(parsed.data);
+}
+
+/** How Chartmine authenticates to an external FHIR server. Secrets stay in here; never log this object. */
+export type FhirAuthConfig =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'bearer'; readonly token: string }
+  | {
+      readonly kind: 'client-credentials';
+      readonly clientId: string;
+      readonly clientSecret: string;
+      readonly tokenUrl: string;
+      readonly scope: string | undefined;
+    }
+  | {
+      readonly kind: 'smart-backend';
+      readonly clientId: string;
+      /** Path of the PEM private key file (RSA → RS384, EC P-384 → ES384). */
+      readonly privateKeyPath: string;
+      readonly keyId: string;
+      /** Unset: discovered from `<FHIR_BASE_URL>/.well-known/smart-configuration`. */
+      readonly tokenUrl: string | undefined;
+      readonly scope: string;
+    };
+
+/** SMART Backend Services needs a scope; this one lets Chartmine read notes and write what it derives. */
+export const DEFAULT_SMART_SCOPE = 'system/DocumentReference.read system/Binary.read system/*.write system/Device.read';
+
+type FhirAuthVars = {
+  FHIR_BASE_URL?: string | undefined;
+  FHIR_TOKEN?: string | undefined;
+  FHIR_CLIENT_ID?: string | undefined;
+  FHIR_CLIENT_SECRET?: string | undefined;
+  FHIR_TOKEN_URL?: string | undefined;
+  FHIR_PRIVATE_KEY?: string | undefined;
+  FHIR_KEY_ID?: string | undefined;
+  FHIR_SCOPE?: string | undefined;
+};
+
+function checkFhirAuth(e: FhirAuthVars, ctx: z.RefinementCtx): void {
+  const problem = (variable: string, message: string): void => {
+    ctx.addIssue({ code: 'custom', path: [variable], message });
+  };
+  const authVars = (['FHIR_TOKEN', 'FHIR_CLIENT_ID', 'FHIR_CLIENT_SECRET', 'FHIR_PRIVATE_KEY'] as const).filter((k) => e[k] !== undefined);
+  if (authVars.length > 0 && !e.FHIR_BASE_URL) {
+    problem(authVars[0], 'only used with FHIR_BASE_URL');
+  }
+  if (e.FHIR_TOKEN && (e.FHIR_CLIENT_ID || e.FHIR_PRIVATE_KEY)) {
+    problem('FHIR_TOKEN', 'choose one: a static token, or FHIR_CLIENT_ID with FHIR_CLIENT_SECRET or FHIR_PRIVATE_KEY');
+  }
+  if (e.FHIR_CLIENT_SECRET && e.FHIR_PRIVATE_KEY) {
+    problem('FHIR_PRIVATE_KEY', 'choose one: FHIR_CLIENT_SECRET (client credentials) or FHIR_PRIVATE_KEY (SMART Backend Services)');
+  }
+  if ((e.FHIR_CLIENT_SECRET || e.FHIR_PRIVATE_KEY) && !e.FHIR_CLIENT_ID) {
+    problem('FHIR_CLIENT_ID', 'required with FHIR_CLIENT_SECRET or FHIR_PRIVATE_KEY');
+  }
+  if (e.FHIR_CLIENT_ID && !e.FHIR_CLIENT_SECRET && !e.FHIR_PRIVATE_KEY) {
+    problem('FHIR_CLIENT_ID', 'needs FHIR_CLIENT_SECRET or FHIR_PRIVATE_KEY');
+  }
+  if (e.FHIR_CLIENT_SECRET && !e.FHIR_TOKEN_URL) {
+    problem('FHIR_TOKEN_URL', 'required with FHIR_CLIENT_SECRET');
+  }
+  if (e.FHIR_PRIVATE_KEY && !e.FHIR_KEY_ID) {
+    problem('FHIR_KEY_ID', 'required with FHIR_PRIVATE_KEY');
+  }
+}
+
+function toFhirAuth(e: FhirAuthVars): FhirAuthConfig {
+  if (e.FHIR_TOKEN) return { kind: 'bearer', token: e.FHIR_TOKEN };
+  if (e.FHIR_CLIENT_ID && e.FHIR_CLIENT_SECRET && e.FHIR_TOKEN_URL) {
+    return { kind: 'client-credentials', clientId: e.FHIR_CLIENT_ID, clientSecret: e.FHIR_CLIENT_SECRET, tokenUrl: e.FHIR_TOKEN_URL, scope: e.FHIR_SCOPE };
+  }
+  if (e.FHIR_CLIENT_ID && e.FHIR_PRIVATE_KEY && e.FHIR_KEY_ID) {
+    return {
+      kind: 'smart-backend',
+      clientId: e.FHIR_CLIENT_ID,
+      privateKeyPath: e.FHIR_PRIVATE_KEY,
+      keyId: e.FHIR_KEY_ID,
+      tokenUrl: e.FHIR_TOKEN_URL,
+      scope: e.FHIR_SCOPE ?? DEFAULT_SMART_SCOPE,
+    };
+  }
+  return { kind: 'none' };
+}
+
+/** A duration like `30s`, `5m`, `1h` or `500ms` (a bare number is seconds), at least one second. */
+function durationMs(name: string) {
+  return z
+    .string()
+    .regex(DURATION, `${name} is a duration like 30s, 5m or 1h`)
+    .transform((v) => {
+      const [, amount, unit] = DURATION.exec(v) as RegExpExecArray;
+      return Number(amount) * UNIT_MS[unit ?? 's'];
+    })
+    .refine((ms) => ms >= 1_000, 'at least 1s');
+}
+
+/** A search filter Chartmine appends to its own `_lastUpdated` search: it must not override paging or order. */
+function isSafeSearchFilter(value: string): boolean {
+  if (/[\s#]/.test(value) || value.startsWith('?')) return false;
+  const params = new URLSearchParams(value);
+  const names = [...params.keys()];
+  return names.length > 0 && names.every((n) => /^[A-Za-z_][A-Za-z0-9_.:-]*$/.test(n) && !['_lastUpdated', '_sort', '_count', '_offset'].includes(n));
+}
+
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && (url.pathname === '/' || url.pathname === '');
 }
 
 function withTrailingSlash(url: string): string {

@@ -111,6 +111,33 @@ describe('EmbeddedFhirStore', () => {
     ]);
   });
 
+  test('tag and identifier searches stay right through updates, deletes and rolled-back transactions', async () => {
+    const tagged = (tag: string) => condition(tag, { meta: { tag: [{ system: 'urn:doc', code: tag }] } });
+    const ids = async (query: string) => (((await call('GET', 'Condition', undefined, query)).body as Bundle).entry ?? []).map((e) => (e.resource as Condition).code?.text);
+    const a = (await call('POST', 'Condition', tagged('a'))).body as Condition;
+    await call('POST', 'Condition', tagged('b'));
+    expect(await ids('_tag=urn:doc|a')).toEqual(['a']);
+    await call('PUT', `Condition/${a.id}`, { ...tagged('a2'), id: a.id, identifier: [{ system: 'urn:test', value: 'a2' }] });
+    expect(await ids('_tag=urn:doc|a')).toEqual([]);
+    expect(await ids('_tag=urn:doc|a2')).toEqual(['a2']);
+    expect(await ids('identifier=urn:test|a')).toEqual([]);
+    expect(await ids('identifier=urn:test|a2&code:text=a2')).toEqual(['a2']);
+    await call('POST', '', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: tagged('c'), request: { method: 'POST', url: 'Condition' } },
+        { resource: { ...tagged('a3'), id: a.id }, request: { method: 'PUT', url: `Condition/${a.id}` } },
+        { resource: { resourceType: 'Condition', subject: { reference: 'Patient/p1' }, bogus: true } as Resource, request: { method: 'POST', url: 'Condition' } },
+      ],
+    });
+    expect(await ids('_tag=urn:doc|c')).toEqual([]);
+    expect(await ids('_tag=urn:doc|a3')).toEqual([]);
+    expect(await ids('_tag=urn:doc|a2')).toEqual(['a2']);
+    await call('DELETE', `Condition/${a.id}`);
+    expect(await ids('_tag=urn:doc|a2')).toEqual([]);
+  });
+
   test('metadata is a CapabilityStatement', async () => {
     expect((await call('GET', 'metadata')).body.resourceType).toBe('CapabilityStatement');
   });

@@ -3,7 +3,7 @@
  * the real status (MedplumClient alone folds every failure into an OperationOutcome and loses it).
  */
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { UpstreamError } from '../errors.js';
+import { AppError, UpstreamError } from '../errors.js';
 
 /** A FHIR server answered with an HTTP error status. `outcome` is its OperationOutcome when it sent one. */
 export class FhirHttpError extends Error {
@@ -31,6 +31,7 @@ export function createFhirFetch(timeoutMs: number, inner: FetchLike = fetch): Fe
     try {
       response = await inner(url, { ...options, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err: unknown) {
+      if (err instanceof AppError) throw err; // already classified (e.g. the token endpoint refused us)
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       throw new UpstreamError(timedOut ? `FHIR request timed out after ${timeoutMs} ms` : 'FHIR server unreachable', {
         cause: err,

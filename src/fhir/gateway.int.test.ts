@@ -29,11 +29,11 @@ function answer(status: number, body = '', type = 'application/fhir+json'): Hand
 }
 
 describe('MedplumFhirGateway error classification', () => {
-  test('a deleted or unknown note reads as undefined', async () => {
+  test('a deleted note (410) and an unknown one (404) are states, not errors', async () => {
     handler = answer(410, outcome('deleted'));
-    await expect(gateway().readNote('n1')).resolves.toBeUndefined();
+    await expect(gateway().readNote('n1')).resolves.toEqual({ state: 'deleted' });
     handler = answer(404, outcome('not-found'));
-    await expect(gateway().readNote('n1')).resolves.toBeUndefined();
+    await expect(gateway().readNote('n1')).resolves.toEqual({ state: 'missing' });
   });
 
   test('5xx with an HTML body, 429 and timeouts are retryable', async () => {
@@ -99,5 +99,18 @@ describe('MedplumFhirGateway attachments', () => {
   test('refuses content declared larger than the limit', async () => {
     handler = answer(200, 'x'.repeat(10_000), 'text/plain');
     await expect(gateway().readAttachment('Binary/big', 1000)).rejects.toBeInstanceOf(DocumentTooLargeError);
+  });
+});
+
+describe('MedplumFhirGateway search pages', () => {
+  test('follows links on the server; refuses a next link to another host without requesting it', async () => {
+    let requests = 0;
+    handler = (req, res) => {
+      requests++;
+      answer(200, JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] }))(req, res);
+    };
+    await expect(gateway().readSearchPage(`${base}DocumentReference?_offset=20`)).resolves.toMatchObject({ type: 'searchset' });
+    await expect(gateway().readSearchPage('http://169.254.169.254/DocumentReference?_offset=20')).rejects.toBeInstanceOf(UpstreamRejectedError);
+    expect(requests).toBe(1);
   });
 });

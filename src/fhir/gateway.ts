@@ -8,12 +8,14 @@
 import { getReferenceString, MedplumClient, type WithId } from '@medplum/core';
 import type { Bundle, Device, DocumentReference, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
 import {
+  AppError,
   DocumentTooLargeError,
   UnsupportedContentError,
   UpstreamError,
   UpstreamRejectedError,
   WriteBackRejectedError,
 } from '../errors.js';
+import { createAuthorizedFetch, NO_AUTH, type FhirAuth } from './auth.js';
 import { createFhirFetch, FhirHttpError, type FetchLike } from './fhir-http.js';
 import { DERIVED_RESOURCE_TYPES, DEVICE_IDENTIFIER_SYSTEM, SOURCE_DOCUMENT_TAG_SYSTEM } from './naming.js';
 
@@ -23,12 +25,18 @@ export interface AttachmentContent {
   readonly data: Buffer;
 }
 
+/** A note as read: found, deleted (410 Gone: its findings are retracted) or unknown (404: nothing to do). */
+export type NoteRead =
+  | { readonly state: 'found'; readonly note: WithId<DocumentReference> }
+  | { readonly state: 'deleted' }
+  | { readonly state: 'missing' };
+
 /** What the worker needs from a FHIR server. */
 export interface FhirGateway {
   /** The base URL requests go to (ends with `/`). */
   readonly baseUrl: string;
-  /** The note as the server has it now; `undefined` when deleted or unknown. */
-  readNote(id: string): Promise<WithId<DocumentReference> | undefined>;
+  /** The note as the server has it now. */
+  readNote(id: string): Promise<NoteRead>;
   /** The content behind an attachment URL on this server, refusing other hosts and anything over `maxBytes`. */
   readAttachment(url: string, maxBytes: number): Promise<AttachmentContent>;
   /** Every resource Chartmine derived from the note (all derived types, all pages). */
@@ -45,16 +53,22 @@ export interface FhirGateway {
 const DERIVED_PAGE_SIZE = 500;
 /** Safety bound on pages followed for one search. */
 const MAX_PAGES = 100;
+/** Redirects followed for an attachment; each hop is checked against the allowed origins again. */
+const MAX_ATTACHMENT_REDIRECTS = 3;
 
 /** Options for the MedplumClient-based gateway. */
 export interface MedplumGatewayOptions {
   /** FHIR base URL, e.g. `http://127.0.0.1:8080/fhir/R4/`. */
   readonly baseUrl: string;
   readonly timeoutMs: number;
-  /** Extra headers on every request (e.g. a static bearer token). */
+  /** Extra headers on every request. */
   readonly headers?: Readonly<Record<string, string>>;
   /** The fetch to wrap (tests inject one). */
   readonly fetch?: FetchLike;
+  /** How requests to the server are authenticated (default: not at all). Only its origin gets credentials. */
+  readonly auth?: FhirAuth;
+  /** Other origins attachment URLs may point at (FETCH_ALLOWLIST); they never get our credentials. */
+  readonly fetchAllowlist?: readonly string[];
 }
 
 /** FhirGateway over MedplumClient. */
@@ -63,12 +77,14 @@ export class MedplumFhirGateway implements FhirGateway {
   readonly client: MedplumClient;
   private readonly fetch: FetchLike;
   private readonly headers: Readonly<Record<string, string>>;
+  private readonly allowedOrigins: ReadonlySet<string>;
 
   constructor(options: MedplumGatewayOptions) {
     this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
-    this.fetch = createFhirFetch(options.timeoutMs, options.fetch);
-    this.headers = options.headers ?? {};
     const url = new URL(this.baseUrl);
+    this.fetch = createFhirFetch(options.timeoutMs, createAuthorizedFetch(options.auth ?? NO_AUTH, url.origin, options.fetch ?? fetch));
+    this.headers = options.headers ?? {};
+    this.allowedOrigins = new Set((options.fetchAllowlist ?? []).map((o) => new URL(o).origin));
     this.client = new MedplumClient({
       baseUrl: url.origin + '/',
       fhirUrlPath: url.pathname.replace(/^\/|\/$/g, ''),
@@ -79,27 +95,32 @@ export class MedplumFhirGateway implements FhirGateway {
     });
   }
 
-  async readNote(id: string): Promise<WithId<DocumentReference> | undefined> {
+  async readNote(id: string): Promise<NoteRead> {
     try {
-      return await this.client.readResource('DocumentReference', id, { maxRetries: 0 });
+      return { state: 'found', note: await this.client.readResource('DocumentReference', id, { maxRetries: 0 }) };
     } catch (err: unknown) {
-      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) {
-        return undefined;
-      }
+      if (err instanceof FhirHttpError && err.status === 410) return { state: 'deleted' };
+      if (err instanceof FhirHttpError && err.status === 404) return { state: 'missing' };
       throw classifyRead(err, `DocumentReference/${id}`);
     }
   }
 
   async readAttachment(url: string, maxBytes: number): Promise<AttachmentContent> {
-    const target = this.resolveOnServer(url);
+    let target = this.resolveAttachmentUrl(url);
     const headers: Record<string, string> = { ...this.headers, Accept: 'application/fhir+json, */*;q=0.5' };
-    const token = this.client.getAccessToken();
-    if (token) headers.Authorization = `Bearer ${token}`;
     let response: Response;
-    try {
-      response = await this.fetch(target.toString(), { headers });
-    } catch (err: unknown) {
-      throw classifyRead(err, 'attachment');
+    for (let hop = 0; ; hop++) {
+      try {
+        // Redirects are followed by hand: each hop must pass the same origin check as the first URL.
+        response = await this.fetch(target.toString(), { headers, redirect: 'manual' });
+      } catch (err: unknown) {
+        throw classifyRead(err, 'attachment');
+      }
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) break;
+      await response.body?.cancel();
+      if (hop >= MAX_ATTACHMENT_REDIRECTS) throw new UnsupportedContentError('attachment url redirects too often');
+      target = this.resolveAttachmentUrl(new URL(location, target).toString());
     }
     const declared = Number(response.headers.get('content-length') ?? NaN);
     // A Binary as FHIR JSON carries base64 (4/3 the size) plus a little JSON around it.
@@ -171,15 +192,39 @@ export class MedplumFhirGateway implements FhirGateway {
     }
   }
 
-  /** Resolves an attachment URL against the base, refusing anything that is not on this FHIR server. */
-  private resolveOnServer(url: string): URL {
+  /**
+   * Reads one page of a search; `url` is a search URL on this server or a `next` link the server gave.
+   * @param url - the page URL (must be on the FHIR server's origin: a `next` link elsewhere is refused).
+   * @returns the Bundle.
+   */
+  async readSearchPage(url: string): Promise<Bundle> {
+    if (!URL.canParse(url) || new URL(url).origin !== new URL(this.baseUrl).origin) {
+      throw new UpstreamRejectedError('search page link is not on the configured FHIR server', 400);
+    }
+    try {
+      return await this.client.get<Bundle>(url, { maxRetries: 0 });
+    } catch (err: unknown) {
+      throw classifyRead(err, 'search');
+    }
+  }
+
+  /**
+   * Resolves an attachment URL against the base. Allowed: the FHIR base (a relative `Binary/123`, or an absolute URL
+   * on the same origin below the base path) and any path on an origin in FETCH_ALLOWLIST; anything else is refused
+   * before a request is made (no server-side request forgery through a crafted attachment URL).
+   */
+  private resolveAttachmentUrl(url: string): URL {
     if (!URL.canParse(url, this.baseUrl)) {
       throw new UnsupportedContentError('attachment url is not a valid URL');
     }
     const target = new URL(url, this.baseUrl);
+    if ((target.protocol !== 'https:' && target.protocol !== 'http:') || target.username || target.password) {
+      throw new UnsupportedContentError('attachment url is not an http(s) URL without credentials');
+    }
     const base = new URL(this.baseUrl);
-    if (target.origin !== base.origin || !target.pathname.startsWith(base.pathname)) {
-      throw new UnsupportedContentError('attachment url is not on the configured FHIR server');
+    const onServer = target.origin === base.origin && target.pathname.startsWith(base.pathname);
+    if (!onServer && (target.origin === base.origin || !this.allowedOrigins.has(target.origin))) {
+      throw new UnsupportedContentError('attachment url is not on the configured FHIR server or FETCH_ALLOWLIST');
     }
     return target;
   }
@@ -235,7 +280,7 @@ function classifyRead(err: unknown, what: string): Error {
     if (isTransient(err.status)) return new UpstreamError(`reading ${what} failed with ${err.status}`, { cause: err });
     return new UpstreamRejectedError(`reading ${what} was refused with ${err.status}`, err.status, { cause: err });
   }
-  if (err instanceof UpstreamError) return err;
+  if (err instanceof AppError) return err;
   return new UpstreamError(`reading ${what} failed`, { cause: err });
 }
 
@@ -248,6 +293,6 @@ function classifyWrite(err: unknown): Error {
     }
     return new UpstreamRejectedError(`write refused with ${err.status}`, err.status, { cause: err });
   }
-  if (err instanceof UpstreamError) return err;
+  if (err instanceof AppError) return err;
   return new UpstreamError('write failed', { cause: err });
 }

@@ -84,7 +84,7 @@ describe('mapFindings', () => {
       }),
       aMeasurement(text, 'HR 77', hr, 77, '/min')
     );
-    const [statement, observation] = mapFindings(note(), text, result, options).map((f) => f.resource as Record<string, unknown>);
+    const [statement, observation] = mapFindings(note(), text, result, options).map((f) => f.resource as unknown as Record<string, unknown>);
     expect(statement).toMatchObject({
       resourceType: 'MedicationStatement',
       status: 'active',

@@ -5,20 +5,24 @@
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { EmbeddedFhirStore } from '../embedded/embedded-store.js';
-import type { NoteEventSink } from '../ingest/note-event.js';
-import { createNotifyRouter } from '../ingest/notify.routes.js';
+import { createNotifyRouter, type NotifyRoutesDeps } from '../ingest/notify.routes.js';
 import { checkReadiness, type ReadinessCheck } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
+import { requireApiToken } from './api-token.js';
 import { createErrorHandler, notFoundHandler } from './error-handler.js';
 import { createFhirRouter } from './fhir.routes.js';
+import { createRateLimit } from './rate-limit.js';
 import { requestId } from './request-id.js';
 
 /** What the app needs. */
 export interface AppDeps {
   readonly log: Logger;
-  readonly sink: NoteEventSink;
+  /** `/notify`: the notification handler and its authentication (NOTIFY_SECRET). */
+  readonly notify: Pick<NotifyRoutesDeps, 'handle' | 'auth'> & { readonly rateLimitPerMinute: number };
   /** The embedded FHIR store, mounted at `/fhir/R4`; absent when an external server is used. */
   readonly store?: EmbeddedFhirStore;
+  /** API_TOKEN guarding `/fhir/R4`; unset: open. */
+  readonly apiToken?: string | undefined;
   /** Largest note accepted (MAX_DOCUMENT_BYTES); request bodies may be 4/3 of it (base64) plus headroom. */
   readonly maxDocumentBytes: number;
   /** Readiness checks by name (`undefined`: not required in this process). */
@@ -59,9 +63,12 @@ export function createApp(deps: AppDeps): Express {
     const report = await checkReadiness(deps.readiness);
     res.status(report.status === 'ready' ? 200 : 503).json(report);
   });
-  app.use('/notify', createNotifyRouter({ sink: deps.sink, bodyLimitBytes, log: deps.log }));
+  app.use(
+    '/notify',
+    createNotifyRouter({ ...deps.notify, rateLimit: createRateLimit(deps.notify.rateLimitPerMinute), bodyLimitBytes, log: deps.log })
+  );
   if (deps.store) {
-    app.use('/fhir/R4', createFhirRouter(deps.store, bodyLimitBytes));
+    app.use('/fhir/R4', requireApiToken(deps.apiToken), createFhirRouter(deps.store, bodyLimitBytes));
   }
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.log));

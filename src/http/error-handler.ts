@@ -5,7 +5,7 @@
 import { badRequest } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, InvalidNotificationError, PayloadTooLargeError } from '../errors.js';
+import { AppError, InvalidNotificationError, PayloadTooLargeError, RateLimitedError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 
 /** Sent for anything unexpected. */
@@ -46,6 +46,9 @@ export function toHttpOutcome(err: unknown): { status: number; outcome: Operatio
   if (err instanceof AppError && err.code === 'unauthorized') {
     return { status: 401, outcome: outcome('login', 'Unauthorized') };
   }
+  if (err instanceof RateLimitedError) {
+    return { status: 429, outcome: outcome('throttled', 'Too many requests; retry later') };
+  }
   if (err instanceof AppError && err.retryable) {
     return { status: 503, outcome: UNAVAILABLE };
   }
@@ -76,6 +79,7 @@ export function createErrorHandler(log: Logger): ErrorRequestHandler {
     const fields = { err, status, requestId: res.locals.requestId as string | undefined, path: req.path };
     if (status >= 500) log.error(fields, 'request failed');
     else log.warn(fields, 'request refused');
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="chartmine"');
     res.status(status).type('application/fhir+json').json(body);
   };
 }

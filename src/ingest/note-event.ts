@@ -1,5 +1,8 @@
 /** What ingest produces from any notification form: which note changed. Identifiers only. */
 
+/** The version id a deletion is queued under: its job retracts the note's findings once the server says 410. */
+export const DELETED_VERSION = 'deleted';
+
 /** A note was created/updated (analyse it) or deleted (retract what was derived). */
 export interface NoteEvent {
   readonly noteId: string;

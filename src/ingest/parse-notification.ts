@@ -1,13 +1,17 @@
 /**
- * Parses an inbound notification into note events. Pure. Understands: a DocumentReference body (FHIR R4 rest-hook
- * with full payload, Medplum webhooks). Anything else is refused without enqueueing.
+ * Parses an inbound notification. Pure. Understands every form in `test/fixtures/notifications/README.md`:
+ * - FHIR R4 rest-hook with payload: a DocumentReference body POSTed to `/notify` (Medplum webhooks are the same);
+ * - HAPI-style rest-hook: `PUT /notify/DocumentReference/{id}` with the resource, `DELETE` for a deletion;
+ * - FHIR R4 rest-hook without payload: a POST with an empty body (a ping: search for what changed);
+ * - Medplum deletions: `{}` with `X-Medplum-Deleted-Resource: DocumentReference/{id}`;
+ * - topic-based notification Bundles (R4B/R5 `subscription-notification`, the R4 backport's `history` Bundle).
+ * Anything else is refused (400 malformed, 415 media type, 422 not processable) without enqueueing.
  */
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { InvalidNotificationError } from '../errors.js';
-import type { NoteEvent } from './note-event.js';
-
-/** FHIR id syntax: 1–64 of letters, digits, `-` and `.`. */
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+import { FHIR_ID, isObject, parseJsonBody, safeName, toUpsertEvent } from './notification-json.js';
+import type { Notification } from './notification.js';
+import { parseTopicNotification } from './parse-topic-notification.js';
 
 /** An inbound notification as the HTTP layer hands it over. */
 export interface NotificationRequest {
@@ -17,67 +21,86 @@ export interface NotificationRequest {
   readonly contentType: string | undefined;
   /** The raw body (may be empty). */
   readonly body: Buffer;
+  /** Medplum's `X-Medplum-Deleted-Resource` header (`DocumentReference/123`), when sent. */
+  readonly deletedResource?: string | undefined;
 }
 
 /**
  * Parses the notification.
  * @param req - the request.
- * @returns the note events it announces.
+ * @returns what it asks for.
  * @throws InvalidNotificationError (400 malformed, 415 wrong media type, 422 well-formed but not processable).
  */
-export function parseNotification(req: NotificationRequest): NoteEvent[] {
+export function parseNotification(req: NotificationRequest): Notification {
+  const method = req.method.toUpperCase();
+  if (req.path !== '') {
+    return parsePathNotification(method, req);
+  }
+  if (method !== 'POST') {
+    throw new InvalidNotificationError(`${safeMethod(method)} needs a DocumentReference/{id} path`, undefined, 422);
+  }
+  if (req.deletedResource !== undefined) {
+    const noteId = parseNoteReference(req.deletedResource, 'X-Medplum-Deleted-Resource');
+    if (req.body.length > 0) parseJsonBody(req); // still well-formed JSON (Medplum sends `{}`)
+    return { kind: 'events', form: 'medplum-delete', events: [{ noteId, interaction: 'delete' }] };
+  }
+  if (req.body.length === 0) {
+    return { kind: 'ping', form: 'rest-hook-empty' };
+  }
   const json = parseJsonBody(req);
   if (!isObject(json) || typeof json.resourceType !== 'string') {
     throw new InvalidNotificationError('body is not a FHIR resource', undefined, 422);
   }
-  if (json.resourceType !== 'DocumentReference') {
-    throw new InvalidNotificationError(`cannot process a ${safeName(json.resourceType)} notification`, 'resourceType', 422);
+  if (json.resourceType === 'DocumentReference') {
+    return { kind: 'events', form: 'rest-hook-full', events: [toUpsertEvent(json as unknown as DocumentReference)] };
   }
-  return [toUpsertEvent(json as unknown as DocumentReference)];
+  if (json.resourceType === 'Bundle') {
+    return parseTopicNotification(json);
+  }
+  throw new InvalidNotificationError(`cannot process a ${safeName(json.resourceType)} notification`, 'resourceType', 422);
+}
+
+/** HAPI's rest-hook: the resource path is appended to the endpoint; PUT carries the resource, DELETE nothing. */
+function parsePathNotification(method: string, req: NotificationRequest): Notification {
+  const noteId = parseNoteReference(req.path, 'path');
+  if (method === 'DELETE') {
+    return { kind: 'events', form: 'rest-hook-path', events: [{ noteId, interaction: 'delete' }] };
+  }
+  if (method !== 'PUT' && method !== 'POST') {
+    throw new InvalidNotificationError(`${safeMethod(method)} is not a notification`, undefined, 422);
+  }
+  const json = parseJsonBody(req);
+  if (!isObject(json) || json.resourceType !== 'DocumentReference') {
+    throw new InvalidNotificationError('body must be the DocumentReference named in the path', 'resourceType', 422);
+  }
+  const note = json as unknown as DocumentReference;
+  const event = toUpsertEvent(note.id === undefined ? { ...note, id: noteId } : note);
+  if (event.noteId !== noteId) {
+    throw new InvalidNotificationError('DocumentReference.id does not match the path', 'DocumentReference.id', 422);
+  }
+  return { kind: 'events', form: 'rest-hook-path', events: [event] };
 }
 
 /**
- * The event for a DocumentReference payload.
- * @param note - the resource as received.
- * @returns the upsert event.
+ * The note id in `DocumentReference/{id}` (a path, or Medplum's deleted-resource header).
+ * @param value - the reference.
+ * @param where - what to name in the error.
+ * @returns the id.
  */
-export function toUpsertEvent(note: DocumentReference): NoteEvent {
-  if (typeof note.id !== 'string' || !FHIR_ID.test(note.id)) {
-    throw new InvalidNotificationError('DocumentReference.id is missing or not a valid id', 'DocumentReference.id', 422);
+function parseNoteReference(value: string, where: string): string {
+  const match = /^\/?([A-Za-z]{1,64})\/([^/]+)\/?$/.exec(value);
+  if (!match) {
+    throw new InvalidNotificationError(`${where} must be DocumentReference/{id}`, undefined, 422);
   }
-  const versionId = note.meta?.versionId;
-  if (versionId !== undefined && (typeof versionId !== 'string' || !FHIR_ID.test(versionId))) {
-    throw new InvalidNotificationError('DocumentReference.meta.versionId is not a valid id', 'DocumentReference.meta.versionId', 422);
+  if (match[1] !== 'DocumentReference') {
+    throw new InvalidNotificationError(`cannot process a ${safeName(match[1])} notification`, where, 422);
   }
-  return { noteId: note.id, ...(versionId ? { versionId } : {}), interaction: 'upsert' };
+  if (!FHIR_ID.test(match[2])) {
+    throw new InvalidNotificationError(`${where} has an invalid id`, where, 422);
+  }
+  return match[2];
 }
 
-/**
- * Parses a JSON body strictly.
- * @param req - the request.
- * @returns the parsed value.
- */
-export function parseJsonBody(req: NotificationRequest): unknown {
-  const type = (req.contentType ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json' && type !== 'application/fhir+json') {
-    throw new InvalidNotificationError('content type must be application/fhir+json or application/json', undefined, 415);
-  }
-  if (req.body.length === 0) {
-    throw new InvalidNotificationError('empty body');
-  }
-  try {
-    return JSON.parse(req.body.toString('utf8')) as unknown;
-  } catch (err: unknown) {
-    void err; // the parser's message quotes the body: never pass it on
-    throw new InvalidNotificationError('body is not valid JSON');
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A resource type name is echoed only when it looks like one (never arbitrary input). */
-function safeName(value: string): string {
-  return /^[A-Z][A-Za-z]{1,63}$/.test(value) ? value : 'unknown resource type';
+function safeMethod(method: string): string {
+  return /^[A-Z]{1,10}$/.test(method) ? method : 'this method';
 }

@@ -37,7 +37,7 @@ export interface AnalyzeNoteDeps {
 
 /** What happened, returned as the job's result (ids and counts only). */
 export type AnalyzeNoteResult =
-  | { readonly outcome: 'skipped'; readonly reason: 'deleted' | 'superseded' | 'preliminary' }
+  | { readonly outcome: 'skipped'; readonly reason: 'missing' | 'superseded' }
   | {
       readonly outcome: 'written' | 'unchanged';
       readonly mentions: number;
@@ -56,32 +56,37 @@ export type AnalyzeNoteResult =
  */
 export async function analyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<AnalyzeNoteResult> {
   const started = performance.now();
-  const note = await deps.fhir.readNote(data.noteId);
-  if (!note) {
-    deps.log.info({ reason: 'deleted' }, 'note skipped');
-    return { outcome: 'skipped', reason: 'deleted' };
+  const read = await deps.fhir.readNote(data.noteId);
+  if (read.state === 'missing') {
+    deps.log.info({ reason: 'missing' }, 'note skipped');
+    return { outcome: 'skipped', reason: 'missing' };
   }
-  if (note.meta?.versionId !== data.versionId) {
+  if (read.state === 'found' && read.note.meta?.versionId !== data.versionId) {
     // A newer version exists; its own job analyses it, so this one must not write stale findings.
-    deps.log.info({ reason: 'superseded', currentVersionId: note.meta?.versionId }, 'note skipped');
+    deps.log.info({ reason: 'superseded', currentVersionId: read.note.meta?.versionId }, 'note skipped');
     return { outcome: 'skipped', reason: 'superseded' };
   }
-  const version = toNoteVersion(note, 'DocumentReference.content[0].attachment');
+  let version: NoteVersion;
   let desired: DesiredFinding[] = [];
   let mentions = 0;
   let reason: string | undefined;
-  if (note.status === 'entered-in-error' || note.docStatus === 'entered-in-error') {
-    reason = `DocumentReference/${note.id} version ${data.versionId} is entered-in-error`;
+  if (read.state === 'deleted') {
+    version = deletedNoteVersion(data.noteId);
+    reason = `DocumentReference/${data.noteId} was deleted`;
   } else {
-    const noteText = await readNoteText(note, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes);
-    const result = await deps.nlp.analyze(noteText.text);
-    mentions = result.mentions.length;
-    desired = mapFindings({ ...version, attachmentPath: noteText.path }, noteText.text, result, {
-      ...deps.mapping,
-      pipelineVersion: deps.software.pipelineVersion,
-    });
+    const note = read.note;
+    version = toNoteVersion(note, 'DocumentReference.content[0].attachment');
+    if (note.status === 'entered-in-error' || note.docStatus === 'entered-in-error') {
+      reason = `DocumentReference/${note.id} version ${data.versionId} is entered-in-error`;
+    } else {
+      const noteText = await readNoteText(note, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes);
+      const result = await deps.nlp.analyze(noteText.text);
+      mentions = result.mentions.length;
+      version = { ...version, attachmentPath: noteText.path };
+      desired = mapFindings(version, noteText.text, result, { ...deps.mapping, pipelineVersion: deps.software.pipelineVersion });
+    }
   }
-  const existing = await deps.fhir.readDerived(note.id);
+  const existing = await deps.fhir.readDerived(data.noteId);
   const plan = planWriteBack({
     note: version,
     desired,
@@ -104,6 +109,11 @@ export async function analyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDep
   };
   deps.log.info({ ...counts, ms: Math.round(performance.now() - started) }, 'note analyzed');
   return { outcome: plan.bundles.length > 0 ? 'written' : 'unchanged', ...counts };
+}
+
+/** A deleted note has no version left to read: its retraction names the note without a version. */
+function deletedNoteVersion(noteId: string): NoteVersion {
+  return { id: noteId, versionId: '', subject: { reference: '' }, attachmentPath: '', status: 'entered-in-error' };
 }
 
 /**

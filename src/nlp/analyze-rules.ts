@@ -9,7 +9,8 @@ import { applySectionContext, toAssertion } from './context/assertion.js';
 import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './context/context.js';
 import type { RuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, type FoundMeasurement } from './measurements.js';
-import { detectMedicationStatus, parseSig } from './medication-sig.js';
+import { parseSig } from './medication-sig.js';
+import { detectMedicationStatus } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
 import { firstTokenAtOrAfter, tokenize } from './tokenize.js';
@@ -90,7 +91,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps): NlpResul
     const section = sentence.section >= 0 ? sections[sentence.section] : undefined;
     const attrsOf = (i: number): ContextAttributes => {
       const { triggers: _t, ...attrs } = decisions[i];
-      return applySectionContext(attrs, section?.kind, section?.name);
+      return applySectionContext(attrs, section ? lexicons.sections.contextByName.get(section.name) : undefined);
     };
     const reactionOf = attachReactions(cands);
     cands.forEach((c, i) => {

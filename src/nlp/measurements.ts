@@ -25,12 +25,20 @@ export interface MeasurementDefinition {
   readonly inferUnits?: readonly string[];
   readonly loincByUnit?: Readonly<Record<string, string>>;
   readonly components?: readonly { readonly loinc: string; readonly display: string; readonly plausible: readonly [number, number] }[];
+  /** A unitless value at or above this is a count per microliter ("platelets 152,000") and is divided by 1000. */
+  readonly countPerMicroliterAbove?: number;
+}
+
+/** A trie entry: an alias of a definition, or a phrase that contains an alias but is no measurement. */
+interface AliasEntry {
+  readonly def?: MeasurementDefinition;
+  readonly caseSensitive?: string;
 }
 
 /** The compiled definitions. */
 export interface MeasurementTable {
   readonly definitions: readonly MeasurementDefinition[];
-  readonly trie: TrieNode<{ readonly def: MeasurementDefinition; readonly caseSensitive?: string }>;
+  readonly trie: TrieNode<AliasEntry>;
   readonly unitRe: RegExp;
   readonly writtenUnits: ReadonlyMap<string, string>;
 }
@@ -53,8 +61,13 @@ export interface MeasurementExtraction {
  * @returns the compiled table; throws when a definition lacks a field it needs (naming its key).
  */
 export function parseMeasurementDefinitions(json: string): MeasurementTable {
-  const doc = JSON.parse(json) as { writtenUnits: Record<string, string>; definitions: MeasurementDefinition[] };
-  const trie = createTrie<{ def: MeasurementDefinition; caseSensitive?: string }>();
+  const doc = JSON.parse(json) as {
+    writtenUnits: Record<string, string>;
+    definitions: MeasurementDefinition[];
+    ignorePhrases?: string[];
+  };
+  const trie = createTrie<AliasEntry>();
+  for (const phrase of doc.ignorePhrases ?? []) addPhrase(trie, phraseNorms(phrase), {});
   for (const def of doc.definitions) {
     if (!def.key || !def.loinc || !def.units || Object.keys(def.units).length === 0) {
       throw new Error(`measurements.json: definition '${String(def.key)}' needs key, loinc and units`);
@@ -72,10 +85,10 @@ export function parseMeasurementDefinitions(json: string): MeasurementTable {
 /** Words and marks allowed between an alias and its value ("BP was 120/80", "HR: 72", "glucose of 145"). */
 const FILLER_RE =
   /(?:[ \t]*(?:[:=~]|-(?=\s)|\(|of|was|is|were|are|at|now|today|then|level|levels|value|reading|measured|remained|recorded|noted|initially|currently|approximately|approx\.?|about|around|only|in the|has been|had been|on admission|on arrival|up to|down to|elevated at|increased to|decreased to|improved to|came back)(?![A-Za-z]))*[ \t]*/y;
-const VALUE_RE = /(<=|>=|<|>|\u2264|\u2265)?[ \t]*(\d+(?:\.\d+)?|\.\d+)/y;
+const VALUE_RE = /(<=|>=|<|>|\u2264|\u2265)?[ \t]*(\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+)/y;
 const BP_RE = /(\d{2,3})[ \t]*\/[ \t]*(\d{2,3})(?![\d/])/y;
 const FEET_INCHES_RE =
-  /(\d)[ \t]*(?:'|\u2019|ft\.?|feet|foot)[ \t]*(?:(\d{1,2}(?:\.\d+)?)[ \t]*(?:"|''|\u201d|in\.?|inches|inch)?)?/iy;
+  /(\d)[ \t]*(?:'|\u2019|ft|feet|foot)(?:[ \t]*(?:and[ \t]+)?(\d{1,2}(?:\.\d+)?)(?:[ \t]*(?:"|''|\u201d|inches|inch|in(?![A-Za-z])))?)?/iy;
 const FLAG_RE = /[ \t]*(?:\([ \t]*)?(HH|LL|H|L|A)(?:[ \t]*\))?(?![A-Za-z\d])/y;
 const FLAG_WORD_RE = /[ \t]*\(?(high|low|critical|abnormal|elevated)\)?(?![A-Za-z])/iy;
 const COMPARATORS: Readonly<Record<string, FoundMeasurement['comparator']>> = {
@@ -112,6 +125,11 @@ export function extractMeasurements(
     const raw = text.slice(t.start, aliasEnd);
     const entry = m.values.find((v) => v.caseSensitive === undefined || v.caseSensitive === raw);
     if (!entry) continue;
+    if (!entry.def) {
+      consumedUntil = aliasEnd; // "potassium chloride 20 mEq" is a drug, not a potassium level
+      i = m.endToken - 1;
+      continue;
+    }
     const single = aliasEnd - t.start === 1;
     const result = readValue(text, t.start, aliasEnd, entry.def, table, single);
     if (!result) continue;
@@ -164,7 +182,8 @@ function readValue(
   if (!v) return undefined;
   const valueEnd = VALUE_RE.lastIndex;
   if (text[valueEnd] === '/' && /\d/.test(text[valueEnd + 1] ?? '')) return undefined; // a date or a ratio
-  const value = Number(v[2]);
+  if (text[valueEnd] === '+') return undefined; // an exam grade ("pulses 2+")
+  const value = Number(v[2].replace(/,/g, ''));
   const comparator = v[1] ? COMPARATORS[v[1]] : undefined;
   let end = valueEnd;
   let unit: string | undefined;
@@ -187,12 +206,19 @@ function finishSingle(
   aliasStart: number,
   end: number,
   def: MeasurementDefinition,
-  value: number,
+  writtenValue: number,
   writtenUnit: string | undefined,
   comparator: FoundMeasurement['comparator']
 ): ReadResult {
+  let value = writtenValue;
+  if (!writtenUnit && def.countPerMicroliterAbove !== undefined && value >= def.countPerMicroliterAbove) {
+    value = Math.round(value) / 1000; // "WBC 11,800": cells per microliter, reported in 10*3/uL
+  }
   let unit = writtenUnit ?? def.defaultUnit;
-  if (!unit && def.inferUnits) unit = def.inferUnits.find((u) => inRange(value, def.units[u]));
+  if (!unit && def.inferUnits) {
+    unit = def.inferUnits.find((u) => inRange(value, def.units[u]));
+    if (!unit) return { span: { start: aliasStart, end }, reason: 'implausible-value' };
+  }
   if (!unit) return { span: { start: aliasStart, end }, reason: 'missing-unit' };
   const range = def.units[unit];
   if (!range) return { span: { start: aliasStart, end }, reason: 'unknown-unit' };

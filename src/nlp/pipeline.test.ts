@@ -102,3 +102,121 @@ describe('pipeline info', () => {
     expect(createRulePipeline({ terminology }).info.version).toBe(base);
   });
 });
+
+describe('a whole note through the pipeline', () => {
+  const note = [
+    'CHIEF COMPLAINT: Chest pain.',
+    'HPI: 62 yo M with HTN presents with CP and SOB. No fever, chills or cough. He is not taking his aspirin.',
+    'PMH: Asthma. MI in 2010.',
+    'Medications:',
+    '- Lisinopril 10 mg PO daily',
+    '- Albuterol 2 puffs inhaled q4-6h prn wheezing',
+    'Allergies: Penicillin (hives), sulfa - rash',
+    'Family History: Mother with breast cancer. Father had a stroke.',
+    'Vitals: T 98.6F, BP 142/88 mmHg, P 88, RR 16, SpO2 96% RA, HR 500',
+    'Assessment/Plan: Chest pain, r/o MI. Start metformin 500 mg BID with meals. Stop lisinopril. Hold warfarin.',
+    'Return if fever.',
+  ].join('\n');
+  const find = (mentions: readonly Mention[], phrase: string, from = 0): Mention => {
+    const start = note.indexOf(phrase, from);
+    const m = mentions.find((x) => x.span.start === start && x.span.end === start + phrase.length);
+    if (!m) throw new Error(`no mention at '${phrase}'`);
+    return m;
+  };
+
+  test('sections are LOINC-coded and mentions carry their section', async () => {
+    const { sections, mentions } = await pipeline.analyze(note);
+    expect(sections.map((s) => [s.kind, s.loinc])).toEqual([
+      ['chief-complaint', '10154-3'],
+      ['history-present-illness', '10164-2'],
+      ['past-medical-history', '11348-0'],
+      ['medications', '10160-0'],
+      ['allergies', '48765-2'],
+      ['family-history', '10157-6'],
+      ['vital-signs', '8716-3'],
+      ['assessment-and-plan', '51847-2'],
+    ]);
+    expect(find(mentions, 'Asthma').section).toBe('past-medical-history');
+  });
+
+  test('assertions from sentence and section context', async () => {
+    const { mentions } = await pipeline.analyze(note);
+    expect(find(mentions, 'HTN')).toMatchObject({ kind: 'problem', assertion: 'affirmed' });
+    expect(['fever', 'chills', 'cough'].map((p) => find(mentions, p).assertion)).toEqual(['negated', 'negated', 'negated']);
+    expect(find(mentions, 'Asthma').assertion).toBe('historical');
+    expect(find(mentions, 'breast cancer')).toMatchObject({ assertion: 'family', relative: 'MTH' });
+    expect(find(mentions, 'stroke')).toMatchObject({ assertion: 'family', relative: 'FTH' });
+    expect(find(mentions, 'MI', note.indexOf('r/o'))).toMatchObject({ assertion: 'possible' });
+    expect(find(mentions, 'fever', note.indexOf('Return'))).toMatchObject({ assertion: 'hypothetical' });
+  });
+
+  test('medications: sig, status from cues and sections', async () => {
+    const { mentions } = await pipeline.analyze(note);
+    const med = (phrase: string, from = 0) => find(mentions, phrase, from) as MedicationMention;
+    expect(med('aspirin')).toMatchObject({ kind: 'medication', status: 'not-taken' });
+    expect(med('Lisinopril')).toMatchObject({
+      status: 'active',
+      sig: { dose: { value: 10, unit: 'mg' }, route: 'oral', timing: { code: 'QD' } },
+    });
+    const albuterol = med('Albuterol');
+    expect(albuterol.sig).toMatchObject({
+      dose: { value: 2, unit: '{puff}' },
+      route: 'inhaled',
+      timing: { frequency: 1, period: 4, periodMax: 6, periodUnit: 'h' },
+      asNeeded: true,
+    });
+    expect(note.slice(albuterol.sig.asNeededFor!.start, albuterol.sig.asNeededFor!.end)).toBe('wheezing');
+    expect(med('metformin')).toMatchObject({ status: 'intended', sig: { timing: { code: 'BID', when: ['C'] } } });
+    expect(med('lisinopril', note.indexOf('Stop'))).toMatchObject({ status: 'stopped' });
+    expect(med('warfarin')).toMatchObject({ status: 'on-hold' });
+  });
+
+  test('allergies with their reactions; the reaction is not reported as a problem', async () => {
+    const { mentions } = await pipeline.analyze(note);
+    const pcn = find(mentions, 'Penicillin');
+    expect(pcn.kind).toBe('allergy');
+    expect(pcn.kind === 'allergy' && pcn.reaction && note.slice(pcn.reaction.span.start, pcn.reaction.span.end)).toBe('hives');
+    const sulfa = find(mentions, 'sulfa');
+    expect(sulfa.kind === 'allergy' && sulfa.reaction?.concept?.display).toBe('Rash');
+    expect(mentions.some((m) => m.kind === 'problem' && note.slice(m.span.start, m.span.end) === 'hives')).toBe(false);
+  });
+
+  test('"allergic to X" outside an allergy section is an allergy', async () => {
+    const text = 'She is allergic to penicillin and takes lisinopril.';
+    const { mentions } = await pipeline.analyze(text);
+    expect(mentions.map((m) => m.kind)).toEqual(['allergy', 'medication']);
+  });
+
+  test('vitals are measurements; the implausible HR is rejected with a reason', async () => {
+    const result = await pipeline.analyze(note);
+    const vitals = result.mentions.filter((m): m is MeasurementMention => m.kind === 'measurement');
+    expect(vitals.map((m) => note.slice(m.span.start, m.span.end))).toEqual([
+      'T 98.6F', 'BP 142/88 mmHg', 'P 88', 'RR 16', 'SpO2 96%',
+    ]);
+    expect(vitals.every((m) => m.assertion === 'affirmed' && m.section === 'vital-signs')).toBe(true);
+    expect(result.rejectedMeasurements).toEqual([{ span: at(note, 'HR 500'), key: 'heart-rate', reason: 'implausible-value' }]);
+  });
+});
+
+describe('robustness and PHI', () => {
+  test('degenerate inputs give empty results, never errors', async () => {
+    for (const text of ['', ' ', '\n\n', '...', '\u0000\u0001', 'a'.repeat(10_000)]) {
+      const result = await pipeline.analyze(text);
+      expect(result.mentions).toEqual([]);
+    }
+  });
+
+  test('errors name offsets, never text', async () => {
+    const { assertTarget } = await import('./assert-target.js');
+    const secret = 'Jane Roe has HIV';
+    let message = '';
+    try {
+      assertTarget(secret, { start: 5, end: 99 }, readRuleLexicons());
+    } catch (err: unknown) {
+      message = err instanceof Error ? err.message : '';
+    }
+    expect(message).toMatch(/\[5, 99\)/);
+    expect(message).not.toContain('Jane');
+    expect(message).not.toContain('HIV');
+  });
+});

@@ -10,7 +10,7 @@ import { readRuleLexicons, type RuleLexicons } from './lexicons/rule-lexicons.js
 import type { ComponentInfo, NlpPipeline, NlpResult } from './types.js';
 
 /** Bump on every code change that can change output for the same text and lexicons. */
-export const RULES_VERSION = '1.0.0';
+export const RULES_VERSION = '1.1.0';
 
 /** Pipeline name, as it appears in the Provenance `Device`. */
 export const RULE_PIPELINE_NAME = 'chartmine-rules';

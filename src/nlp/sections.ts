@@ -13,6 +13,9 @@ import { addPhrase, createTrie, longestAt, type TrieNode } from './phrase-trie.j
 import { phraseNorms } from './tokenize.js';
 import type { Section, SectionKind, Token } from './types.js';
 
+/** What a section says about every mention in it (ConText's section context). */
+export type SectionContext = 'historical' | 'family' | 'hypothetical';
+
 /** One row of the header table. */
 export interface SectionHeaderRule {
   readonly header: string;
@@ -20,6 +23,7 @@ export interface SectionHeaderRule {
   /** Fine-grained name, e.g. `preoperative-diagnosis`. */
   readonly name: string;
   readonly loinc: string | undefined;
+  readonly context: SectionContext | undefined;
 }
 
 /** The compiled header table. */
@@ -27,10 +31,14 @@ export interface SectionTable {
   readonly trie: TrieNode<SectionHeaderRule>;
   /** Longest header in tokens, to bound the look-ahead. */
   readonly maxTokens: number;
+  /** Section context by fine-grained section name. */
+  readonly contextByName: ReadonlyMap<string, SectionContext>;
 }
 
 /** A detected section with the fine-grained name of its header (`Section` plus `name`). */
 export type NamedSection = Section & { readonly name: string };
+
+const SECTION_CONTEXTS: ReadonlySet<string> = new Set(['historical', 'family', 'hypothetical']);
 
 const SECTION_KINDS: ReadonlySet<string> = new Set<SectionKind | 'subsection'>([
   'chief-complaint',
@@ -69,11 +77,17 @@ export function parseSectionHeaders(tsv: string): SectionHeaderRule[] {
   const rules: SectionHeaderRule[] = [];
   tsv.split('\n').forEach((line, i) => {
     if (line.trim() === '' || line.startsWith('#')) return;
-    const [header, kind, name, loinc] = line.split('\t');
-    if (!header || !kind || !SECTION_KINDS.has(kind)) {
-      throw new Error(`section-headers.tsv line ${i + 1}: expected header, kind, name, loinc`);
+    const [header, kind, name, loinc, context] = line.split('\t');
+    if (!header || !kind || !SECTION_KINDS.has(kind) || (context && !SECTION_CONTEXTS.has(context))) {
+      throw new Error(`section-headers.tsv line ${i + 1}: expected header, kind, name, loinc, context`);
     }
-    rules.push({ header, kind: kind as SectionHeaderRule['kind'], name: name || kind, loinc: loinc || undefined });
+    rules.push({
+      header,
+      kind: kind as SectionHeaderRule['kind'],
+      name: name || kind,
+      loinc: loinc || undefined,
+      context: (context || undefined) as SectionContext | undefined,
+    });
   });
   return rules;
 }
@@ -85,13 +99,15 @@ export function parseSectionHeaders(tsv: string): SectionHeaderRule[] {
  */
 export function compileSectionTable(rules: readonly SectionHeaderRule[]): SectionTable {
   const trie = createTrie<SectionHeaderRule>();
+  const contextByName = new Map<string, SectionContext>();
   let maxTokens = 1;
   for (const rule of rules) {
     const norms = phraseNorms(rule.header);
     addPhrase(trie, norms, rule);
     maxTokens = Math.max(maxTokens, norms.length);
+    if (rule.context) contextByName.set(rule.name, rule.context);
   }
-  return { trie, maxTokens };
+  return { trie, maxTokens, contextByName };
 }
 
 interface HeaderHit {
@@ -147,6 +163,8 @@ export function findSubheaderStarts(text: string, tokens: readonly Token[], tabl
     const m = longestAt(table.trie, tokens, i, Math.min(tokens.length, i + table.maxTokens));
     if (m && m.values[0].kind === 'subsection' && colonAfter(text, tokens[m.endToken - 1].end) >= 0) {
       starts.push(tokens[i].start);
+    } else if (isCapitalised(text, tokens[i].start) && titleHeaderEnd(text, tokens, i) >= 0) {
+      starts.push(tokens[i].start); // "Menstrual History:", "Lungs:": a label that opens a new statement
     }
   }
   return starts;
@@ -158,7 +176,7 @@ function findHeaders(text: string, tokens: readonly Token[], table: SectionTable
     const token = tokens[i];
     if (token.kind !== 'word') continue;
     const lineStart = isLineStart(text, token.start);
-    if (!lineStart && !afterInlineBreak(text, token.start)) continue;
+    if (!lineStart && !afterInlineBreak(text, token.start) && !afterWideGap(text, token.start)) continue;
     const m = longestAt(table.trie, tokens, i, Math.min(tokens.length, i + table.maxTokens));
     if (m) {
       const last = tokens[m.endToken - 1];
@@ -243,11 +261,11 @@ function isLineStart(text: string, pos: number): boolean {
   return true;
 }
 
-/** True after `.`, `,` or `;` (spaces allowed): where transcribed notes run an inline header. */
+/** True after `.`, `,`, `;` or `:` (spaces allowed): where transcribed notes run an inline header. */
 function afterInlineBreak(text: string, pos: number): boolean {
   let p = pos - 1;
   while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
-  return p >= 0 && (text[p] === '.' || text[p] === ',' || text[p] === ';');
+  return p >= 0 && (text[p] === '.' || text[p] === ',' || text[p] === ';' || text[p] === ':');
 }
 
 /** True after `.` or `;` (spaces allowed). */
@@ -263,7 +281,23 @@ function isCapitalised(text: string, pos: number): boolean {
 }
 
 function isCandidateStart(text: string, tokens: readonly Token[], i: number): boolean {
-  return isLineStart(text, tokens[i].start) || afterInlineBreak(text, tokens[i].start);
+  const pos = tokens[i].start;
+  return isLineStart(text, pos) || afterInlineBreak(text, pos) || afterWideGap(text, pos);
+}
+
+/** True after two or more spaces or a tab: layouts that flatten lines into one ("...Obtainable ***   REFERRING"). */
+function afterWideGap(text: string, pos: number): boolean {
+  return pos >= 2 && (text[pos - 1] === '\t' || (text[pos - 1] === ' ' && (text[pos - 2] === ' ' || text[pos - 2] === '\t')));
+}
+
+/** End of a short label of words ending in `:` ("Menstrual History:"), or -1. */
+function titleHeaderEnd(text: string, tokens: readonly Token[], i: number): number {
+  for (let j = i; j < tokens.length && j < i + 5; j++) {
+    const t = tokens[j];
+    if (t.norm === ':') return j > i && !text.slice(tokens[i].start, t.start).includes('\n') ? t.end : -1;
+    if (t.kind !== 'word' && t.norm !== '/' && t.norm !== '&') return -1;
+  }
+  return -1;
 }
 
 /** True when `text[start, end)` has letters and none of them is lower-case. */
@@ -281,6 +315,6 @@ function trimSpan(text: string, start: number, end: number): { start: number; en
   let s = start;
   let e = end;
   while (s < e && /[\s,;:]/.test(text[s])) s++;
-  while (e > s && /\s/.test(text[e - 1])) e--;
+  while (e > s && /[\s,]/.test(text[e - 1])) e--;
   return { start: s, end: e };
 }

@@ -76,7 +76,8 @@ function splitRegion(
     let q = p + 1;
     while (q < re && (text[q] === '.' || text[q] === '!' || text[q] === '?')) q++;
     while (q < re && (text[q] === '"' || text[q] === "'" || text[q] === ')' || text[q] === ']')) q++;
-    if (q < re && text[q] === ',') q++;
+    const sentenceEnd = q;
+    if (q < re && text[q] === ',') q++; // ".," joins sentences in transcribed notes
     if (q >= re) {
       emit(re);
       break;
@@ -99,7 +100,7 @@ function splitRegion(
       p = q - 1;
       continue;
     }
-    emit(q);
+    emit(sentenceEnd);
     p = q - 1;
   }
   if (sentenceStart < re) emit(re);
@@ -147,7 +148,7 @@ function pushTrimmed(text: string, start: number, end: number, section: number, 
   let s = start;
   let e = end;
   while (s < e && (isSpace(text.charCodeAt(s)) || text[s] === ',' || text[s] === ';')) s++;
-  while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+  while (e > s && (isSpace(text.charCodeAt(e - 1)) || text[e - 1] === ',')) e--;
   for (let p = s; p < e; p++) {
     const c = text.charCodeAt(p);
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) {

@@ -48,8 +48,13 @@ export function buildProvenance(input: ProvenanceInput): Provenance {
         who: input.device,
       },
     ],
-    entity: [{ role: 'source', what: { reference: `DocumentReference/${note.id}/_history/${note.versionId}` } }],
+    entity: [{ role: 'source', what: { reference: documentReference(note) } }],
   };
+}
+
+/** The note version's reference; a deleted note (no version left) is named without one. */
+function documentReference(note: Pick<NoteVersion, 'id' | 'versionId'>): string {
+  return note.versionId ? `DocumentReference/${note.id}/_history/${note.versionId}` : `DocumentReference/${note.id}`;
 }
 
 /**
@@ -59,5 +64,5 @@ export function buildProvenance(input: ProvenanceInput): Provenance {
  * @returns `<note>-v<version>-p<pipeline version>`.
  */
 export function runId(note: Pick<NoteVersion, 'id' | 'versionId'>, software: Pick<SoftwareInfo, 'pipelineVersion'>): string {
-  return `${note.id}-v${note.versionId}-p${software.pipelineVersion}`;
+  return `${note.id}-v${note.versionId || 'deleted'}-p${software.pipelineVersion}`;
 }

@@ -4,7 +4,7 @@
  * memory too, so this outbox is exactly as durable as the notes it relays).
  */
 import type { ResourceChange } from '../embedded/embedded-repository.js';
-import type { NoteEventSink } from '../ingest/note-event.js';
+import { DELETED_VERSION, type NoteEventSink } from '../ingest/note-event.js';
 import type { Logger } from '../observability/logger.js';
 
 /** How often pending changes are retried while Redis is unavailable. */
@@ -31,7 +31,7 @@ export class ChangeRelay {
    * @param change - the change.
    */
   onChange(change: ResourceChange): void {
-    if (change.resourceType !== 'DocumentReference' || change.interaction === 'delete' || !change.versionId) {
+    if (change.resourceType !== 'DocumentReference') {
       return;
     }
     this.pending.push(change);
@@ -56,10 +56,11 @@ export class ChangeRelay {
     while (this.pending.length > 0) {
       const change = this.pending[0];
       try {
-        await this.sink.accept(
-          [{ noteId: change.id, versionId: change.versionId, interaction: 'upsert' }],
-          `embedded-${change.id}-${change.versionId}`
-        );
+        const event =
+          change.interaction === 'delete'
+            ? { noteId: change.id, versionId: DELETED_VERSION, interaction: 'delete' as const }
+            : { noteId: change.id, versionId: change.versionId, interaction: 'upsert' as const };
+        await this.sink.accept([event], `embedded-${change.id}-${event.versionId ?? 'current'}`);
         this.pending.shift();
       } catch (err: unknown) {
         this.log.warn({ err, backlog: this.pending.length }, 'queueing a note change failed, will retry');

@@ -1,5 +1,5 @@
 /** The NoteEventSink that queues analyze-note jobs, pinning the current version when a notification omits it. */
-import type { NoteEvent, NoteEventSink } from '../ingest/note-event.js';
+import { DELETED_VERSION, type NoteEvent, type NoteEventSink } from '../ingest/note-event.js';
 import type { AnalyzeNoteProducer } from './analyze-note.queue.js';
 
 /** Reads the note's current version id; `undefined` when the note does not exist (any more). */
@@ -15,7 +15,8 @@ export class QueueNoteEventSink implements NoteEventSink {
   async accept(events: readonly NoteEvent[], requestId: string): Promise<string[]> {
     const jobIds: string[] = [];
     for (const event of events) {
-      const versionId = event.versionId ?? (await this.resolveVersion(event.noteId)) ?? 'deleted';
+      const versionId =
+        event.interaction === 'delete' ? DELETED_VERSION : (event.versionId ?? (await this.resolveVersion(event.noteId)) ?? DELETED_VERSION);
       jobIds.push(await this.producer.enqueue({ noteId: event.noteId, versionId, requestId }));
     }
     return jobIds;

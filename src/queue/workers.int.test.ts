@@ -16,6 +16,18 @@ import { ANALYZE_NOTE_JOB, ANALYZE_NOTE_QUEUE, AnalyzeNoteProducer } from './ana
 import { createRedis } from './connection.js';
 import { NoteLocks } from './document-lock.js';
 import { startAnalyzeNoteWorker } from './workers.js';
+import { PassThrough, Readable } from 'node:stream';
+import { COMMANDS } from '../cli/commands.js';
+import { dispatch } from '../cli/dispatch.js';
+
+async function runCli(args: string[], prefix: string): Promise<string> {
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await dispatch(args, COMMANDS, { stdin: Readable.from([]), stdout, stderr: new PassThrough(), env: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix } });
+  expect(code).toBe(0);
+  return out;
+}
 
 /** An in-memory FHIR server standing in for the gateway; `failures` scripts errors for the next calls. */
 function fakeGateway(note: WithId<DocumentReference>, failures: Error[] = []): FhirGateway & { transactions: Bundle[] } {
@@ -26,7 +38,7 @@ function fakeGateway(note: WithId<DocumentReference>, failures: Error[] = []): F
     async readNote() {
       const failure = failures.shift();
       if (failure) throw failure;
-      return note;
+      return { state: 'found', note };
     },
     async readAttachment() {
       throw new UnsupportedContentError('no attachments here');
@@ -99,6 +111,23 @@ describe('analyze-note worker on real Redis', () => {
     const outcome = JSON.parse(job.failedReason);
     expect(outcome).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'not-supported', details: { coding: [{ code: 'error-unsupported-content' }] } }] });
     expect(await queue.getFailedCount()).toBe(1);
+  });
+
+  test('a failed job is kept and replayed by `chartmine jobs retry` under the same id', async () => {
+    const broken = { ...storedNote('x'), content: [{ attachment: { contentType: 'application/pdf', data: 'JVBERi0=' } }] } as WithId<DocumentReference>;
+    const gateway = fakeGateway(broken);
+    const { queue, worker, prefix } = setUp(gateway);
+    await queue.add(ANALYZE_NOTE_JOB, { noteId: 'n1', versionId: '7', requestId: 'r1' }, { jobId: 'note-n1-v7' });
+    await once(worker, 'failed');
+    const failed = await runCli(['jobs', 'failed'], prefix);
+    expect(JSON.parse(failed)).toMatchObject({ id: 'note-n1-v7', note: 'DocumentReference/n1', reason: { resourceType: 'OperationOutcome' } });
+    // The operator fixes the cause (here: the note becomes readable), then replays.
+    Object.assign(broken, storedNote('Hypertension.'));
+    const completed = once(worker, 'completed');
+    expect(JSON.parse(await runCli(['jobs', 'retry', '--all-failed'], prefix))).toEqual({ retried: 1 });
+    const [job] = (await completed) as [Job];
+    expect(job.id).toBe('note-n1-v7');
+    expect(gateway.transactions).toHaveLength(1);
   });
 
   test('a transient error is retried and the job then completes', async () => {

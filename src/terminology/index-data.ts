@@ -22,9 +22,26 @@ export interface IndexData {
   readonly vocabulary: ReadonlySet<string>;
   /** First word of a key → the most words a key starting with it has. */
   readonly maxWordsByFirst: ReadonlyMap<string, number>;
+  /** Every proper word-prefix of a multi-word term key ("type 2" of "type 2 diabetes"): lets the matcher stop
+   * extending a window as soon as no term can start with it. */
+  readonly termPrefixes: ReadonlySet<string>;
+  /** Every word of a word-order-free key: a window with any other word cannot match a bag. */
+  readonly bagWords: ReadonlySet<string>;
+  /** Every pair of words that share a word-order-free key (see {@link bagPair}): a window whose words do not all
+   * pair with its first word cannot match a bag. */
+  readonly bagPairs: ReadonlySet<string>;
   /** Real words that are never treated as misspellings. */
   readonly knownWords: ReadonlySet<string>;
 }
+
+const TAB = 9;
+const SPACE = 32;
+const T_RECORD = 'T'.charCodeAt(0);
+const C_RECORD = 'C'.charCodeAt(0);
+const B_RECORD = 'B'.charCodeAt(0);
+const R_RECORD = 'R'.charCodeAt(0);
+const X_RECORD = 'X'.charCodeAt(0);
+const K_RECORD = 'K'.charCodeAt(0);
 
 /** Thrown when an index file is not in the expected format; the message names the line number, never content. */
 export class IndexFormatError extends Error {
@@ -32,6 +49,16 @@ export class IndexFormatError extends Error {
     super(message, options);
     this.name = 'IndexFormatError';
   }
+}
+
+/**
+ * The order-free key of a pair of words.
+ * @param a - a word.
+ * @param b - another word.
+ * @returns the pair key.
+ */
+export function bagPair(a: string, b: string): string {
+  return a < b ? `${a}\u0001${b}` : `${b}\u0001${a}`;
 }
 
 /**
@@ -57,38 +84,49 @@ export function parseIndexText(text: string): IndexData {
   const contextRules = new Map<string, ContextRuleRecord[]>();
   const vocabulary = new Set<string>();
   const maxWordsByFirst = new Map<string, number>();
+  const termPrefixes = new Set<string>();
+  const bagWords = new Set<string>();
+  const bagPairs = new Set<string>();
   const knownWords = new Set<string>();
+  /** Adds a key's words to the vocabulary without allocating an array per key. */
   const addKeyWords = (key: string): void => {
-    let words = 1;
-    let first = key;
-    const space = key.indexOf(' ');
-    if (space >= 0) {
-      first = key.slice(0, space);
-      for (const w of key.split(' ')) vocabulary.add(w);
-      words = 1 + countSpaces(key);
-    } else {
-      vocabulary.add(key);
+    let from = 0;
+    let words = 0;
+    for (let k = 0; k <= key.length; k++) {
+      if (k === key.length || key.charCodeAt(k) === SPACE) {
+        vocabulary.add(key.slice(from, k));
+        if (k < key.length) termPrefixes.add(key.slice(0, k));
+        from = k + 1;
+        words++;
+      }
     }
+    const space = key.indexOf(' ');
+    const first = space < 0 ? key : key.slice(0, space);
     if ((maxWordsByFirst.get(first) ?? 0) < words) maxWordsByFirst.set(first, words);
   };
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line === '') continue;
-    const tab = line.indexOf('\t');
-    const kind = line.slice(0, tab);
-    if (kind === 'T') {
-      const tab2 = line.indexOf('\t', tab + 1);
-      const key = line.slice(tab + 1, tab2);
-      terms.set(key, line.slice(tab2 + 1));
+    const kind = line.charCodeAt(0);
+    if (line.charCodeAt(1) !== TAB) throw new IndexFormatError(`line ${i + 1}: malformed record`);
+    if (kind === T_RECORD) {
+      const tab = line.indexOf('\t', 2);
+      const key = line.slice(2, tab);
+      terms.set(key, line.slice(tab + 1));
       addKeyWords(key);
-    } else if (kind === 'C') {
-      const tab2 = line.indexOf('\t', tab + 1);
-      conceptById.set(line.slice(tab + 1, tab2), conceptLines.length);
+    } else if (kind === C_RECORD) {
+      conceptById.set(line.slice(2, line.indexOf('\t', 2)), conceptLines.length);
       conceptLines.push(line);
-    } else if (kind === 'B') {
-      const tab2 = line.indexOf('\t', tab + 1);
-      bags.set(line.slice(tab + 1, tab2), line.slice(tab2 + 1));
-    } else if (kind === 'R') {
+    } else if (kind === B_RECORD) {
+      const tab = line.indexOf('\t', 2);
+      const bag = line.slice(2, tab);
+      bags.set(bag, line.slice(tab + 1));
+      const bagWordList = bag.split(' ');
+      for (let a = 0; a < bagWordList.length; a++) {
+        bagWords.add(bagWordList[a]);
+        for (let b = a + 1; b < bagWordList.length; b++) bagPairs.add(bagPair(bagWordList[a], bagWordList[b]));
+      }
+    } else if (kind === R_RECORD) {
       const [, concept, refinementKind, words, target] = line.split('\t');
       const record: RefinementRecord = {
         concept: Number(concept),
@@ -99,7 +137,7 @@ export function parseIndexText(text: string): IndexData {
       const list = refinements.get(record.concept) ?? [];
       list.push(record);
       refinements.set(record.concept, list);
-    } else if (kind === 'X') {
+    } else if (kind === X_RECORD) {
       const [, key, mode, words] = line.split('\t');
       if (mode !== 'require-before' && mode !== 'block-before' && mode !== 'block-after') {
         throw new IndexFormatError(`line ${i + 1}: unknown context rule mode`);
@@ -107,8 +145,8 @@ export function parseIndexText(text: string): IndexData {
       const list = contextRules.get(key) ?? [];
       list.push({ key, mode, words: words.split(' ') });
       contextRules.set(key, list);
-    } else if (kind === 'K') {
-      for (const w of line.slice(tab + 1).split(' ')) knownWords.add(w);
+    } else if (kind === K_RECORD) {
+      for (const w of line.slice(2).split(' ')) knownWords.add(w);
     } else {
       throw new IndexFormatError(`line ${i + 1}: unknown record type`);
     }
@@ -123,6 +161,9 @@ export function parseIndexText(text: string): IndexData {
     contextRules,
     vocabulary,
     maxWordsByFirst,
+    termPrefixes,
+    bagWords,
+    bagPairs,
     knownWords,
   };
 }
@@ -134,10 +175,4 @@ export function parseIndexText(text: string): IndexData {
  */
 export function postingsOf(field: string | undefined): Posting[] {
   return field === undefined ? [] : parsePostings(field);
-}
-
-function countSpaces(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf(' '); i >= 0; i = s.indexOf(' ', i + 1)) n++;
-  return n;
 }

@@ -7,9 +7,9 @@
 import type { ContextRuleRecord, Posting } from './index-format.js';
 import { POSTING_FLAGS, SEMANTIC_GROUPS } from './index-format.js';
 import type { IndexData } from './index-data.js';
-import { postingsOf } from './index-data.js';
+import { bagPair, postingsOf } from './index-data.js';
 import type { TextToken } from './normalize.js';
-import { bagKey, tokenize } from './normalize.js';
+import { bagKey, normalizeWord, tokenize } from './normalize.js';
 import type { SpellingCorrector } from './spelling.js';
 import type { MatchKind, SemanticGroup } from './types.js';
 
@@ -104,8 +104,13 @@ function collectFrom(
   if (!first) return;
   const limit = Math.max(deps.data.maxWordsByFirst.get(first.word) ?? 0, MAX_BAG_WORDS);
   const parts: string[] = [];
+  // The same window without laterality words: "osteoarthritis of right knee" is "osteoarthritis of knee" plus a
+  // side, which the refinement step reads back from the span.
+  const plain: string[] = [];
   let corrections = 0;
   let soft = false;
+  // Whether every word so far occurs in some word-order-free key: once not, no bag can match this window.
+  let bagPossible = true;
   for (let j = i; j < tokens.length && parts.length < limit; j++) {
     const t = tokens[j];
     if (j > i && t.breakBefore) break;
@@ -115,31 +120,54 @@ function collectFrom(
       if (t.norm === 'and' || t.norm === 'or') soft = true;
       continue;
     }
-    const w = words[j];
+    const lateral = j > i && LATERALITY.has(t.norm);
+    const w = words[j] ?? (lateral ? { word: t.norm, corrected: false } : undefined);
     if (!w) break;
     if (w.corrected) corrections++;
     if (corrections > 1) break;
     parts.push(w.word);
+    if (!lateral) plain.push(w.word);
+    bagPossible &&=
+      parts.length === 1
+        ? deps.data.bagWords.has(w.word)
+        : parts.indexOf(w.word) < parts.length - 1 || deps.data.bagPairs.has(bagPair(parts[0], w.word));
     const key = parts.join(' ');
+    const plainKey = plain.length < parts.length ? plain.join(' ') : key;
+    const canGrow =
+      deps.data.termPrefixes.has(key) ||
+      deps.data.termPrefixes.has(plainKey) ||
+      (bagPossible && !soft && parts.length < MAX_BAG_WORDS);
     const corrected = corrections > 0;
-    if (corrected && key.length < MIN_FUZZY_KEY_CHARS) continue;
-    const exact = deps.data.terms.get(key);
-    if (exact !== undefined) {
-      out.push({ first: i, last: j, key, postings: postingsOf(exact), kind: corrected ? 'spelling' : 'exact', corrected });
-      continue;
+    if (!(corrected && key.length < MIN_FUZZY_KEY_CHARS)) {
+      collectWindow(deps, { i, j, key, plainKey, lateral, corrected, bag: bagPossible && !soft && parts.length >= 2 && parts.length <= MAX_BAG_WORDS }, out);
     }
-    if (parts.length >= 2 && parts.length <= MAX_BAG_WORDS && !soft) {
-      const bag = deps.data.bags.get(bagKey(key));
-      if (bag !== undefined) {
-        out.push({
-          first: i,
-          last: j,
-          key,
-          postings: postingsOf(bag),
-          kind: corrected ? 'spelling' : 'word-order',
-          corrected,
-        });
-      }
+    if (!canGrow) break;
+  }
+}
+
+/** Looks one window up: exact key, the key without laterality words, then word-order-free. */
+function collectWindow(
+  deps: MatcherDeps,
+  w: { readonly i: number; readonly j: number; readonly key: string; readonly plainKey: string; readonly lateral: boolean; readonly corrected: boolean; readonly bag: boolean },
+  out: Candidate[]
+): void {
+  const { i, j, key, corrected } = w;
+  const exact = deps.data.terms.get(key);
+  if (exact !== undefined) {
+    out.push({ first: i, last: j, key, postings: postingsOf(exact), kind: corrected ? 'spelling' : 'exact', corrected });
+    return;
+  }
+  if (w.plainKey !== key && !w.lateral) {
+    const withoutSide = deps.data.terms.get(w.plainKey);
+    if (withoutSide !== undefined) {
+      out.push({ first: i, last: j, key: w.plainKey, postings: postingsOf(withoutSide), kind: corrected ? 'spelling' : 'exact', corrected });
+      return;
+    }
+  }
+  if (w.bag) {
+    const bag = deps.data.bags.get(bagKey(key));
+    if (bag !== undefined) {
+      out.push({ first: i, last: j, key, postings: postingsOf(bag), kind: corrected ? 'spelling' : 'word-order', corrected });
     }
   }
 }
@@ -163,18 +191,21 @@ function neighbours(tokens: readonly TextToken[], c: Candidate, n: number): { be
   return { before, after };
 }
 
-const DOSE_UNITS = new Set(['mg', 'mcg', 'g', 'gram', 'ml', 'unt', 'meq', 'puff', 'tablet', 'capsul', 'iu', 'mmol']);
-const MED_CUES = new Set(['po', 'iv', 'im', 'sq', 'subq', 'oral', 'orally', 'inhaler', 'injection', 'tablet', 'capsul',
+/** A set of cue words in normalised form (cues are compared with token norms). */
+const cueSet = (words: readonly string[]): ReadonlySet<string> => new Set(words.map((w) => normalizeWord(w)));
+const DOSE_UNITS = cueSet(['mg', 'mcg', 'g', 'gram', 'ml', 'units', 'meq', 'puffs', 'tablets', 'capsules', 'iu', 'mmol']);
+const MED_CUES = cueSet(['po', 'iv', 'im', 'sq', 'subq', 'oral', 'orally', 'inhaler', 'injection', 'tablet', 'capsule',
   'daily', 'bid', 'tid', 'qid', 'qd', 'qhs', 'prn', 'nightly', 'dose', 'taper']);
-const MED_BEFORE = new Set(['takes', 'take', 'taking', 'started', 'start', 'on', 'prescribed', 'given', 'continue',
+const MED_BEFORE = cueSet(['takes', 'take', 'taking', 'started', 'start', 'on', 'prescribed', 'given', 'continue',
   'stop', 'stopped', 'discontinue', 'increase', 'decrease', 'held', 'hold', 'resume']);
-const LAB_CUES = new Set(['level', 'lab', 'value', 'serum', 'plasma', 'blood', 'result', 'test', 'was', 'is', 'of']);
-const ALLERGY_CUES = new Set(['allergy', 'allergic', 'allergi', 'intolerance', 'intoleranc', 'nka', 'nkda', 'reaction']);
+const LAB_CUES = cueSet(['level', 'lab', 'value', 'serum', 'plasma', 'blood', 'result', 'test', 'was', 'is', 'of']);
+const VACCINE_CUES = cueSet(['immunizations', 'immunized', 'vaccine', 'vaccinated', 'vaccination', 'shot']);
+const ALLERGY_CUES = cueSet(['allergy', 'allergies', 'allergic', 'intolerance', 'nka', 'nkda', 'reaction']);
 
 /** Picks the posting the context supports, or undefined when flags or context rules exclude them all. */
 function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candidate): Posting | undefined {
   const upper = tokensUpper(tokens, c);
-  const usable = c.postings.filter(
+  let usable = c.postings.filter(
     (p) =>
       !(p.flags & POSTING_FLAGS.lookupOnly) &&
       !(p.flags & POSTING_FLAGS.upperOnly && !upper) &&
@@ -182,6 +213,14 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
       !(c.kind === 'word-order' && p.flags & POSTING_FLAGS.abbreviation)
   );
   if (usable.length === 0) return undefined;
+  // A substance is an allergen only where the sentence speaks of allergy ("allergic to latex", "Allergies:
+  // penicillin"); elsewhere "silk", "solution" or "seeds" are sutures, fluids and anatomy.
+  const allergyContext =
+    c.key.split(' ').some((w) => ALLERGY_CUES.has(w)) || sentenceHas(tokens, c.first, ALLERGY_CUES, true);
+  if (!allergyContext) {
+    usable = usable.filter((p) => deps.groupOf(p.concept) !== 'allergen');
+    if (usable.length === 0) return undefined;
+  }
   const rules = deps.data.contextRules.get(c.key);
   const near = neighbours(tokens, c, 3);
   if (rules && !passesRules(rules, near)) return undefined;
@@ -191,6 +230,8 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
     const g = deps.groupOf(p.concept);
     if (!byGroup.has(g)) byGroup.set(g, p);
   }
+  const vaccine = byGroup.get('vaccine');
+  if (vaccine && sentenceHas(tokens, c.first, VACCINE_CUES)) return vaccine;
   const med = byGroup.get('clinical-drug') ?? byGroup.get('medication');
   if (byGroup.has('allergen') && near.before.some((w) => ALLERGY_CUES.has(w))) return byGroup.get('allergen');
   const next = near.after[0];
@@ -203,6 +244,25 @@ function choosePosting(deps: MatcherDeps, tokens: readonly TextToken[], c: Candi
     if (p) return p;
   }
   return usable[0];
+}
+
+/**
+ * Whether a word of `cues` occurs earlier in the sentence of token `first`.
+ * @param headerToo - also look one sentence back when it is a short header ("Allergies:" then a list).
+ */
+function sentenceHas(tokens: readonly TextToken[], first: number, cues: ReadonlySet<string>, headerToo = false): boolean {
+  let breaks = 0;
+  let sentenceWords = 0;
+  for (let k = first - 1; k >= 0; k--) {
+    sentenceWords++;
+    if (cues.has(tokens[k].norm)) return true;
+    if (tokens[k].breakBefore) {
+      breaks++;
+      if (!headerToo || breaks > 1 || sentenceWords > 12) break;
+      sentenceWords = 0;
+    }
+  }
+  return false;
 }
 
 function tokensUpper(tokens: readonly TextToken[], c: Candidate): boolean {
@@ -220,7 +280,10 @@ function passesRules(rules: readonly ContextRuleRecord[], near: { before: string
   return true;
 }
 
-/** Laterality words are looked for in the span and this many tokens before it. */
+/** Words that state a side. */
+const LATERALITY: ReadonlySet<string> = new Set(['right', 'left', 'bilateral']);
+
+/** Laterality words are looked for in the span and this many tokens before and after it. */
 const LATERALITY_BEFORE = 3;
 
 /** Applies the first refinement whose words the text states; returns the concept index to use. */
@@ -232,7 +295,17 @@ function refine(data: IndexData, tokens: readonly TextToken[], c: Candidate, con
   let sentenceEnd = c.last;
   while (sentenceEnd + 1 < tokens.length && !tokens[sentenceEnd + 1].breakBefore) sentenceEnd++;
   const lateral = new Set<string>();
-  for (let k = Math.max(sentenceStart, c.first - LATERALITY_BEFORE); k <= c.last; k++) lateral.add(tokens[k].norm);
+  for (let k = c.first; k <= c.last; k++) lateral.add(tokens[k].norm);
+  // A side just before the span ("right knee pain") or just after it in the same phrase ("otitis media, right ear"
+  // is two phrases; "otitis media of the right ear" one).
+  for (let k = c.first - 1; k >= Math.max(sentenceStart, c.first - LATERALITY_BEFORE); k--) {
+    lateral.add(tokens[k].norm);
+    if (tokens[k].softBreakBefore) break;
+  }
+  for (let k = c.last + 1; k <= Math.min(sentenceEnd, c.last + LATERALITY_BEFORE); k++) {
+    if (tokens[k].softBreakBefore) break;
+    lateral.add(tokens[k].norm);
+  }
   const sentence = new Set<string>();
   for (let k = sentenceStart; k <= sentenceEnd; k++) sentence.add(tokens[k].norm);
   const sides = ['right', 'left', 'bilateral'].filter((s) => lateral.has(s));

@@ -86,7 +86,9 @@ const TOKEN_SYNONYMS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Words after which a roman numeral is a number (type II diabetes, stage IV, class III). */
-const NUMERAL_CONTEXT: ReadonlySet<string> = new Set(['type', 'stage', 'grade', 'class', 'phase', 'level', 'degree']);
+const NUMERAL_CONTEXT: ReadonlySet<string> = new Set(
+  ['type', 'stage', 'grade', 'class', 'phase', 'level', 'degree'].flatMap((w) => [w, stem(w)])
+);
 const ROMAN: ReadonlyMap<string, string> = new Map([
   ['i', '1'],
   ['ii', '2'],
@@ -155,12 +157,24 @@ function undouble(w: string): string {
  * @returns the normalised form.
  */
 export function normalizeWord(raw: string, previous?: string): string {
+  if (previous !== undefined && NUMERAL_CONTEXT.has(previous) && ROMAN.has(raw.toLowerCase())) {
+    return ROMAN.get(raw.toLowerCase()) ?? raw;
+  }
+  const memo = WORD_MEMO.get(raw);
+  if (memo !== undefined) return memo;
+  const norm = normalizeUncached(raw);
+  if (WORD_MEMO.size >= WORD_MEMO_MAX) WORD_MEMO.clear();
+  WORD_MEMO.set(raw, norm);
+  return norm;
+}
+
+/** Memo of {@link normalizeWord}: a pure function of the raw word, so caching changes nothing but speed. */
+const WORD_MEMO = new Map<string, string>();
+const WORD_MEMO_MAX = 200_000;
+
+function normalizeUncached(raw: string): string {
   let w = raw.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
   w = w.replace(/[\u2019`]/g, "'");
-  if (previous !== undefined && NUMERAL_CONTEXT.has(previous)) {
-    const n = ROMAN.get(w);
-    if (n) return n;
-  }
   for (const [pattern, replacement] of SPELLING_FOLDS) {
     if (w.length >= 4) w = w.replace(pattern, replacement);
   }
@@ -172,6 +186,8 @@ export function normalizeWord(raw: string, previous?: string): string {
 /** Words, numbers with decimals, and letter-digit mixes (T2DM, SpO2, HbA1c, 0.125). */
 const TOKEN_RE = /[\p{L}\p{N}]+(?:['\u2019][\p{L}]+)*(?:[.,](?=\p{N})[\p{N}]+)*|[^\s\p{L}\p{N}]|\n/gu;
 const HARD_BREAK = /^[.;:!?\n\u2022]$/;
+/** Symbols that carry meaning inside a term ("Urine protein test = +", "Body mass index 30+"): kept as tokens. */
+const VALUE_SYMBOLS: ReadonlySet<string> = new Set(['+', '=', '<', '>']);
 
 /**
  * Splits a text into normalised tokens with exact offsets.
@@ -187,7 +203,7 @@ export function tokenize(text: string): TextToken[] {
   for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
     const raw = m[0];
     const first = raw.codePointAt(0) ?? 0;
-    const isWord = /[\p{L}\p{N}]/u.test(String.fromCodePoint(first));
+    const isWord = /[\p{L}\p{N}]/u.test(String.fromCodePoint(first)) || VALUE_SYMBOLS.has(raw);
     if (!isWord) {
       if (HARD_BREAK.test(raw)) hard = true;
       else if (raw === ',' || raw === '(' || raw === ')' || raw === '/' || raw === '-' || raw === '[' || raw === ']')

@@ -8,7 +8,7 @@
 /** Shorter words are never spelling-corrected (abbreviations, short drug names, "pain" vs "pair"). */
 export const MIN_FUZZY_CHARS = 6;
 /** Words at least this long may be two edits away. */
-export const MIN_TWO_EDIT_CHARS = 9;
+export const MIN_TWO_EDIT_CHARS = 12;
 
 /** Finds the single closest vocabulary word of a misspelt word. */
 export class SpellingCorrector {

@@ -1,5 +1,5 @@
 /** The shipped pipeline (terminology index + rules), loaded once per test file. */
-import { DEFAULT_MODELS_DIR } from '../../src/config/config.js';
+import { DEFAULT_MODELS_DIR, loadConfig } from '../../src/config/config.js';
 import type { NlpPipeline } from '../../src/nlp/types.js';
 import { loadPipeline } from '../../src/pipeline-loader.js';
 
@@ -7,6 +7,6 @@ let pipeline: Promise<NlpPipeline> | undefined;
 
 /** The real pipeline, as the worker loads it. */
 export function realPipeline(): Promise<NlpPipeline> {
-  pipeline ??= loadPipeline({ modelsDir: DEFAULT_MODELS_DIR });
+  pipeline ??= loadPipeline(loadConfig({ MODELS_DIR: DEFAULT_MODELS_DIR }));
   return pipeline;
 }

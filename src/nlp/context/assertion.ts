@@ -2,37 +2,27 @@
  * Combines ConText's sentence-level decision with the section a mention is in, and collapses the three ConText
  * properties into the one `Assertion` a mention carries. Pure.
  */
-import type { Assertion, ContextAttributes, RelativeCode, SectionKind } from '../types.js';
+import type { SectionContext } from '../sections.js';
+import type { Assertion, ContextAttributes, RelativeCode } from '../types.js';
 
 /** RoleCode for "a family member" when the section says family but the sentence names nobody. */
 export const FAMILY_MEMBER: RelativeCode = 'FAMMEMB';
 
-/** Section names (fine-grained, from the header table) whose content is hypothetical (instructions, warnings). */
-const HYPOTHETICAL_SECTION_NAMES: ReadonlySet<string> = new Set(['discharge-instructions']);
-
 /**
- * Applies section context: Family History makes the experiencer a relative, Past Medical/Surgical History makes
- * a mention historical, discharge instructions make it hypothetical. What the sentence says explicitly wins
- * (a negation stays a negation; "her mother" stays `MTH`).
+ * Applies section context (the `context` column of `section-headers.tsv`): Family History makes the experiencer a
+ * relative; Past Medical/Surgical History, Social History and Allergies make a mention historical; discharge
+ * instructions make it hypothetical. What the sentence says explicitly wins (a negation stays a negation, "her
+ * mother" stays `MTH`, "will start" stays hypothetical).
  * @param attrs - ConText's decision for the sentence.
- * @param section - the section kind, if any.
- * @param sectionName - the section's fine-grained name, if any.
+ * @param context - the section's context, if any.
  * @returns the combined attributes.
  */
-export function applySectionContext(
-  attrs: ContextAttributes,
-  section: SectionKind | undefined,
-  sectionName?: string
-): ContextAttributes {
-  if (section === 'family-history' && attrs.experiencer === 'patient') {
+export function applySectionContext(attrs: ContextAttributes, context: SectionContext | undefined): ContextAttributes {
+  if (context === 'family' && attrs.experiencer === 'patient') {
     return { ...attrs, experiencer: 'family', relative: attrs.relative ?? FAMILY_MEMBER };
   }
-  if ((section === 'past-medical-history' || section === 'past-surgical-history') && attrs.temporality === 'recent') {
-    return { ...attrs, temporality: 'historical' };
-  }
-  if (sectionName && HYPOTHETICAL_SECTION_NAMES.has(sectionName) && attrs.temporality === 'recent') {
-    return { ...attrs, temporality: 'hypothetical' };
-  }
+  if (context === 'historical' && attrs.temporality === 'recent') return { ...attrs, temporality: 'historical' };
+  if (context === 'hypothetical' && attrs.temporality === 'recent') return { ...attrs, temporality: 'hypothetical' };
   return attrs;
 }
 

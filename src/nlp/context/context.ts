@@ -16,14 +16,14 @@ export interface ContextTarget {
   readonly endToken: number;
 }
 
-/** Default scope limits in tokens per category (a trigger reaches at most this many tokens). */
+/** Default scope limits per category, in words (a trigger reaches at most this many words; punctuation is free). */
 export interface ContextSettings {
   readonly maxScope: Readonly<Record<ContextCategory, number>>;
 }
 
 /** Limits tuned on the development lines (1–1900) of the ConText reference standard. */
 export const DEFAULT_CONTEXT_SETTINGS: ContextSettings = {
-  maxScope: { negated: 12, possible: 12, historical: 12, hypothetical: 12, family: 12 },
+  maxScope: { negated: 12, possible: 12, historical: 20, hypothetical: 200, family: 12 },
 };
 
 /** What ConText decided for one target, plus the trigger offsets that decided it (for explanations). */
@@ -64,7 +64,7 @@ export function runContext(
   if (targets.length === 0) return [];
   const triggers = findTriggers(tokens, start, end, targets, lexicon);
   if (triggers.length === 0) return targets.map(() => AFFIRMED);
-  computeScopes(triggers, start, end, settings);
+  computeScopes(tokens, triggers, start, end, settings);
   const active = triggers.filter((t) => t.rule.direction !== 'pseudo' && t.rule.direction !== 'terminate');
   return targets.map((target) => decide(target, active, tokens));
 }
@@ -95,7 +95,8 @@ function findTriggers(
     }
     for (const [category, { rules, endToken }] of best) {
       if (i < blockedUntil[category]) continue;
-      blockedUntil[category] = endToken;
+      // a trigger that starts with punctuation (": no", ": none") does not hide the word triggers inside it
+      blockedUntil[category] = tokens[i].kind === 'punct' ? i + 1 : endToken;
       for (const rule of rules) {
         found.push({ rule, startToken: i, endToken, scopeStart: endToken, scopeEnd: endToken, backStart: i, backEnd: i });
       }
@@ -109,13 +110,60 @@ function overlapsTarget(s: number, e: number, targets: readonly ContextTarget[])
   return false;
 }
 
-function computeScopes(triggers: Trigger[], start: number, end: number, settings: ContextSettings): void {
+/** A comma-separated item longer than this (in words) is prose, not a list item. */
+const MAX_LIST_ITEM_WORDS = 6;
+
+/**
+ * Index after the `limit`-th word at or after `from` (punctuation does not count), capped at `end`. A scope that
+ * is still a list of short comma-separated items runs on past the limit ("denies chest pain, palpitations,
+ * syncope, ... or edema"), and ends where the first long item starts.
+ */
+function forwardLimit(tokens: readonly Token[], from: number, end: number, limit: number): number {
+  let words = 0;
+  let itemWords = 0;
+  let itemStart = from;
+  let limitIndex = end;
+  for (let i = from; i < end; i++) {
+    const t = tokens[i];
+    if (t.kind === 'punct') {
+      if (t.norm === ',') {
+        itemWords = 0;
+        itemStart = i + 1;
+      }
+      continue;
+    }
+    if (++words === limit + 1) limitIndex = i;
+    // short, trigger-specific scopes ("old", max 2 words) never stretch over a list
+    if (words > limit && (limit < MAX_LIST_ITEM_WORDS || ++itemWords > MAX_LIST_ITEM_WORDS)) {
+      return Math.max(itemStart, limitIndex);
+    }
+    if (words <= limit) itemWords++;
+  }
+  return end;
+}
+
+/** Index of the `limit`-th word before `from` (punctuation does not count), floored at `start`. */
+function backwardLimit(tokens: readonly Token[], from: number, start: number, limit: number): number {
+  let words = 0;
+  for (let i = from - 1; i >= start; i--) {
+    if (tokens[i].kind !== 'punct' && ++words > limit) return i + 1;
+  }
+  return start;
+}
+
+function computeScopes(
+  tokens: readonly Token[],
+  triggers: Trigger[],
+  start: number,
+  end: number,
+  settings: ContextSettings
+): void {
   for (const t of triggers) {
     const { category, direction } = t.rule;
     if (direction === 'pseudo' || direction === 'terminate') continue;
     const limit = t.rule.maxScope ?? settings.maxScope[category];
-    let fEnd = Math.min(end, t.endToken + limit);
-    let bStart = Math.max(start, t.startToken - limit);
+    let fEnd = forwardLimit(tokens, t.endToken, end, limit);
+    let bStart = backwardLimit(tokens, t.startToken, start, limit);
     for (const o of triggers) {
       if (o === t || o.rule.category !== category || o.rule.direction === 'pseudo') continue;
       if (o.startToken >= t.endToken && o.startToken < fEnd) fEnd = o.startToken;
@@ -153,8 +201,8 @@ function decide(target: ContextTarget, triggers: readonly Trigger[], tokens: rea
   const fam = nearest.get('family');
   const negation: ContextAttributes['negation'] =
     neg && (!pos || neg.distance <= pos.distance) ? 'negated' : pos ? 'possible' : 'affirmed';
-  const temporality: ContextAttributes['temporality'] =
-    hypo && (!hist || hypo.distance <= hist.distance) ? 'hypothetical' : hist ? 'historical' : 'recent';
+  // an if-clause or instruction outweighs a history cue inside it ("return if she experiences pain")
+  const temporality: ContextAttributes['temporality'] = hypo ? 'hypothetical' : hist ? 'historical' : 'recent';
   const experiencer: ContextAttributes['experiencer'] = fam ? (fam.trigger.rule.nonFamily ? 'other' : 'family') : 'patient';
   const used = [...nearest.entries()].map(([category, { trigger }]) => ({
     start: tokens[trigger.startToken].start,

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { INDEX_FILE } from '../index-format.js';
 import { tokenize } from '../normalize.js';
 import { addCuratedLists, addIngredients, addRefinements } from './curated.js';
-import { addDrugIngredients, addIcdMaps } from './cross-maps.js';
+import {
+  addDrugIngredients,
+  addIcdMaps,
+  addLateralityRefinements,
+  markSymptomsAsFindings,
+  mergeDuplicateConditions,
+} from './cross-maps.js';
 import {
   addIcd10cm,
   addIpsFreeSet,
@@ -69,6 +75,8 @@ export async function buildDefaultIndex(options: BuildOptions): Promise<BuildRep
   const modules = await addSyntheaModuleCodes(b, join(dataDir, DEFAULT_BUILD_INPUTS.syntheaModules));
   const fhir = await addSyntheaFhirCodes(b, join(dataDir, DEFAULT_BUILD_INPUTS.syntheaFhir));
   say(`SNOMED CT: IPS ${ips}, Synthea modules ${modules.snomed}, Synthea FHIR (development split) ${fhir.snomed}`);
+  const duplicates = mergeDuplicateConditions(b);
+  say(`SNOMED CT: ${duplicates} same-name duplicate codes folded into one concept`);
   const loinc = await addLoincSubsets(b, join(dataDir, DEFAULT_BUILD_INPUTS.loinc));
   say(`LOINC: ${loinc + modules.loinc}`);
   const ingredientByKey = await addIngredients(b, curated);
@@ -77,13 +85,16 @@ export async function buildDefaultIndex(options: BuildOptions): Promise<BuildRep
   say(`RxNorm: clinical drugs with ingredients ${drugs.mapped}, without ${drugs.unmapped}`);
   const icdMaps = await addIcdMaps(b, icd, curated, join(dataDir, DEFAULT_BUILD_INPUTS.diseaseOntology));
   say(`SNOMED CT → ICD-10-CM: ${JSON.stringify(icdMaps)}`);
+  const findings = markSymptomsAsFindings(b);
   const refinements = await addRefinements(b, curated, icd);
+  const lateralityRefinements = addLateralityRefinements(b, icd);
+  say(`refinements: curated ${refinements}, laterality from ICD-10-CM ${lateralityRefinements}; symptoms as findings ${findings}`);
   b.addKnownWords(await readKnownWords(join(dataDir, DEFAULT_BUILD_INPUTS.mtsamples)));
   const inputs: Record<string, string> = {};
   for (const [name, rel] of Object.entries(DEFAULT_BUILD_INPUTS)) {
     if (rel.includes('.')) inputs[name] = createHash('sha256').update(await readFile(join(dataDir, rel))).digest('hex');
   }
-  const counts = { ips, modules, fhir, loinc, curated: curatedCounts, drugs, icdMaps, refinements };
+  const counts = { ips, modules, fhir, duplicates, loinc, curated: curatedCounts, drugs, icdMaps, findings, refinements, lateralityRefinements };
   const index = await b.write(
     join(outDir, INDEX_FILE),
     {
@@ -112,7 +123,7 @@ export async function buildDefaultIndex(options: BuildOptions): Promise<BuildRep
  * Real words (frequent in the MTSamples development split: `note_id % 5 != 0`) that the speller must never
  * "correct" into a term word.
  * @param path - `mtsamples.csv.gz`.
- * @returns normalised words seen at least three times.
+ * @returns normalised words seen at least twice.
  */
 async function readKnownWords(path: string): Promise<Set<string>> {
   const text = await readText(path);
@@ -126,5 +137,5 @@ async function readKnownWords(path: string): Promise<Set<string>> {
       if (/^[a-z]{6,}$/.test(t.norm)) counts.set(t.norm, (counts.get(t.norm) ?? 0) + 1);
     }
   }
-  return new Set([...counts].filter(([, n]) => n >= 3).map(([w]) => w));
+  return new Set([...counts].filter(([, n]) => n >= 2).map(([w]) => w));
 }

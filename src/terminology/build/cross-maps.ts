@@ -8,7 +8,7 @@ import { ICD10CM, RXNORM, SNOMED } from '../systems.js';
 import { stripSemanticTag, termKey } from '../normalize.js';
 import type { IcdEntry, IcdTable } from './default-sources.js';
 import type { IndexBuilder } from './index-builder.js';
-import { CuratedListError } from './curated.js';
+import { addTargetTerms, CuratedListError } from './curated.js';
 import { assertFile, readTsv } from './read-files.js';
 
 /** How many SNOMED CT concepts got an ICD-10-CM map, by source. */
@@ -20,6 +20,23 @@ export interface IcdMapCounts {
 }
 
 const CONDITION_GROUPS = new Set(['disorder', 'finding']);
+
+const CATEGORY_CACHE = new WeakMap<IcdTable, Map<string, IcdEntry[]>>();
+
+/** ICD-10-CM entries by three-character category (computed once per table). */
+function byCategory(icd: IcdTable): Map<string, IcdEntry[]> {
+  let m = CATEGORY_CACHE.get(icd);
+  if (!m) {
+    m = new Map();
+    for (const e of icd.entries.values()) {
+      const list = m.get(e.code.slice(0, 3));
+      if (list) list.push(e);
+      else m.set(e.code.slice(0, 3), [e]);
+    }
+    CATEGORY_CACHE.set(icd, m);
+  }
+  return m;
+}
 
 /**
  * The default billable code of an ICD-10-CM category: the single billable descendant that is "unspecified" or
@@ -33,7 +50,7 @@ export function billableDefault(icd: IcdTable, code: string): IcdEntry | undefin
   if (!entry) return undefined;
   if (entry.billable) return entry;
   const candidates: IcdEntry[] = [];
-  for (const e of icd.entries.values()) {
+  for (const e of byCategory(icd).get(code.slice(0, 3)) ?? []) {
     if (!e.billable || !e.code.startsWith(code)) continue;
     const d = e.description.toLowerCase();
     if (!/\bunspecified\b|without complications/.test(d)) continue;
@@ -136,6 +153,32 @@ function unquote(s: string | undefined): string {
 }
 
 /**
+ * Folds SNOMED CT condition concepts with the same name into the first one (sources are added best first): the
+ * later code becomes an extra coding, so text with that name carries both codes. This happens when sources use an
+ * inactive duplicate (Synthea's data codes "Prediabetes" 15777000, its modules 714628002). Both ids stay
+ * reachable through `lookup`.
+ * @param b - the builder.
+ * @returns the number of codes folded.
+ */
+export function mergeDuplicateConditions(b: IndexBuilder): number {
+  const firstByName = new Map<string, string>();
+  let n = 0;
+  for (const id of [...b.conceptIds()]) {
+    const c = b.get(id);
+    if (!c || !id.startsWith('sct:') || !CONDITION_GROUPS.has(c.group)) continue;
+    const key = termKey(stripSemanticTag(c.display));
+    const first = firstByName.get(key);
+    if (first === undefined) {
+      firstByName.set(key, id);
+      continue;
+    }
+    b.addCoding(first, c.codings[0]);
+    n++;
+  }
+  return n;
+}
+
+/**
  * Adds ingredient codings to RxNorm clinical drugs: each part of a drug name (split at ` / `, packs unwrapped) starts
  * with its ingredient; the longest known ingredient name (salt forms included) wins.
  * @param b - the builder.
@@ -185,11 +228,80 @@ export function ingredientNames(display: string): string[] {
   for (const part of body.split(/\s\/\s/)) {
     const text = part
       .trim()
-      .replace(/^(?:\d+(?:\.\d+)?\s*(?:ML|HR|DAY|ACTUAT|MG|UNT|MCG)?\s+)+/i, '')
+      .replace(/^(?:NDA\d+\s+|Abuse-Deterrent\s+|Breath-Actuated\s+|\d+(?:\.\d+)?\s*(?:ML|HR|DAY|ACTUAT|MG|UNT|MCG)?\s+)+/i, '')
       .replace(/^(?:Pack|Inert Ingredients)\b.*/i, '');
     const m = /^(.*?)(?:\s+\d|\s+(?:Oral|Injectable|Injection|Topical|Transdermal|Vaginal|Nasal|Inhal|Prefilled|Auto-Injector)\b|$)/i.exec(text);
     const name = (m?.[1] ?? '').trim();
     if (name !== '' && !/^inert\b/i.test(name)) names.push(name);
   }
   return names;
+}
+
+const SIDES = ['right', 'left', 'bilateral'] as const;
+
+/**
+ * Laterality refinements derived from ICD-10-CM itself: when a concept maps to a code whose description says
+ * "unspecified" where a side goes ("Pain in unspecified knee"), and ICD-10-CM has the same description with
+ * "right", "left" or "bilateral" there ("Pain in right knee"), stating that side in the text selects that code.
+ * @param b - the builder.
+ * @param icd - the ICD-10-CM table.
+ * @returns the number of refinements added.
+ */
+export function addLateralityRefinements(b: IndexBuilder, icd: IcdTable): number {
+  const byDescription = new Map<string, IcdEntry>();
+  for (const e of icd.entries.values()) if (e.billable) byDescription.set(e.description.toLowerCase(), e);
+  let n = 0;
+  for (const id of [...b.conceptIds()]) {
+    const c = b.get(id);
+    if (!c || !id.startsWith('sct:') || id.includes('~') || !CONDITION_GROUPS.has(c.group)) continue;
+    const mapped = c.codings.find((x) => x.system === ICD10CM);
+    if (!mapped || !/\bunspecified\b/i.test(mapped.display)) continue;
+    for (const side of SIDES) {
+      const target = sidedVariants(mapped.display, side)
+        .map((d) => byDescription.get(d.toLowerCase()))
+        .find((e) => e !== undefined && e.code !== mapped.code);
+      if (!target) continue;
+      const variantId = `${id}~${target.code}`;
+      if (b.has(variantId)) continue;
+      b.addConcept({
+        id: variantId,
+        group: c.group,
+        display: c.display,
+        codings: [...c.codings.filter((x) => x.system !== ICD10CM), { system: ICD10CM, code: target.code, display: target.description }],
+        base: id,
+      });
+      b.addRefinement(id, 'laterality', [side], variantId);
+      addTargetTerms(b, variantId, target.description);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Each "unspecified" of a description replaced by a side, one at a time ("unspecified ear" → "right ear"). */
+function sidedVariants(description: string, side: string): string[] {
+  const out: string[] = [];
+  const re = /\bunspecified\b/gi;
+  for (let m = re.exec(description); m !== null; m = re.exec(description)) {
+    out.push(description.slice(0, m.index) + side + description.slice(m.index + m[0].length));
+  }
+  return out;
+}
+
+/**
+ * SNOMED CT problems that map to ICD-10-CM chapter R (symptoms, signs) are findings, not disorders.
+ * @param b - the builder.
+ * @returns how many concepts changed group.
+ */
+export function markSymptomsAsFindings(b: IndexBuilder): number {
+  let n = 0;
+  for (const id of [...b.conceptIds()]) {
+    const c = b.get(id);
+    if (!c || !id.startsWith('sct:') || c.group !== 'disorder') continue;
+    if (c.codings.some((x) => x.system === ICD10CM && x.code.startsWith('R'))) {
+      b.setGroup(id, 'finding');
+      n++;
+    }
+  }
+  return n;
 }

@@ -10,6 +10,7 @@ import type { IndexBuilder } from './index-builder.js';
 import { PRIORITY } from './index-builder.js';
 import { readTsv } from './read-files.js';
 import type { IcdTable } from './default-sources.js';
+import { icdVariants } from './default-sources.js';
 
 /** Thrown when a curated list refers to a code the sources do not have. */
 export class CuratedListError extends Error {
@@ -26,6 +27,7 @@ export interface CuratedCounts {
   synonyms: number;
   abbreviations: number;
   ambiguous: number;
+  blocked: number;
   contextRules: number;
 }
 
@@ -60,7 +62,7 @@ export async function addIngredients(b: IndexBuilder, dir: string): Promise<Map<
  * @returns counts per list.
  */
 export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<CuratedCounts> {
-  const counts: CuratedCounts = { ingredients: 0, brands: 0, synonyms: 0, abbreviations: 0, ambiguous: 0, contextRules: 0 };
+  const counts: CuratedCounts = { ingredients: 0, brands: 0, synonyms: 0, abbreviations: 0, ambiguous: 0, blocked: 0, contextRules: 0 };
   for (const [brand, ingredients] of await readTsv(join(dir, 'brands.tsv'))) {
     const cuis = ingredients.split('+');
     for (const cui of cuis) requireConcept(b, `rx:${cui}`, 'brands.tsv');
@@ -89,6 +91,10 @@ export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<Cur
     b.blockTerm(abbreviation);
     counts.ambiguous++;
   }
+  for (const [term] of await readTsv(join(dir, 'blocked-terms.tsv'))) {
+    b.blockTerm(term);
+    counts.blocked++;
+  }
   for (const [term, mode, words] of await readTsv(join(dir, 'context-rules.tsv'))) {
     if (mode !== 'require-before' && mode !== 'block-before' && mode !== 'block-after') {
       throw new CuratedListError(`context-rules.tsv: unknown mode for ${term}`);
@@ -97,6 +103,17 @@ export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<Cur
     counts.contextRules++;
   }
   return counts;
+}
+
+/**
+ * Gives a refined variant the wording of its ICD-10-CM code, so text that says "type 2 diabetes mellitus with
+ * hyperglycemia" codes to the variant (SNOMED CT + E11.65), not to the ICD-10-CM-only concept.
+ * @param b - the builder.
+ * @param variantId - the variant.
+ * @param description - the ICD-10-CM description.
+ */
+export function addTargetTerms(b: IndexBuilder, variantId: string, description: string): void {
+  for (const v of icdVariants(description)) b.addTerm(variantId, v, { priority: PRIORITY.snomed });
 }
 
 /**
@@ -128,6 +145,7 @@ export async function addRefinements(b: IndexBuilder, dir: string, icd: IcdTable
       base: baseId,
     });
     b.addRefinement(baseId, kind, words.split('|'), variantId);
+    addTargetTerms(b, variantId, entry.description);
     n++;
   }
   return n;

@@ -273,9 +273,16 @@ export async function addSyntheaFhirCodes(b: IndexBuilder, dir: string): Promise
 }
 
 /**
+ * Lab classes whose component name is how notes name the result ("creatinine 1.4"). Microbiology, drug levels,
+ * susceptibilities and allergy tests are left out: their components are organisms, drugs and allergens, which
+ * notes name for other reasons.
+ */
+const COMPONENT_TERM_CLASSES: ReadonlySet<string> = new Set(['CHEM', 'HEM/BC', 'UA', 'COAG', 'SERO']);
+
+/**
  * Adds the LOINC vital signs and the Top 2000+ lab results (US and SI). Each lab's component name (the part of
- * the long common name before `[`) becomes a term of the best-ranked code that has it, so "creatinine" codes to
- * the most commonly reported creatinine test.
+ * the long common name before `[`, chemistry/haematology/urinalysis/coagulation/serology only) becomes a term of the
+ * best-ranked code that has it, so "creatinine" codes to the most commonly reported creatinine test.
  * @param b - the builder.
  * @param dir - `shared/data/loinc-subsets`.
  * @returns the number of LOINC concepts added.
@@ -296,7 +303,7 @@ export async function addLoincSubsets(b: IndexBuilder, dir: string): Promise<num
     const lines = (await readText(path)).split('\n').slice(1);
     for (const line of lines) {
       if (line.trim() === '') continue;
-      const [code, longName, shortName, , rankText] = parseCsvLine(line);
+      const [code, longName, shortName, labClass, rankText] = parseCsvLine(line);
       const id = `loinc:${code}`;
       if (!b.has(id)) n++;
       b.addConcept({ id, group: 'observable', display: longName, codings: [{ system: LOINC, code, display: longName }] });
@@ -305,7 +312,7 @@ export async function addLoincSubsets(b: IndexBuilder, dir: string): Promise<num
       const component = longName.split('[')[0].trim();
       const rank = Number(rankText) || 9999;
       const key = termKey(component);
-      if (key.length >= 4 && component !== longName) {
+      if (key.length >= 4 && component !== longName && COMPONENT_TERM_CLASSES.has(labClass.toUpperCase())) {
         const owner = componentOwner.get(key);
         if (!owner || rank < owner.rank) componentOwner.set(key, { id, rank });
       }

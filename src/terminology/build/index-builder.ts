@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import type { ConceptRecord, ContextRuleRecord, IndexHeader, Posting } from '../index-format.js';
 import { formatConceptLine, formatPostings, INDEX_FORMAT, POSTING_FLAGS } from '../index-format.js';
-import { bagKey, termKey } from '../normalize.js';
+import { bagKey, normalizeWord, termKey } from '../normalize.js';
 import type { ConceptCoding, SemanticGroup } from '../types.js';
 import { MAX_BAG_WORDS } from '../matcher.js';
 
@@ -195,7 +195,7 @@ export class IndexBuilder {
    * @param targetId - the refined variant.
    */
   addRefinement(baseId: string, kind: 'laterality' | 'qualifier', words: readonly string[], targetId: string): void {
-    const keys = words.map((w) => termKey(w)).filter((k) => k !== '');
+    const keys = words.map((w) => normalizeWord(w.trim())).filter((k) => k !== '');
     this.refinements.push(['R', this.indexOf(baseId), kind, keys.join(' '), this.indexOf(targetId)].join('\t'));
   }
 
@@ -206,7 +206,8 @@ export class IndexBuilder {
    * @param words - the cue words, normalised here.
    */
   addContextRule(term: string, mode: ContextRuleRecord['mode'], words: readonly string[]): void {
-    this.rules.push({ key: termKey(term), mode, words: words.map((w) => termKey(w)).filter((k) => k !== '') });
+    // Cue words are compared with single token norms, stop words included ("a cold").
+    this.rules.push({ key: termKey(term), mode, words: words.map((w) => normalizeWord(w.trim())).filter((k) => k !== '') });
   }
 
   /**

@@ -1,0 +1,215 @@
+/**
+ * Benchmarks that print numbers (never timed tests): the full server path (HTTP → BullMQ → worker → embedded FHIR
+ * store, on real Redis), `extract` (pipeline + mapping in-process) and the rule stages alone.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Job } from 'bullmq';
+import type { DocumentReference } from '@medplum/fhirtypes';
+import { loadConfig, type Config } from '../config/config.js';
+import { DEFAULT_MAPPING_OPTIONS } from '../fhir/finding-types.js';
+import { extractNote, toTextNote } from '../jobs/extract-note.js';
+import type { NlpPipeline } from '../nlp/types.js';
+import { createLogger } from '../observability/logger.js';
+import { buildSoftwareInfo } from '../provenance/software.js';
+import { analyzeNoteJobId } from '../queue/analyze-note.queue.js';
+import type { PipelineEdges } from '../pipeline-loader.js';
+import { startServer } from '../runtime.js';
+import { benchRules } from '../nlp/bench-rules.js';
+import { loadTerminologyIndex } from '../terminology/load-index.js';
+import { join } from 'node:path';
+import { CHARTMINE_VERSION } from '../version.js';
+
+/** What a benchmark prints. */
+export interface BenchReport {
+  readonly stage: string;
+  readonly notes: number;
+  readonly averageWords: number;
+  readonly seconds: number;
+  readonly notesPerSecond: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly peakRssMb: number;
+  readonly failed?: number;
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** Samples RSS every 50 ms until stopped; returns the peak in MB. */
+function rssSampler(): () => number {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    return Math.round((Math.max(peak, process.memoryUsage.rss()) / 1024 / 1024) * 10) / 10;
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
+}
+
+function words(texts: readonly string[]): number {
+  return Math.round(texts.reduce((n, t) => n + t.split(/\s+/).filter(Boolean).length, 0) / Math.max(1, texts.length));
+}
+
+/**
+ * Pushes notes through the real server path: each note is POSTed to the embedded store over HTTP, queued in
+ * BullMQ on Redis, analysed by the worker and written back. Latency: from the POST until its job completed.
+ * @param texts - the notes.
+ * @param env - environment overrides (REDIS_URL, WORKERS…); a unique QUEUE_PREFIX is used and removed afterwards.
+ * @param loadPipeline - the pipeline loader.
+ * @param concurrency - notes POSTed at once.
+ * @returns the report.
+ */
+export async function benchServer(
+  texts: readonly string[],
+  env: Record<string, string | undefined>,
+  loadPipeline: (config: Config, edges: PipelineEdges) => Promise<NlpPipeline>,
+  concurrency = 16
+): Promise<BenchReport> {
+  const config = loadConfig({ ...env, PORT: '0', QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'silent' });
+  const handle = await startServer(config, createLogger('silent'), (edges) => loadPipeline(config, edges));
+  const stopRss = rssSampler();
+  const posted = new Map<string, number>();
+  const latencies: number[] = [];
+  let failed = 0;
+  let expected = texts.length;
+  const done = new Promise<void>((resolve) => {
+    const finish = (): void => {
+      if (--expected === 0) resolve();
+    };
+    handle.worker?.worker.on('completed', (job: Job) => {
+      const start = posted.get(job.id ?? '');
+      if (start !== undefined) latencies.push(performance.now() - start);
+      finish();
+    });
+    handle.worker?.worker.on('failed', () => {
+      failed++;
+      finish();
+    });
+  });
+  try {
+    const started = performance.now();
+    let next = 0;
+    const post = async (): Promise<void> => {
+      while (next < texts.length) {
+        const text = texts[next++];
+        const t0 = performance.now();
+        const note = { ...toTextNote(text, 'Patient/bench'), id: undefined, meta: undefined };
+        const response = await fetch(`${handle.url}/fhir/R4/DocumentReference`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/fhir+json' },
+          body: JSON.stringify(note),
+        });
+        const created = (await response.json()) as DocumentReference;
+        posted.set(analyzeNoteJobId({ noteId: created.id ?? '', versionId: created.meta?.versionId ?? '' }), t0);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, texts.length) }, post));
+    await done;
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      stage: 'server',
+      notes: texts.length,
+      averageWords: words(texts),
+      seconds: Math.round(seconds * 100) / 100,
+      notesPerSecond: Math.round((texts.length / seconds) * 10) / 10,
+      p50Ms: percentile(latencies, 50),
+      p95Ms: percentile(latencies, 95),
+      peakRssMb: stopRss(),
+      failed,
+      settings: { workers: config.workers, concurrency, fhir: 'embedded', redis: config.redisUrl },
+    };
+  } finally {
+    stopRss();
+    await handle.producer.queue.obliterate({ force: true });
+    await handle.close();
+  }
+}
+
+/**
+ * Runs `extract` in-process on each note (pipeline + mapping + write-back plan), one after another.
+ * @param texts - the notes.
+ * @param pipeline - the loaded pipeline.
+ * @returns the report.
+ */
+export async function benchInProcess(texts: readonly string[], pipeline: NlpPipeline): Promise<BenchReport> {
+  const software = buildSoftwareInfo(CHARTMINE_VERSION, pipeline.info);
+  const stopRss = rssSampler();
+  const latencies: number[] = [];
+  const notes = texts.map((t) => toTextNote(t));
+  // Warm-up: JIT and lazily built structures should not count against the first notes.
+  for (const note of notes.slice(0, 3)) await extractNote(note, extractDeps(pipeline, software));
+  const started = performance.now();
+  for (let i = 0; i < texts.length; i++) {
+    const t0 = performance.now();
+    await extractNote(notes[i], extractDeps(pipeline, software));
+    latencies.push(performance.now() - t0);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    stage: 'extract',
+    notes: texts.length,
+    averageWords: words(texts),
+    seconds: Math.round(seconds * 1000) / 1000,
+    notesPerSecond: Math.round((texts.length / seconds) * 10) / 10,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    peakRssMb: stopRss(),
+    settings: { pipeline: pipeline.info.version },
+  };
+}
+
+/**
+ * The rule stages alone (`benchRules` over 3 timed passes) with the shipped terminology index, on one core.
+ * @param texts - the notes.
+ * @param modelsDir - where the terminology index is.
+ * @returns the report (latency percentiles are not measured per note here: 0).
+ */
+export async function benchRulesStage(texts: readonly string[], modelsDir: string): Promise<BenchReport> {
+  const terminology = await loadTerminologyIndex(join(modelsDir, 'terminology'));
+  const stopRss = rssSampler();
+  const result = benchRules({ texts, terminology, iterations: 3 });
+  return {
+    stage: 'rules',
+    notes: texts.length,
+    averageWords: words(texts),
+    seconds: Math.round(result.elapsedMs) / 1000,
+    notesPerSecond: result.notesPerSecond,
+    p50Ms: 0,
+    p95Ms: 0,
+    peakRssMb: stopRss(),
+    settings: {
+      iterations: result.iterations,
+      averageChars: result.averageChars,
+      rulesWithoutDictionaryNotesPerSecond: result.rulesOnlyNotesPerSecond,
+      mentionsPerPass: result.mentionsPerPass,
+    },
+  };
+}
+
+function extractDeps(pipeline: NlpPipeline, software: ReturnType<typeof buildSoftwareInfo>) {
+  return { nlp: pipeline, software, mapping: DEFAULT_MAPPING_OPTIONS, maxDocumentBytes: 10 * 1024 * 1024, recorded: '2026-01-01T00:00:00Z' };
+}
+
+/**
+ * Formats a report for humans.
+ * @param r - the report.
+ * @returns the text.
+ */
+export function formatBenchReport(r: BenchReport): string {
+  return [
+    `stage ${r.stage}: ${r.notes} notes, ~${r.averageWords} words each, ${r.seconds} s`,
+    `  throughput   ${r.notesPerSecond} notes/s`,
+    ...(r.stage === 'rules' ? [] : [`  latency      p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms${r.stage === 'server' ? ' (POST to job completed)' : ' (per note)'}`]),
+    `  peak RSS     ${r.peakRssMb} MB (whole process${r.stage === 'server' ? ': HTTP server, embedded store and workers' : ''})`,
+    ...(r.failed ? [`  failed jobs  ${r.failed}`] : []),
+    `  settings     ${JSON.stringify(r.settings)}`,
+  ].join('\n');
+}

@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchInProcess, benchRulesStage, benchServer, formatBenchReport, type BenchReport } from '../bench/bench.js';
+import { generateSyntheticNotes } from '../bench/synthetic-notes.js';
+import { loadConfig } from '../config/config.js';
+import { readMtsamplesNotes } from '../nlp/testing/mtsamples.js';
+import { loadPipeline } from '../pipeline-loader.js';
+import type { CliCommand } from './command.js';
+import { UsageError } from './command.js';
+
+const STAGES = ['server', 'extract', 'rules'] as const;
+
+/** `chartmine bench`: throughput and latency, printed as numbers. */
+export const benchCommand: CliCommand = {
+  name: 'bench',
+  summary: 'benchmark the server path, extract, or the rule stages on deterministic synthetic notes',
+  help: [
+    'Usage: chartmine bench [--stage server|extract|rules|all] [--corpus synthetic|mtsamples] [--notes N] [--seed S]',
+    '                       [--data DIR] [--json]',
+    '',
+    '  --stage server   (default) N notes POSTed to the embedded store over HTTP, queued in BullMQ on REDIS_URL,',
+    '                   analysed by WORKERS in-process workers and written back; notes/s, p50/p95 latency from',
+    '                   POST to job completion, peak RSS of the process',
+    '  --stage extract  the pipeline plus FHIR mapping in-process, one note after another',
+    '  --stage rules    the rule stages alone (sections, sentences, dictionary, ConText, sigs, measurements), with',
+    '                   the shipped terminology index; on MTSamples by default (3 timed passes)',
+    '  --corpus         synthetic (default for server and extract): N deterministic notes of 300-800 words from',
+    '                   --seed (default 42); mtsamples (default for rules): the MTSamples notes in --data',
+    '                   (default ../shared/data), all of them unless --notes is given',
+    '  --notes N        number of notes (default 200 synthetic)',
+    '  --json           print the report(s) as JSON',
+  ].join('\n'),
+  async run(args, io) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        stage: { type: 'string', default: 'server' },
+        notes: { type: 'string', default: '200' },
+        seed: { type: 'string', default: '42' },
+        corpus: { type: 'string' },
+        data: { type: 'string', default: '../shared/data' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const count = Number(values.notes);
+    const seed = Number(values.seed);
+    if (!Number.isInteger(count) || count < 1) throw new UsageError('--notes must be a positive integer');
+    if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
+    const stages = values.stage === 'all' ? STAGES : [values.stage];
+    if (!stages.every((s) => (STAGES as readonly string[]).includes(s as string))) throw new UsageError(`unknown stage '${values.stage}'`);
+    if (values.corpus !== undefined && values.corpus !== 'synthetic' && values.corpus !== 'mtsamples') {
+      throw new UsageError(`unknown corpus '${values.corpus}'`);
+    }
+    const config = loadConfig(io.env);
+    const notesGiven = args.some((a) => a === '--notes' || a.startsWith('--notes='));
+    const corpusFor = (stage: string): string => values.corpus ?? (stage === 'rules' ? 'mtsamples' : 'synthetic');
+    const textsFor = (corpus: string): string[] => {
+      if (corpus === 'synthetic') return generateSyntheticNotes(count, seed);
+      const path = join(values.data, 'mtsamples', 'mtsamples.csv.gz');
+      const notes = readMtsamplesNotes(path);
+      if (!notes) throw new UsageError(`${path} not found: pass --data DIR (the shared data directory) or --corpus synthetic`);
+      const texts = notes.map((n) => n.text).filter((t) => t.trim().length > 0);
+      return notesGiven ? texts.slice(0, count) : texts;
+    };
+    const reports: BenchReport[] = [];
+    for (const stage of stages) {
+      const corpus = corpusFor(stage as string);
+      const texts = textsFor(corpus);
+      const report =
+        stage === 'server'
+          ? await benchServer(texts, io.env, (c, edges) => loadPipeline(c, edges))
+          : stage === 'rules'
+            ? await benchRulesStage(texts, config.modelsDir)
+            : await benchInProcess(texts, await loadPipeline(config));
+      reports.push({ ...report, settings: { ...report.settings, corpus } });
+      if (!values.json) io.stdout.write(`${formatBenchReport(reports[reports.length - 1])}\n`);
+    }
+    if (values.json) io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+    return 0;
+  },
+};

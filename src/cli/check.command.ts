@@ -1,0 +1,45 @@
+import { loadConfig } from '../config/config.js';
+import { createFhirAuth } from '../fhir/auth.js';
+import { checkReadiness } from '../observability/health.js';
+import { createRedis } from '../queue/connection.js';
+import { createFhirGateway } from '../runtime.js';
+import type { CliCommand } from './command.js';
+import { CONFIGURATION_HELP } from './configuration-help.js';
+
+/** `chartmine check`: validates the configuration and reaches Redis and the FHIR server; exit 0 when all answer. */
+export const checkCommand: CliCommand = {
+  name: 'check',
+  summary: 'validate the configuration and check that Redis and the FHIR server answer (container health check)',
+  help: [
+    'Usage: chartmine check',
+    '',
+    'Loads the configuration (exit 78 when invalid), pings Redis and, when FHIR_BASE_URL is set, reads the',
+    "FHIR server's metadata. Prints one JSON line with each check's result; exit 0 when all pass, 1 otherwise.",
+    '',
+    CONFIGURATION_HELP,
+  ].join('\n'),
+  async run(_args, io) {
+    const config = loadConfig(io.env);
+    const fhir = config.fhir;
+    const redis = createRedis(config.redisUrl, 'client');
+    redis.on('error', () => undefined); // reported through the check result
+    try {
+      const report = await checkReadiness({
+        redis: async () => {
+          await redis.ping();
+        },
+        fhir:
+          fhir.kind === 'external'
+            ? async () => {
+                const auth = await createFhirAuth(config.fhirAuth, fhir.baseUrl, { timeoutMs: fhir.timeoutMs });
+                await createFhirGateway(config, fhir.baseUrl, auth).checkReachable();
+              }
+            : undefined,
+      });
+      io.stdout.write(`${JSON.stringify(report)}\n`);
+      return report.status === 'ready' ? 0 : 1;
+    } finally {
+      redis.disconnect();
+    }
+  },
+};

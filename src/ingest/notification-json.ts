@@ -1,0 +1,69 @@
+/** Strict JSON reading and the small checks every notification parser shares. Pure. */
+import type { DocumentReference } from '@medplum/fhirtypes';
+import { InvalidNotificationError } from '../errors.js';
+import type { NoteEvent } from './note-event.js';
+
+/** FHIR id syntax: 1–64 of letters, digits, `-` and `.`. */
+export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * The event for a DocumentReference payload.
+ * @param note - the resource as received.
+ * @returns the upsert event.
+ */
+export function toUpsertEvent(note: DocumentReference): NoteEvent {
+  if (typeof note.id !== 'string' || !FHIR_ID.test(note.id)) {
+    throw new InvalidNotificationError('DocumentReference.id is missing or not a valid id', 'DocumentReference.id', 422);
+  }
+  const versionId = note.meta?.versionId;
+  if (versionId !== undefined && (typeof versionId !== 'string' || !FHIR_ID.test(versionId))) {
+    throw new InvalidNotificationError('DocumentReference.meta.versionId is not a valid id', 'DocumentReference.meta.versionId', 422);
+  }
+  return { noteId: note.id, ...(versionId ? { versionId } : {}), interaction: 'upsert' };
+}
+
+/**
+ * Parses a JSON body strictly: a JSON media type, a non-empty body, valid UTF-8 JSON.
+ * @param req - the request.
+ * @returns the parsed value.
+ */
+export function parseJsonBody(req: { readonly contentType: string | undefined; readonly body: Buffer }): unknown {
+  const type = (req.contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json' && type !== 'application/fhir+json') {
+    throw new InvalidNotificationError('content type must be application/fhir+json or application/json', undefined, 415);
+  }
+  if (req.body.length === 0) {
+    throw new InvalidNotificationError('empty body');
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(req.body);
+  } catch (err: unknown) {
+    void err;
+    throw new InvalidNotificationError('body is not UTF-8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err: unknown) {
+    void err; // the parser's message quotes the body: never pass it on
+    throw new InvalidNotificationError('body is not valid JSON');
+  }
+}
+
+/**
+ * Narrows to a plain JSON object.
+ * @param value - anything.
+ * @returns whether it is an object (not null, not an array).
+ */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A resource type name is echoed only when it looks like one (never arbitrary input).
+ * @param value - the name received.
+ * @returns the name, or a placeholder.
+ */
+export function safeName(value: string): string {
+  return /^[A-Z][A-Za-z]{1,63}$/.test(value) ? value : 'unknown resource type';
+}

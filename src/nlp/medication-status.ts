@@ -1,0 +1,65 @@
+/**
+ * Medication status from the cue words around a drug (start/started, stop/discontinue/d/c, hold, continue, not
+ * taking) and from its section (medication lists are active, plans intended). Pure.
+ */
+import type { MedicationStatus, SectionKind, Span } from './types.js';
+
+/** Status cues before a drug name (nearest wins), with the status they signal. */
+const CUES_BEFORE: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
+  [/\b(?:not\s+(?:been\s+)?taking|isn't\s+taking|has\s+not\s+taken|never\s+(?:took|taken)|ran\s+out\s+of|refuses|refused|noncompliant\s+with|non-compliant\s+with|not\s+on|no\s+longer\s+(?:on|taking))\b/gi, 'not-taken'],
+  [/\b(?:stop|stopped|stopping|discontinue|discontinued|discontinuing|d\/c|d\/c'd|dc|dc'd|dced|cease|ceased|off|taken\s+off)\b/gi, 'stopped'],
+  [/\b(?:hold|held|holding)\b/gi, 'on-hold'],
+  [/\b(?:was\s+started|were\s+started|started|has\s+been\s+on|been\s+on|continue|continued|continuing|resume|resumed|restart|restarted|cont|remains?\s+on|maintained\s+on|on|taking|takes|currently\s+on|uses|using|increase|increased|decrease|decreased)\b/gi, 'active'],
+  [/\b(?:start|starting|begin|initiate|add|will\s+start|plan\s+to\s+start|trial\s+of|prescribe|prescribed|recommend|recommended|consider|will\s+try|try|switch\s+to|change\s+to)\b/gi, 'intended'],
+];
+/** Status cues after the drug and its sig ("lisinopril was held"). */
+const CUES_AFTER: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
+  [/^[\s,]*(?:was|were|is|has\s+been|have\s+been|will\s+be|to\s+be)?\s*(?:discontinued|stopped|d\/c'd|dc'd|dced)\b/i, 'stopped'],
+  [/^[\s,]*(?:was|were|is|has\s+been|will\s+be|to\s+be)?\s*(?:held|on\s+hold)\b/i, 'on-hold'],
+  [/^[\s,]*(?:will\s+be|to\s+be)\s+started\b/i, 'intended'],
+  [/^[\s,]*(?:was|were|has\s+been)\s+started\b/i, 'active'],
+  [/^[\s,]*(?:continued|to\s+continue|will\s+be\s+continued)\b/i, 'active'],
+];
+
+/** How far before a drug a status cue may stand, in characters. */
+const CUE_WINDOW_CHARS = 60;
+
+/**
+ * Decides a medication's status from cue words around it and its section.
+ * @param text - the note text.
+ * @param sentence - the sentence the drug is in.
+ * @param drug - the drug name's span.
+ * @param sigEnd - end of the drug's sig (or of the name when there is none).
+ * @param section - the section kind, if any.
+ * @param negated - whether ConText negated the drug ("no aspirin").
+ * @returns the status.
+ */
+export function detectMedicationStatus(
+  text: string,
+  sentence: Span,
+  drug: Span,
+  sigEnd: number,
+  section: SectionKind | undefined,
+  negated: boolean
+): MedicationStatus {
+  const after = text.slice(sigEnd, Math.min(sentence.end, sigEnd + 40));
+  for (const [re, status] of CUES_AFTER) if (re.test(after)) return status;
+  const windowStart = Math.max(sentence.start, drug.start - CUE_WINDOW_CHARS);
+  let before = text.slice(windowStart, drug.start);
+  const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('.'));
+  if (cut >= 0) before = before.slice(cut + 1);
+  let best: { status: MedicationStatus; at: number } | undefined;
+  for (const [re, status] of CUES_BEFORE) {
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(before)) !== null) {
+      const at = m.index + m[0].length;
+      if (!best || at > best.at) best = { status, at };
+    }
+  }
+  if (best) return best.status;
+  if (negated) return 'not-taken';
+  if (section === 'medications' || section === 'discharge-medications') return 'active';
+  if (section === 'plan' || section === 'assessment-and-plan') return 'intended';
+  return 'unknown';
+}

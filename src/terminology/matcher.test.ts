@@ -1,0 +1,105 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DictionaryIndex } from './dictionary-index.js';
+import { loadTerminologyIndex } from './load-index.js';
+import { ICD10CM, LOINC, RXNORM, SNOMED } from './systems.js';
+import type { TermMatch } from './types.js';
+
+let index: DictionaryIndex;
+beforeAll(async () => {
+  index = await loadTerminologyIndex();
+});
+
+const at = (text: string, phrase: string): TermMatch | undefined => {
+  const start = text.indexOf(phrase);
+  return index.match(text).find((m) => m.start === start && m.end === start + phrase.length);
+};
+const codeOf = (m: TermMatch | undefined, system: string): string | undefined =>
+  m?.concept.codings.find((c) => c.system === system)?.code;
+
+describe('matching on the shipped index', () => {
+  it('prefers the longest match and never returns overlaps', () => {
+    const text = 'History of chronic kidney disease stage 3 and acute bronchitis.';
+    expect(codeOf(at(text, 'chronic kidney disease stage 3'), SNOMED)).toBe('433144002');
+    expect(codeOf(at(text, 'acute bronchitis'), SNOMED)).toBe('10509002');
+    const matches = index.match(text);
+    for (let i = 1; i < matches.length; i++) expect(matches[i].start).toBeGreaterThanOrEqual(matches[i - 1].end);
+  });
+
+  it('matches plurals, word order and stop words', () => {
+    expect(codeOf(at('two urinary tract infections', 'urinary tract infections'), SNOMED)).toBe('68566005');
+    const reordered = at('Dx: diabetes mellitus, type 2', 'diabetes mellitus, type 2');
+    expect(codeOf(reordered, SNOMED)).toBe('44054006');
+    const bag = at('arthritis rheumatoid noted', 'arthritis rheumatoid');
+    expect(codeOf(bag, SNOMED)).toBe('69896004');
+    expect(bag?.kind).toBe('word-order');
+  });
+
+  it('tolerates misspellings of long words, never of short ones', () => {
+    const m = at('admitted with pnuemonia', 'pnuemonia');
+    expect(codeOf(m, SNOMED)).toBe('233604007');
+    expect(m?.kind).toBe('spelling');
+    expect(m && m.score).toBeLessThan(1);
+    expect(codeOf(at('long-standing hypertenson', 'hypertenson'), SNOMED)).toBe('38341003');
+    expect(at('flare of gaut', 'gaut')).toBeUndefined();
+    expect(at('on lasik', 'lasik')).toBeUndefined(); // brands never fuzzy-match
+  });
+
+  it('filters by meaning: cold, drug vs lab, vaccines, ambiguous abbreviations, lower-case SOB', () => {
+    expect(at('extremities cold to touch', 'cold')).toBeUndefined();
+    expect(at('ice pack; cold compress', 'cold')).toBeUndefined();
+    expect(codeOf(at('she has a cold since Monday', 'cold'), SNOMED)).toBe('82272006');
+    expect(at('potassium 4.1', 'potassium')?.concept.group).toBe('observable');
+    const kcl = at('potassium chloride 20 mEq daily', 'potassium chloride');
+    expect(codeOf(kcl, RXNORM)).toBe('8591');
+    expect(at('Immunizations given: varicella.', 'varicella')?.concept.group).toBe('vaccine');
+    expect(at('history of varicella as a child', 'varicella')?.concept.group).toBe('disorder');
+    expect(at('patient was sob', 'sob')).toBeUndefined();
+    expect(at('c/o SOB', 'SOB')?.concept.group).toBe('finding');
+  });
+
+  it('codes substances as allergens only in allergy statements; generic words are never coded', () => {
+    expect(at('closed with silk sutures', 'silk')).toBeUndefined();
+    expect(at('Allergies: latex.', 'latex')?.concept.group).toBe('allergen');
+    expect(at('She is allergic to peanuts', 'peanuts')?.concept.group).toBe('allergen');
+    expect(at('no other disease noted', 'disease')).toBeUndefined();
+    expect(index.lookupTerm('disease')).toBeDefined();
+  });
+
+  it('codes conditions with SNOMED CT and ICD-10-CM, the most specific code the text supports', () => {
+    const plain = at('Type 2 diabetes mellitus, well controlled.', 'Type 2 diabetes mellitus');
+    expect(codeOf(plain, ICD10CM)).toBe('E11.9');
+    const full = at('Type 2 diabetes mellitus with hyperglycemia.', 'Type 2 diabetes mellitus with hyperglycemia');
+    expect(codeOf(full, SNOMED)).toBe('44054006');
+    expect(codeOf(full, ICD10CM)).toBe('E11.65');
+    const hyper = at('T2DM, poorly controlled, hyperglycaemia on labs.', 'T2DM');
+    expect(codeOf(hyper, SNOMED)).toBe('44054006');
+    expect(codeOf(hyper, ICD10CM)).toBe('E11.65');
+    expect(hyper?.concept.base).toBe('sct:44054006');
+    expect(index.get(hyper?.concept.id ?? '')?.id).toBe('sct:44054006~E11.65');
+    expect(codeOf(at('osteoarthritis of right knee', 'osteoarthritis of right knee'), ICD10CM)).toBe('M17.11');
+    expect(codeOf(at('left knee osteoarthritis', 'knee osteoarthritis'), ICD10CM)).toBe('M17.12');
+    expect(codeOf(at('osteoarthritis of knee', 'osteoarthritis of knee'), ICD10CM)).toBe('M17.9');
+    expect(codeOf(at('otitis media of the right ear', 'otitis media'), ICD10CM)).toBe('H66.91');
+    expect(codeOf(at('otitis media, left knee pain', 'otitis media'), ICD10CM)).toBe('H66.90');
+  });
+
+  it('codes every concept with displays from the index', () => {
+    for (const m of index.match('HTN, T2DM, CAD on aspirin 81 mg; HbA1c 8.2; BP 150/90')) {
+      for (const c of m.concept.codings) expect(c.display.length).toBeGreaterThan(0);
+    }
+    expect(codeOf(at('HbA1c 8.2', 'HbA1c'), LOINC)).toBe('4548-4');
+  });
+
+  it('codes Synthea clinical drugs with their RxNorm ingredients', () => {
+    const text = 'lisinopril 10 mg oral tablet';
+    const m = at(text, text);
+    expect(codeOf(m, RXNORM)).toBe('314076');
+    expect(m?.concept.group).toBe('clinical-drug');
+    expect(m?.concept.ingredients?.map((c) => c.code)).toEqual(['29046']);
+  });
+
+  it('never puts text in concepts (PHI)', () => {
+    const m = at('Jane Doe has hypertension', 'hypertension');
+    expect(JSON.stringify(m?.concept)).not.toContain('Jane');
+  });
+});
