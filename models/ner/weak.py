@@ -179,6 +179,10 @@ def main():
                 sents.append(('synthea', re.sub(r'\s*\((disorder|finding|situation)\)', '', s)))
     rng = random.Random(args.seed)
     rng.shuffle(sents)
+    # The same candidates, unlabelled, for labelling with the TypeScript rule pipeline (weak-rules.mjs).
+    with open(os.path.join(args.work, 'weak-candidates.jsonl'), 'w', encoding='utf-8') as f:
+        for src, s in sents[:4 * args.max_sentences]:
+            f.write(json.dumps({'text': s, 'source': 'weak-' + src}) + '\n')
     out, n_ent, n_with = [], {}, 0
     for src, s in sents:
         ents = label_sentence(s, terms)
