@@ -1,0 +1,185 @@
+/**
+ * Loads a token-classification model with transformers.js, fully offline by default. The only file in `src/nlp/ner`
+ * that imports the ML runtime. Load once per process (model load is ~0.1 s; a session per job would waste memory).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { AutoModelForTokenClassification, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
+import { ModelError } from '../../errors.js';
+import type { ComponentInfo } from '../types.js';
+import { createNerModel } from './ner-model.js';
+import type { TokenEncoder } from './ner-model.js';
+import type { NerLabelMap, NerModel } from './types.js';
+import { DEFAULT_NER_LABEL_MAP } from './types.js';
+
+/** The model shipped in `models/`. */
+export const DEFAULT_NER_MODEL = 'chartmine-ner';
+/** Windows per forward pass: at batch 16 two ORT threads are well used (see the model card). */
+export const DEFAULT_NER_BATCH_SIZE = 16;
+/** ORT intra-op threads. */
+export const DEFAULT_NER_THREADS = 2;
+/** BERT position tables stop at 512. */
+const MAX_TOKENS_CAP = 512;
+
+/** Settings, one per configuration variable (the caller reads the environment, never this module). */
+export interface NerModelOptions {
+  /** `MODELS_DIR`: folder of local models. */
+  readonly modelsDir: string;
+  /** `NER_MODEL`: a folder under `modelsDir`, an absolute folder, or (remote allowed) a hub id. */
+  readonly model?: string;
+  /** `ALLOW_REMOTE_MODELS`: let transformers.js download a model it cannot find locally. Default false. */
+  readonly allowRemoteModels?: boolean;
+  /** `NER_DTYPE`: `q8` (int8 file `onnx/model_quantized.onnx`, default) or `fp32` (`onnx/model.onnx`). */
+  readonly dtype?: 'q8' | 'fp32';
+  /** `NER_THREADS`: ONNX Runtime intra-op threads (default 2; use 1 beside other CPU work). */
+  readonly threads?: number;
+  /** `NER_BATCH_SIZE`: windows per forward pass (default 16). */
+  readonly batchSize?: number;
+  /** `NER_MAX_TOKENS`: window length in sub-tokens; default and cap: the model's own maximum (and 512). */
+  readonly maxTokens?: number;
+  /** `NER_LABEL_MAP`: the model's entity types → ours (see `parseNerLabelMap`). */
+  readonly labelMap?: NerLabelMap;
+}
+
+/**
+ * Parses `Disease=PROBLEM,Chemical=DRUG,Gene=` (an empty value drops the type).
+ * @param spec - the setting's value.
+ * @returns the label map, merged over the default one.
+ * @throws ModelError when a target is not PROBLEM, DRUG or TEST.
+ */
+export function parseNerLabelMap(spec: string): NerLabelMap {
+  const out: Record<string, NerLabelMap[string]> = { ...DEFAULT_NER_LABEL_MAP };
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [from, to = ''] = part.split('=').map((s) => s.trim());
+    const target = to.toUpperCase();
+    if (target !== '' && target !== 'PROBLEM' && target !== 'DRUG' && target !== 'TEST') {
+      throw new ModelError(`NER_LABEL_MAP: '${from}' must map to PROBLEM, DRUG, TEST or nothing`);
+    }
+    out[from.toUpperCase()] = target === '' ? null : (target as 'PROBLEM' | 'DRUG' | 'TEST');
+  }
+  return out;
+}
+
+interface LoadedConfig {
+  readonly id2label?: Record<string, string>;
+  readonly max_position_embeddings?: number;
+  readonly chartmine_version?: string;
+  readonly _name_or_path?: string;
+}
+
+/**
+ * Loads the tokenizer and ONNX session and returns a ready `NerModel`.
+ * @param options - see `NerModelOptions`.
+ * @returns the model.
+ * @throws ModelError when the model is missing or cannot be loaded (the message names the model, never text).
+ */
+export async function loadNerModel(options: NerModelOptions): Promise<NerModel> {
+  const modelId = options.model ?? DEFAULT_NER_MODEL;
+  const modelsDir = path.resolve(options.modelsDir);
+  const localDir = path.isAbsolute(modelId) ? modelId : path.join(modelsDir, modelId);
+  const isLocal = existsSync(path.join(localDir, 'config.json'));
+  const allowRemote = options.allowRemoteModels ?? false;
+  if (!isLocal && !allowRemote) {
+    throw new ModelError(
+      `NER model '${modelId}' not found in ${modelsDir} (expected ${modelId}/config.json); set NER_MODEL to a local ` +
+        'folder, or ALLOW_REMOTE_MODELS=true to download it'
+    );
+  }
+  env.allowRemoteModels = allowRemote;
+  env.allowLocalModels = true;
+  env.localModelPath = `${modelsDir}${path.sep}`;
+  const dtype = options.dtype ?? 'q8';
+  const id = isLocal ? localDir : modelId;
+  let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
+  let model: Awaited<ReturnType<typeof AutoModelForTokenClassification.from_pretrained>>;
+  try {
+    tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: !allowRemote });
+    model = await AutoModelForTokenClassification.from_pretrained(id, {
+      local_files_only: !allowRemote,
+      device: 'cpu',
+      dtype,
+      session_options: {
+        intraOpNumThreads: options.threads ?? DEFAULT_NER_THREADS,
+        interOpNumThreads: 1,
+        logSeverityLevel: 3,
+      },
+    });
+  } catch (err: unknown) {
+    throw new ModelError(`NER model '${modelId}' (${dtype}) could not be loaded`, { cause: err });
+  }
+  const config = model.config as unknown as LoadedConfig;
+  const id2label = config.id2label ?? {};
+  const labels = Object.keys(id2label)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((i) => id2label[String(i)]);
+  if (labels.length === 0) throw new ModelError(`NER model '${modelId}' has no id2label in config.json`);
+  const tokenizerConfig = (tokenizer.config ?? {}) as { cls_token?: unknown };
+  const clsToken = typeof tokenizerConfig.cls_token === 'string' ? tokenizerConfig.cls_token : '[CLS]';
+  const [clsId, sepId, padId] = tokenizer.convert_tokens_to_ids([
+    clsToken,
+    tokenizer.sep_token ?? '[SEP]',
+    tokenizer.pad_token ?? '[PAD]',
+  ]);
+  if ([clsId, sepId, padId].some((x) => typeof x !== 'number')) {
+    throw new ModelError(`NER model '${modelId}' tokenizer lacks [CLS]/[SEP]/[PAD]: a BERT-family WordPiece model is needed`);
+  }
+  const modelMax = Math.min(
+    Number(tokenizer.model_max_length) || MAX_TOKENS_CAP,
+    config.max_position_embeddings ?? MAX_TOKENS_CAP,
+    MAX_TOKENS_CAP
+  );
+  const maxTokens = Math.max(8, Math.min(options.maxTokens ?? modelMax, modelMax));
+  const onnxFile = path.join(localDir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
+  const info: ComponentInfo = {
+    name: isLocal ? path.basename(localDir) : modelId,
+    version: `${config.chartmine_version ?? 'unversioned'}+${dtype}`,
+    ...(isLocal && existsSync(onnxFile) ? { sha256: await sha256File(onnxFile) } : {}),
+  };
+
+  const encoder: TokenEncoder = {
+    encodeWord: (word) => tokenizer.encode(word, { add_special_tokens: false }),
+    clsId,
+    sepId,
+    padId,
+    labels,
+    async run(inputIds, attentionMask, batch, seqLen) {
+      const dims = [batch, seqLen];
+      try {
+        const out = (await model({
+          input_ids: new Tensor('int64', inputIds, dims),
+          attention_mask: new Tensor('int64', attentionMask, dims),
+          token_type_ids: new Tensor('int64', new BigInt64Array(inputIds.length), dims),
+        })) as { logits: { data: Float32Array } };
+        return out.logits.data;
+      } catch (err: unknown) {
+        throw new ModelError(`NER model '${modelId}' failed on a batch of ${batch}x${seqLen}`, { cause: err });
+      }
+    },
+    async close() {
+      await model.dispose();
+    },
+  };
+  return createNerModel(encoder, info, {
+    maxTokens,
+    batchSize: options.batchSize ?? DEFAULT_NER_BATCH_SIZE,
+    labelMap: options.labelMap ?? DEFAULT_NER_LABEL_MAP,
+  });
+}
+
+/** Reads the version written by the recipe into `files.json`, when present (for the model card and tests). */
+export function readShippedModelFiles(modelDir: string): unknown {
+  const p = path.join(modelDir, 'files.json');
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : undefined;
+}
+
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file)
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
