@@ -3,7 +3,11 @@
  * (where configured) the external terminology server and the NER model. The only place that knows how the
  * pipeline is assembled.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from './config/config.js';
+import { DEFAULT_NER_MODEL, loadNerModel, parseNerLabelMap } from './nlp/ner/load-ner-model.js';
+import type { NerModel } from './nlp/ner/types.js';
 import { createRulePipeline } from './nlp/pipeline.js';
 import type { NlpPipeline } from './nlp/types.js';
 import { withTerminologyServer } from './terminology/enrich-with-server.js';
@@ -27,9 +31,10 @@ export interface PipelineEdges {
  * @param edges - optional Redis for caching terminology server answers.
  * @returns the pipeline.
  */
-export async function loadPipeline(config: Pick<Config, 'modelsDir' | 'terminology'>, edges: PipelineEdges = {}): Promise<NlpPipeline> {
+export async function loadPipeline(config: Pick<Config, 'modelsDir' | 'terminology' | 'ner'>, edges: PipelineEdges = {}): Promise<NlpPipeline> {
   const index = await loadTerminologyIndex(config.terminology.dir);
-  const rules = createRulePipeline({ terminology: index });
+  const ner = await loadConfiguredNerModel(config);
+  const rules = createRulePipeline({ terminology: index, ...(ner ? { ner } : {}) });
   const server = config.terminology.server;
   if (!server) return rules;
   const cache: TerminologyCache = edges.redis
@@ -38,4 +43,27 @@ export async function loadPipeline(config: Pick<Config, 'modelsDir' | 'terminolo
   const client = new FhirTerminologyClient({ baseUrl: server.baseUrl, timeoutMs: server.timeoutMs, cache, cacheTtlSeconds: server.cacheTtlSeconds });
   const service = createTerminologyService({ index, server: client, ...(server.icd10cmConceptMap ? { icd10cmConceptMap: server.icd10cmConceptMap } : {}) });
   return withTerminologyServer(rules, service, server.baseUrl);
+}
+
+/**
+ * The NER model the configuration asks for: `NER_MODEL=none` none; unset, the shipped model when it is in
+ * MODELS_DIR (a checkout without it runs on rules and dictionary alone); any other value must load, or start-up
+ * fails.
+ * @param config - the configuration.
+ * @returns the loaded model, or undefined.
+ */
+export async function loadConfiguredNerModel(config: Pick<Config, 'modelsDir' | 'ner'>): Promise<NerModel | undefined> {
+  const { ner } = config;
+  if (ner.model === 'none') return undefined;
+  if (ner.model === undefined && !existsSync(join(config.modelsDir, DEFAULT_NER_MODEL, 'config.json'))) return undefined;
+  return loadNerModel({
+    modelsDir: config.modelsDir,
+    model: ner.model ?? DEFAULT_NER_MODEL,
+    allowRemoteModels: ner.allowRemoteModels,
+    dtype: ner.dtype,
+    threads: ner.threads,
+    batchSize: ner.batchSize,
+    ...(ner.maxTokens ? { maxTokens: ner.maxTokens } : {}),
+    ...(ner.labelMap ? { labelMap: parseNerLabelMap(ner.labelMap) } : {}),
+  });
 }

@@ -64,6 +64,12 @@ describe('chartmine extract', () => {
     expect(provenance.entity[0].what.reference).toBe('DocumentReference/doc-9/_history/4');
   });
 
+  test('a configured NER model that cannot be found stops the command with a message naming it', async () => {
+    const c = await runCli(['extract'], { NER_MODEL: 'no-such-model' }, 'asthma');
+    expect(c.code).toBe(1);
+    expect(c.err).toMatch(/NER model 'no-such-model' not found/);
+  });
+
   test('a bad --subject is a usage error', async () => {
     const c = await runCli(['extract', '--subject', 'not a reference'], {}, 'x');
     expect(c.code).toBe(2);

@@ -32,4 +32,6 @@ export const CONFIGURATION_HELP = [
   '  WRITE_UNCODED=true                   write mentions without a terminology code as code.text',
   '  PROCESS_PRELIMINARY=false            analyse notes whose docStatus is preliminary',
   '  AUDIT_EVENTS=true                    write an AuditEvent per processing run',
+  '  NER_MODEL                NER model folder in MODELS_DIR (default: the shipped chartmine-ner when present; none: off)',
+  '  ALLOW_REMOTE_MODELS=false  NER_DTYPE=q8  NER_THREADS=2  NER_BATCH_SIZE=16  NER_MAX_TOKENS  NER_LABEL_MAP',
 ].join('\n');

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, ModelError } from '../errors.js';
 import { CHARTMINE_VERSION } from '../version.js';
 import type { CliCommand, CliIo } from './command.js';
 import { UsageError } from './command.js';
@@ -65,6 +65,10 @@ export async function dispatch(argv: readonly string[], commands: readonly CliCo
     if (err instanceof ConfigError) {
       io.stderr.write(`chartmine ${name}: ${err.message}\n`);
       return EXIT_CONFIG;
+    }
+    if (err instanceof ModelError) {
+      io.stderr.write(`chartmine ${name}: ${err.message}\n`);
+      return 1;
     }
     throw err;
   }

@@ -80,6 +80,14 @@ const schema = z
     WRITE_UNCODED: flag(true),
     PROCESS_PRELIMINARY: flag(false),
     AUDIT_EVENTS: flag(true),
+    // The NER model (transformers.js, offline by default): README "The NER model".
+    NER_MODEL: z.string().min(1).optional(),
+    ALLOW_REMOTE_MODELS: flag(false),
+    NER_DTYPE: z.enum(['q8', 'fp32']).default('q8'),
+    NER_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+    NER_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
+    NER_MAX_TOKENS: z.coerce.number().int().min(8).max(512).optional(),
+    NER_LABEL_MAP: z.string().min(1).optional(),
   })
   .superRefine(checkFhirAuth)
   .transform((e) => ({
@@ -127,6 +135,16 @@ const schema = z
     },
     processPreliminary: e.PROCESS_PRELIMINARY,
     auditEvents: e.AUDIT_EVENTS,
+    ner: {
+      /** `undefined`: the shipped model when it is in MODELS_DIR; `none`: no model. */
+      model: e.NER_MODEL,
+      allowRemoteModels: e.ALLOW_REMOTE_MODELS,
+      dtype: e.NER_DTYPE,
+      threads: e.NER_THREADS,
+      batchSize: e.NER_BATCH_SIZE,
+      maxTokens: e.NER_MAX_TOKENS,
+      labelMap: e.NER_LABEL_MAP,
+    },
   }));
 
 /** The validated, frozen configuration. */

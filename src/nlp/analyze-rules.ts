@@ -3,7 +3,7 @@
  * measurements → ConText with section context → medication sigs and statuses → allergies. Synchronous and pure
  * apart from the terminology look-ups; `createRulePipeline` wraps it in the `NlpPipeline` port.
  */
-import type { Concept, TerminologyIndex } from '../terminology/types.js';
+import type { Concept, SemanticGroup, TerminologyIndex } from '../terminology/types.js';
 import { codeSense, findAbbreviations } from './abbreviations.js';
 import { applySectionContext, toAssertion } from './context/assertion.js';
 import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './context/context.js';
@@ -13,6 +13,8 @@ import { parseSig } from './medication-sig.js';
 import { detectMedicationStatus } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
+import { mergeModelAndDictionary } from './ner/merge.js';
+import type { NerLabel, NerSpan } from './ner/types.js';
 import { firstTokenAtOrAfter, tokenize } from './tokenize.js';
 import type {
   AllergyMention,
@@ -37,6 +39,17 @@ export interface RuleAnalysisDeps {
 
 type CandidateKind = 'problem' | 'medication' | 'allergy';
 
+/** A dictionary match, abbreviation or model span before it becomes a candidate. */
+interface MatchCandidate {
+  readonly span: Span;
+  readonly concept: Concept | undefined;
+  readonly score: number;
+  readonly abbreviation: boolean;
+  readonly sources: readonly MentionSource[];
+  /** The model's label, for a model-only span the terminology could not code. */
+  readonly label?: NerLabel;
+}
+
 interface Candidate {
   readonly kind: CandidateKind;
   readonly span: Span;
@@ -45,6 +58,13 @@ interface Candidate {
   readonly sources: readonly MentionSource[];
   sentence: number;
 }
+
+/** Terminology groups a model-only span is looked up in, by the model's label (TEST spans carry no value: skipped). */
+const GROUPS_OF_LABEL: Readonly<Record<NerLabel, readonly SemanticGroup[] | undefined>> = {
+  PROBLEM: ['disorder', 'finding'],
+  DRUG: ['clinical-drug', 'medication'],
+  TEST: undefined,
+};
 
 /** Confidence of an abbreviation coded without ambiguity, chosen by cues, or by default only. */
 const CONFIDENCE_ABBREVIATION = 0.85;
@@ -61,9 +81,12 @@ const ALLERGY_AFTER_RE = /^\s*(?:allergy|allergies|intolerance|sensitivity)\b/i;
  * Runs every rule stage over a text.
  * @param text - the note text.
  * @param deps - terminology index and compiled lexicons.
+ * @param modelSpans - the NER model's spans over the same text, when a model runs: merged with the dictionary
+ *   (`mergeModelAndDictionary`: the model vetoes ambiguous dictionary matches in context and adds what the
+ *   dictionary missed, coded by exact term look-up or left uncoded).
  * @returns sections, sentences, tokens, mentions (sorted by start) and rejected measurements.
  */
-export function analyzeWithRules(text: string, deps: RuleAnalysisDeps): NlpResult {
+export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpans?: readonly NerSpan[]): NlpResult {
   const { lexicons } = deps;
   const settings = deps.contextSettings ?? DEFAULT_CONTEXT_SETTINGS;
   const tokens = tokenize(text);
@@ -73,7 +96,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps): NlpResul
   const sentenceTokens = sentences.map((s) => [firstTokenAtOrAfter(tokens, s.start), firstTokenAtOrAfter(tokens, s.end)] as const);
 
   const measured = extractMeasurements(text, tokens, lexicons.measurements, headers);
-  const candidates = collectCandidates(text, tokens, sentences, sentenceTokens, sections, headers, measured.found, deps);
+  const candidates = collectCandidates(text, tokens, sentences, sentenceTokens, sections, headers, measured.found, deps, modelSpans);
 
   // ConText, sentence by sentence, over dictionary candidates and measurements together
   const bySentence = new Map<number, { cands: Candidate[]; meas: FoundMeasurement[] }>();
@@ -154,13 +177,15 @@ function collectCandidates(
   sections: readonly NamedSection[],
   headers: readonly Span[],
   measurements: readonly FoundMeasurement[],
-  deps: RuleAnalysisDeps
+  deps: RuleAnalysisDeps,
+  modelSpans: readonly NerSpan[] | undefined
 ): Candidate[] {
   const blocked = [...headers, ...measurements.map((m) => m.span)].sort((a, b) => a.start - b.start);
-  const matches = deps.terminology
-    .match(text)
-    .filter((m) => !overlapsAny(m.start, m.end, blocked))
-    .map((m) => ({ span: { start: m.start, end: m.end }, concept: m.concept as Concept | undefined, score: m.score, abbreviation: false }));
+  const termMatches = deps.terminology.match(text).filter((m) => !overlapsAny(m.start, m.end, blocked));
+  const matches: MatchCandidate[] =
+    modelSpans
+      ? hybridMatches(text, termMatches, modelSpans.filter((m) => !overlapsAny(m.start, m.end, blocked)), deps.terminology)
+      : termMatches.map((m) => ({ span: { start: m.start, end: m.end }, concept: m.concept, score: m.score, abbreviation: false, sources: ['dictionary'] }));
 
   // abbreviations: add what the dictionary missed; re-decide ambiguous ones the dictionary matched
   const byStart = new Map(matches.map((m, i) => [m.span.start, i]));
@@ -184,7 +209,7 @@ function collectCandidates(
           : hit.sense?.isDefault
             ? CONFIDENCE_ABBREVIATION_DEFAULT
             : CONFIDENCE_ABBREVIATION_CUED;
-      added.push({ span: hit.span, concept, score, abbreviation: true });
+      added.push({ span: hit.span, concept, score, abbreviation: true, sources: ['dictionary', 'rule'] });
     }
   });
 
@@ -194,27 +219,47 @@ function collectCandidates(
     const si = sentenceIndexOf(sentences, m.span.start);
     if (si < 0) continue;
     const sectionKind = sentences[si].section >= 0 ? sections[sentences[si].section].kind : undefined;
-    const kind = candidateKind(text, m.span, m.concept, sectionKind);
+    const kind = candidateKind(text, m.span, m.concept, sectionKind, m.label);
     if (!kind) continue;
     candidates.push({
       kind,
       span: m.span,
       concept: m.concept,
-      confidence: m.abbreviation ? m.score : Math.min(1, m.score) * 0.95,
-      sources: m.abbreviation ? ['dictionary', 'rule'] : ['dictionary'],
+      confidence: m.abbreviation || m.sources.includes('model') ? m.score : Math.min(1, m.score) * 0.95,
+      sources: m.sources,
       sentence: si,
     });
   }
   return candidates;
 }
 
+/** Dictionary matches merged with model spans; model-only spans are coded by exact look-up of their words. */
+function hybridMatches(
+  text: string,
+  termMatches: Parameters<typeof mergeModelAndDictionary>[1],
+  modelSpans: readonly NerSpan[],
+  terminology: TerminologyIndex
+): MatchCandidate[] {
+  const { spans } = mergeModelAndDictionary(text, termMatches, modelSpans);
+  return spans.flatMap<MatchCandidate>((s) => {
+    if (s.concept) {
+      return [{ span: { start: s.start, end: s.end }, concept: s.concept, score: s.confidence, abbreviation: false, sources: s.sources }];
+    }
+    const groups = s.label ? GROUPS_OF_LABEL[s.label] : undefined;
+    if (!groups || !s.label) return [];
+    const concept = terminology.lookupTerm(text.slice(s.start, s.end), groups);
+    return [{ span: { start: s.start, end: s.end }, concept, score: s.confidence, abbreviation: false, sources: s.sources, label: s.label }];
+  });
+}
+
 function candidateKind(
   text: string,
   span: Span,
   concept: Concept | undefined,
-  section: NamedSection['kind'] | undefined
+  section: NamedSection['kind'] | undefined,
+  label?: NerLabel
 ): CandidateKind | undefined {
-  const groupName = concept?.group;
+  const groupName = concept?.group ?? (label === 'PROBLEM' ? 'disorder' : label === 'DRUG' ? 'medication' : undefined);
   if (groupName === 'allergen') return 'allergy';
   if (groupName === 'medication' || groupName === 'clinical-drug') {
     if (section === 'allergies') return 'allergy';

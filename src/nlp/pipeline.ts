@@ -7,6 +7,7 @@ import type { TerminologyIndex } from '../terminology/types.js';
 import { analyzeWithRules } from './analyze-rules.js';
 import type { ContextSettings } from './context/context.js';
 import { readRuleLexicons, type RuleLexicons } from './lexicons/rule-lexicons.js';
+import type { NerModel } from './ner/types.js';
 import type { ComponentInfo, NlpPipeline, NlpResult } from './types.js';
 
 /** Bump on every code change that can change output for the same text and lexicons. */
@@ -20,6 +21,8 @@ export interface RulePipelineDeps {
   readonly terminology: TerminologyIndex;
   readonly lexicons?: RuleLexicons;
   readonly contextSettings?: ContextSettings;
+  /** The NER model, when one runs: its spans are merged with the dictionary's (see `analyzeWithRules`). */
+  readonly ner?: NerModel;
 }
 
 /**
@@ -30,16 +33,19 @@ export interface RulePipelineDeps {
 export function createRulePipeline(deps: RulePipelineDeps): NlpPipeline {
   const lexicons = deps.lexicons ?? readRuleLexicons();
   const { terminology } = deps;
+  const { ner } = deps;
   const components: ComponentInfo[] = [
     { name: 'chartmine-rule-lexicons', version: RULES_VERSION, sha256: lexicons.sha256 },
     { name: terminology.name, version: terminology.version, sha256: terminology.sha256 },
+    ...(ner ? [ner.info] : []),
   ];
-  const version = rulePipelineVersion(lexicons, terminology, deps.contextSettings);
+  const version = rulePipelineVersion(lexicons, terminology, deps.contextSettings, ner?.info);
   const analysisDeps = { terminology, lexicons, ...(deps.contextSettings ? { contextSettings: deps.contextSettings } : {}) };
   return {
-    info: { name: RULE_PIPELINE_NAME, version, components },
-    analyze(text: string): Promise<NlpResult> {
-      return Promise.resolve().then(() => analyzeWithRules(text, analysisDeps));
+    info: { name: ner ? `${RULE_PIPELINE_NAME}+ner` : RULE_PIPELINE_NAME, version, components },
+    async analyze(text: string): Promise<NlpResult> {
+      const modelSpans = ner ? await ner.recognize(text) : undefined;
+      return analyzeWithRules(text, analysisDeps, modelSpans);
     },
   };
 }
@@ -50,12 +56,14 @@ export function createRulePipeline(deps: RulePipelineDeps): NlpPipeline {
  * @param lexicons - the compiled lexicons.
  * @param terminology - the index.
  * @param settings - ConText settings, when not the defaults.
+ * @param model - the NER model, when one runs.
  * @returns e.g. `1.0.0-3fa2c1d09b7e`.
  */
 export function rulePipelineVersion(
   lexicons: RuleLexicons,
   terminology: TerminologyIndex,
-  settings?: ContextSettings
+  settings?: ContextSettings,
+  model?: ComponentInfo
 ): string {
   const hash = createHash('sha256')
     .update(RULES_VERSION)
@@ -65,6 +73,8 @@ export function rulePipelineVersion(
     .update(`${terminology.name}@${terminology.version}#${terminology.sha256}`)
     .update('\0')
     .update(settings ? JSON.stringify(settings) : '')
+    .update('\0')
+    .update(model ? `${model.name}@${model.version}#${model.sha256 ?? ''}` : '')
     .digest('hex');
   return `${RULES_VERSION}-${hash.slice(0, 12)}`;
 }
