@@ -11,12 +11,13 @@ import type { EvalSuite } from './suite.js';
 import { createSyntheaSuite, extractedFromMentions } from './synthea.js';
 
 /**
- * `synthea` runs the whole pipeline (as the worker does); `synthea --matcher` the dictionary matcher alone;
+ * `synthea` runs the whole pipeline (as the worker does, with the NER model when shipped); `--no-model` without the
+ * model; `synthea --matcher` the dictionary matcher alone;
  * `synthea --ner` the dictionary matcher merged with the NER model (`--ner-model NAME` picks another local model).
  */
 const syntheaPipelineSuite: EvalSuite = {
   name: 'synthea',
-  summary: 'Synthea notes vs the coded resources of the same encounter (--matcher: dictionary matcher only)',
+  summary: 'Synthea notes vs the coded resources of the same encounter (--no-model, --matcher, --ner)',
   async run(options) {
     if (options.args.includes('--ner')) return runSyntheaWithNer(options);
     const matcherOnly = options.args.includes('--matcher');
@@ -25,7 +26,8 @@ const syntheaPipelineSuite: EvalSuite = {
         ? {}
         : {
             createExtractor: async () => {
-              const pipeline = await loadPipeline(loadConfig({ MODELS_DIR: DEFAULT_MODELS_DIR }));
+              const noModel = options.args.includes('--no-model');
+              const pipeline = await loadPipeline(loadConfig({ MODELS_DIR: DEFAULT_MODELS_DIR, ...(noModel ? { NER_MODEL: 'none' } : {}) }));
               return async (text: string) => extractedFromMentions((await pipeline.analyze(text)).mentions);
             },
           }
