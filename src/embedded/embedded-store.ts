@@ -10,11 +10,10 @@ import {
   getSearchParameter,
   getStatus,
   isOk,
-  normalizeOperationOutcome,
   parseSearchRequest,
   type IncludeTarget,
 } from '@medplum/core';
-import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, Reference, Resource } from '@medplum/fhirtypes';
 import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import { ensureFhirDefinitions } from '../fhir/definitions.js';
 import { EmbeddedRepository } from './embedded-repository.js';
@@ -164,9 +163,9 @@ export class EmbeddedFhirStore {
           if (!ref || (target.targetType && !ref.startsWith(`${target.targetType}/`))) continue;
           try {
             add(await this.repo.readReference({ reference: ref }));
-          } catch {
+          } catch (err: unknown) {
             // A dangling or deleted reference is simply not included, as on any FHIR server.
-            continue;
+            void err;
           }
         }
       }
@@ -226,13 +225,4 @@ function pageUrl(baseUrl: string, resourceType: string, query: URLSearchParams, 
 
 function isFormBody(body: unknown): body is Record<string, unknown> {
   return typeof body === 'object' && body !== null && !('resourceType' in body);
-}
-
-/**
- * Turns anything the store threw into an OperationOutcome (used by the HTTP layer).
- * @param err - the error.
- * @returns the outcome.
- */
-export function toStoreOutcome(err: unknown): OperationOutcome {
-  return normalizeOperationOutcome(err);
 }
