@@ -28,7 +28,7 @@ import {
   V3_OBSERVATION_INTERPRETATION,
   V3_ROLE_CODE,
 } from '../terminology/systems.js';
-import { medicationStatus, type BuildContext } from './map-findings.js';
+import { medicationStatus, type BuildContext } from './build-context.js';
 import { CORE_VITAL_SIGN_PROFILES, FINDING_IDENTIFIER_SYSTEM, PROFILES } from './naming.js';
 import { findOnsetYear } from './onset.js';
 

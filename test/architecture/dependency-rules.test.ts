@@ -1,0 +1,85 @@
+/**
+ * The architecture rules of STYLE.md, checked on the source: pure folders import no edges, ingest never reaches the
+ * NLP, only `config/` reads the environment, and no module imports itself in a circle.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+const SRC = resolve(fileURLToPath(new URL('../../src', import.meta.url)));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === '__fixtures__' ? [] : sourceFiles(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = sourceFiles(SRC);
+const rel = (path: string): string => relative(SRC, path).replaceAll('\\', '/');
+const code = new Map(files.map((f) => [rel(f), readFileSync(f, 'utf8')]));
+
+/** Module specifiers a file imports (static imports and re-exports; type-only imports included). */
+function importsOf(source: string): string[] {
+  return [...source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+}
+
+/** Local imports resolved to `src/`-relative paths of their `.ts` files. */
+function localImports(file: string): string[] {
+  return importsOf(code.get(file) ?? '')
+    .filter((s) => s.startsWith('.'))
+    .map((s) => rel(resolve(SRC, dirname(file), s.replace(/\.js$/, '.ts'))));
+}
+
+const EDGE_PACKAGES = ['express', 'bullmq', 'ioredis', 'pino', 'pino-http', '@huggingface/transformers'];
+
+describe('dependency direction', () => {
+  test('the pure core (nlp, terminology, provenance) imports no edge package; only the model loader loads models', () => {
+    const offenders: string[] = [];
+    for (const [file, source] of code) {
+      if (!/^(nlp|terminology|provenance)\//.test(file)) continue;
+      for (const spec of importsOf(source)) {
+        const edge = EDGE_PACKAGES.find((p) => spec === p || spec.startsWith(`${p}/`));
+        if (edge && !(edge === '@huggingface/transformers' && file === 'nlp/ner/load-ner-model.ts')) {
+          offenders.push(`${file} imports ${spec}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  test('ingest never imports the NLP or the jobs (no NLP inside a request)', () => {
+    const offenders = [...code.keys()]
+      .filter((f) => f.startsWith('ingest/'))
+      .flatMap((f) => localImports(f).filter((i) => /^(nlp|jobs)\//.test(i)).map((i) => `${f} imports ${i}`));
+    expect(offenders).toEqual([]);
+  });
+
+  test('only config/ reads the environment (cli.ts hands process.env to the commands)', () => {
+    const readers = [...code.entries()]
+      .filter(([f, s]) => /process\.env/.test(s) && !f.startsWith('config/') && f !== 'cli.ts')
+      .map(([f]) => f);
+    expect(readers).toEqual([]);
+  });
+
+  test('no circular imports between modules', () => {
+    const graph = new Map([...code.keys()].map((f) => [f, localImports(f).filter((i) => code.has(i))]));
+    const cycles: string[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const stack: string[] = [];
+    const visit = (f: string): void => {
+      state.set(f, 'visiting');
+      stack.push(f);
+      for (const next of graph.get(f) ?? []) {
+        if (state.get(next) === 'visiting') cycles.push([...stack.slice(stack.indexOf(next)), next].join(' → '));
+        else if (!state.has(next)) visit(next);
+      }
+      stack.pop();
+      state.set(f, 'done');
+    };
+    for (const f of graph.keys()) if (!state.has(f)) visit(f);
+    expect(cycles).toEqual([]);
+  });
+});
