@@ -23,6 +23,7 @@ import { planWriteBack } from '../fhir/write-back.js';
 import type { NlpPipeline } from '../nlp/types.js';
 import type { Logger } from '../observability/logger.js';
 import { repairPendingProvenance, stampProvenance } from '../provenance/build-provenance.js';
+import type { RunCounts } from '../provenance/build-audit-event.js';
 import type { SoftwareInfo } from '../provenance/software.js';
 
 /** What a job carries across Redis: identifiers only, never text. */
@@ -56,17 +57,11 @@ export type SkipReason = 'missing' | 'superseded' | 'preliminary' | 'awaiting-su
 /** What happened, returned as the job's result (ids and counts only). */
 export type AnalyzeNoteResult =
   | { readonly outcome: 'skipped'; readonly reason: SkipReason }
-  | {
+  | (RunCounts & {
       readonly outcome: 'written' | 'unchanged';
-      readonly mentions: number;
-      readonly created: number;
-      readonly updated: number;
-      readonly retracted: number;
-      readonly unchanged: number;
-      readonly transactions: number;
       /** The Provenances written (`Provenance/<id>`). */
       readonly provenances?: readonly string[];
-    };
+    });
 
 /** What to do with the note version read. */
 type Decision =

@@ -7,7 +7,7 @@ import { getResourceTypes, isResourceType } from '@medplum/core';
 import type { CapabilityStatement, CapabilityStatementRestResource, ResourceType } from '@medplum/fhirtypes';
 import { CAPABILITY_URLS, DERIVED_RESOURCE_TYPES, NOTE_TOPIC_URL, PROFILES } from '../naming.js';
 import { lookupBaseDefinition } from './base-definitions.js';
-import { CONFORMANCE_DATE, CONFORMANCE_VERSION, PUBLISHER } from './profile-source.js';
+import { canonicalMetadata } from './profile-source.js';
 
 const lookupR4Resource = (type: string): boolean => lookupBaseDefinition(`http://hl7.org/fhir/StructureDefinition/${type}`)?.kind === 'resource';
 
@@ -32,16 +32,7 @@ const TAG_PARAM = { name: '_tag', type: 'token' as const, documentation: 'nlp-de
 function common(id: string, url: string, name: string, title: string, description: string): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
-    id,
-    url,
-    version: CONFORMANCE_VERSION,
-    name,
-    title,
-    status: 'active',
-    experimental: false,
-    date: CONFORMANCE_DATE,
-    publisher: PUBLISHER,
-    description,
+    ...canonicalMetadata({ id, url, name, title, description }),
     kind: 'capability',
     software: { name: 'Chartmine' },
     fhirVersion: '4.0.1',

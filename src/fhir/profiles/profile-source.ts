@@ -15,6 +15,42 @@ export const CONFORMANCE_VERSION = '0.2.0';
 export const CONFORMANCE_DATE = '2026-11-27';
 export const PUBLISHER = 'Chartmine';
 
+/** What names a canonical resource Chartmine publishes. */
+export interface CanonicalNames {
+  readonly id: string;
+  readonly url: string;
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+}
+
+/**
+ * The metadata every conformance resource Chartmine publishes shares (CodeSystem, ValueSet, CapabilityStatement,
+ * SubscriptionTopic), in the order the JSON lists it.
+ * @param n - id, canonical URL, computable name, title and description.
+ * @returns the metadata fields.
+ */
+export function canonicalMetadata(n: CanonicalNames): CanonicalNames & {
+  readonly version: string;
+  readonly status: 'active';
+  readonly experimental: false;
+  readonly date: string;
+  readonly publisher: string;
+} {
+  return {
+    id: n.id,
+    url: n.url,
+    version: CONFORMANCE_VERSION,
+    name: n.name,
+    title: n.title,
+    status: 'active',
+    experimental: false,
+    date: CONFORMANCE_DATE,
+    publisher: PUBLISHER,
+    description: n.description,
+  };
+}
+
 /** A profile or extension as authored. */
 export interface ProfileSource {
   /** Resource id, also the last segment of the canonical URL. */

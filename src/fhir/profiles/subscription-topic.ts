@@ -5,7 +5,7 @@
  */
 import type { Basic, Extension } from '@medplum/fhirtypes';
 import { NOTE_TOPIC_URL } from '../naming.js';
-import { CONFORMANCE_DATE, CONFORMANCE_VERSION, PUBLISHER } from './profile-source.js';
+import { canonicalMetadata, CONFORMANCE_DATE, CONFORMANCE_VERSION, PUBLISHER } from './profile-source.js';
 
 const XVER = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic';
 
@@ -35,16 +35,7 @@ const FILTERS = [
 export function buildSubscriptionTopic(): Record<string, unknown> {
   return {
     resourceType: 'SubscriptionTopic',
-    id: 'clinical-note',
-    url: NOTE_TOPIC_URL,
-    version: CONFORMANCE_VERSION,
-    name: 'ClinicalNote',
-    title: TITLE,
-    status: 'active',
-    experimental: false,
-    date: CONFORMANCE_DATE,
-    publisher: PUBLISHER,
-    description: DESCRIPTION,
+    ...canonicalMetadata({ id: 'clinical-note', url: NOTE_TOPIC_URL, name: 'ClinicalNote', title: TITLE, description: DESCRIPTION }),
     resourceTrigger: [
       {
         description: TRIGGER.description,

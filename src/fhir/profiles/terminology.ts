@@ -10,7 +10,7 @@ import {
   SOURCE_DOCUMENT_TAG_SYSTEM,
   TARGETS_PENDING_TAG,
 } from '../naming.js';
-import { CONFORMANCE_DATE, CONFORMANCE_VERSION, PUBLISHER } from './profile-source.js';
+import { canonicalMetadata } from './profile-source.js';
 
 /** The codes of `https://chartmine.dev/fhir/CodeSystem/chartmine`, for code that writes them. */
 export const CHARTMINE_CONCEPTS = {
@@ -38,16 +38,7 @@ const DEFINITIONS: Record<keyof typeof CHARTMINE_CONCEPTS, string> = {
 function codeSystem(id: string, url: string, name: string, title: string, description: string, concept?: CodeSystemConcept[]): CodeSystem {
   return {
     resourceType: 'CodeSystem',
-    id,
-    url,
-    version: CONFORMANCE_VERSION,
-    name,
-    title,
-    status: 'active',
-    experimental: false,
-    date: CONFORMANCE_DATE,
-    publisher: PUBLISHER,
-    description,
+    ...canonicalMetadata({ id, url, name, title, description }),
     caseSensitive: true,
     content: concept ? 'complete' : 'not-present',
     ...(concept ? { count: concept.length, concept } : {}),
@@ -104,16 +95,13 @@ export function buildTerminologyResources(): (CodeSystem | ValueSet)[] {
   );
   const assertionValueSet: ValueSet = {
     resourceType: 'ValueSet',
-    id: 'nlp-assertion',
-    url: ASSERTION_VALUE_SET,
-    version: CONFORMANCE_VERSION,
-    name: 'NlpAssertion',
-    title: 'NLP assertion (ConText)',
-    status: 'active',
-    experimental: false,
-    date: CONFORMANCE_DATE,
-    publisher: PUBLISHER,
-    description: 'All codes of the NLP assertion CodeSystem.',
+    ...canonicalMetadata({
+      id: 'nlp-assertion',
+      url: ASSERTION_VALUE_SET,
+      name: 'NlpAssertion',
+      title: 'NLP assertion (ConText)',
+      description: 'All codes of the NLP assertion CodeSystem.',
+    }),
     compose: { include: [{ system: ASSERTION_CODE_SYSTEM }] },
   };
   return [
