@@ -7,6 +7,8 @@
  * stem of "diabetes" is "diabet" on both sides.
  */
 
+import type { SemanticGroup } from './types.js';
+
 /** One word or number of a text, with exact UTF-16 offsets. Punctuation is not a token. */
 export interface TextToken {
   readonly start: number;
@@ -279,3 +281,19 @@ export function semanticTagOf(display: string): string | undefined {
   const m = SEMANTIC_TAG_RE.exec(display);
   return m ? m[0].trim().slice(1, -1).toLowerCase() : undefined;
 }
+
+/**
+ * SNOMED CT semantic tags both the default build and the RF2 importer code, and their groups. Each adds its own
+ * (the importer: medicinal products and clinical drugs; the default build: record artifacts and tags it skips).
+ */
+export const SNOMED_TAG_GROUPS: Readonly<Record<string, SemanticGroup>> = {
+  disorder: 'disorder',
+  finding: 'finding',
+  situation: 'finding',
+  event: 'finding',
+  procedure: 'procedure',
+  'regime/therapy': 'procedure',
+  'observable entity': 'observable',
+  substance: 'allergen',
+  product: 'medication',
+};

@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CVX, ICD10CM, LOINC, RXNORM, SNOMED } from '../systems.js';
 import type { SemanticGroup } from '../types.js';
-import { semanticTagOf, stripSemanticTag, termKey } from '../normalize.js';
+import { semanticTagOf, SNOMED_TAG_GROUPS, stripSemanticTag, termKey } from '../normalize.js';
 import { parseCsvLine } from './csv.js';
 import type { IndexBuilder } from './index-builder.js';
 import { PRIORITY } from './index-builder.js';
@@ -135,16 +135,8 @@ export async function addIpsFreeSet(b: IndexBuilder, path: string): Promise<numb
 }
 
 const TAG_GROUPS: Readonly<Record<string, SemanticGroup | null>> = {
-  disorder: 'disorder',
-  finding: 'finding',
-  situation: 'finding',
-  event: 'finding',
-  procedure: 'procedure',
-  'regime/therapy': 'procedure',
+  ...SNOMED_TAG_GROUPS,
   'record artifact': 'procedure',
-  'observable entity': 'observable',
-  substance: 'allergen',
-  product: 'medication',
   'physical object': null,
   'qualifier value': null,
   'body structure': null,

@@ -7,7 +7,7 @@
  * `der2_cRefset_LanguageSnapshot-en*.txt`, `der2_iisssciRefset_ExtendedMapSnapshot*.txt`.
  */
 import { ICD10CM, SNOMED } from '../systems.js';
-import { semanticTagOf, stripSemanticTag } from '../normalize.js';
+import { semanticTagOf, SNOMED_TAG_GROUPS, stripSemanticTag } from '../normalize.js';
 import type { SemanticGroup } from '../types.js';
 import type { IndexBuilder } from '../build/index-builder.js';
 import { PRIORITY } from '../build/index-builder.js';
@@ -27,15 +27,7 @@ export const ICD10CM_MAP_REFSET = '6011000124106';
 
 /** Semantic tags of the concepts the index keeps, and their groups. */
 const GROUP_BY_TAG: Readonly<Record<string, SemanticGroup>> = {
-  disorder: 'disorder',
-  finding: 'finding',
-  situation: 'finding',
-  event: 'finding',
-  procedure: 'procedure',
-  'regime/therapy': 'procedure',
-  'observable entity': 'observable',
-  substance: 'allergen',
-  product: 'medication',
+  ...SNOMED_TAG_GROUPS,
   'medicinal product': 'medication',
   'medicinal product form': 'medication',
   'clinical drug': 'clinical-drug',
