@@ -10,37 +10,32 @@ export function aConcept(id: string, display: string, group: Concept['group'] = 
   return { id, group, display, codings: codings ?? [{ system, code, display }] };
 }
 
-/** A problem mention covering `word` in `text` (first occurrence after `from`). */
-export function aProblem(text: string, word: string, concept: Concept | undefined, overrides: Partial<ProblemMention> = {}): ProblemMention {
-  const start = text.indexOf(word, overrides.span?.start ?? 0);
+/** The fields every affirmed dictionary mention of `word` shares (first occurrence at or after `from`). */
+function mentionBase<K extends 'problem' | 'medication'>(kind: K, text: string, word: string, concept: Concept | undefined, from: number) {
+  const start = text.indexOf(word, from);
   if (start < 0) throw new Error(`'${word}' not in text`);
   return {
-    kind: 'problem',
-    id: `problem-${start}`,
+    kind,
+    id: `${kind}-${start}`,
     span: { start, end: start + word.length },
     sentence: 0,
     section: undefined,
     concept,
-    assertion: 'affirmed',
+    assertion: 'affirmed' as const,
     confidence: 0.9,
-    sources: ['dictionary'],
-    ...overrides,
+    sources: ['dictionary' as const],
   };
+}
+
+/** A problem mention covering `word` in `text` (first occurrence after `from`). */
+export function aProblem(text: string, word: string, concept: Concept | undefined, overrides: Partial<ProblemMention> = {}): ProblemMention {
+  return { ...mentionBase('problem', text, word, concept, overrides.span?.start ?? 0), ...overrides };
 }
 
 /** A medication mention covering `word`. */
 export function aMedication(text: string, word: string, concept: Concept, overrides: Partial<MedicationMention> = {}): MedicationMention {
-  const start = text.indexOf(word);
   return {
-    kind: 'medication',
-    id: `medication-${start}`,
-    span: { start, end: start + word.length },
-    sentence: 0,
-    section: undefined,
-    concept,
-    assertion: 'affirmed',
-    confidence: 0.9,
-    sources: ['dictionary'],
+    ...mentionBase('medication', text, word, concept, 0),
     sig: {},
     status: 'active',
     ...overrides,
