@@ -66,6 +66,13 @@ const GROUPS_OF_LABEL: Readonly<Record<NerLabel, readonly SemanticGroup[] | unde
   TEST: undefined,
 };
 
+/**
+ * A span only the model found, that the terminology cannot code, becomes a (`code.text`-only) mention only when the
+ * model is this sure of it: such spans are unchecked by any dictionary, and a small model's less certain ones are
+ * mostly fragments ("history of", "finding"). Coded model-only spans need only the merge's minimum score.
+ */
+export const MODEL_ONLY_UNCODED_MIN_SCORE = 0.95;
+
 /** Confidence of an abbreviation coded without ambiguity, chosen by cues, or by default only. */
 const CONFIDENCE_ABBREVIATION = 0.85;
 const CONFIDENCE_ABBREVIATION_CUED = 0.75;
@@ -248,6 +255,7 @@ function hybridMatches(
     const groups = s.label ? GROUPS_OF_LABEL[s.label] : undefined;
     if (!groups || !s.label) return [];
     const concept = terminology.lookupTerm(text.slice(s.start, s.end), groups);
+    if (!concept && (s.modelScore ?? 0) < MODEL_ONLY_UNCODED_MIN_SCORE) return [];
     return [{ span: { start: s.start, end: s.end }, concept, score: s.confidence, abbreviation: false, sources: s.sources, label: s.label }];
   });
 }

@@ -4,12 +4,13 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { NerModel, NerSpan } from './ner/types.js';
+import { MODEL_ONLY_UNCODED_MIN_SCORE } from './analyze-rules.js';
 import { createRulePipeline } from './pipeline.js';
 import { buildDefaultTestTerminology } from './testing/test-terminology.js';
 import type { Mention } from './types.js';
 
-/** A model that reports the given phrases with the given labels wherever they occur. */
-function scriptedModel(phrases: Record<string, NerSpan['label']>): NerModel {
+/** A model that reports the given phrases with the given labels wherever they occur, all with one score. */
+function scriptedModel(phrases: Record<string, NerSpan['label']>, score = 0.97): NerModel {
   return {
     info: { name: 'scripted-ner', version: '1', sha256: 'abc' },
     maxTokens: 128,
@@ -17,7 +18,7 @@ function scriptedModel(phrases: Record<string, NerSpan['label']>): NerModel {
       const spans: NerSpan[] = [];
       for (const [phrase, label] of Object.entries(phrases)) {
         for (const m of text.matchAll(new RegExp(phrase, 'g'))) {
-          spans.push({ start: m.index ?? 0, end: (m.index ?? 0) + phrase.length, label, score: 0.9 });
+          spans.push({ start: m.index ?? 0, end: (m.index ?? 0) + phrase.length, label, score });
         }
       }
       return spans.sort((a, b) => a.start - b.start);
@@ -53,6 +54,14 @@ describe('createRulePipeline with an NER model', () => {
     // "pcn" is a 3-letter abbreviation the model did not confirm as a DRUG in a sentence it read: vetoed.
     expect(found.some((f) => f.includes(':pcn:'))).toBe(false);
     expect(without.mentions.some((m) => text.slice(m.span.start, m.span.end) === 'pcn')).toBe(true);
+  });
+
+  test('an uncoded span the model alone found is kept only when the model is very sure of it', async () => {
+    const text = 'Started on zorvatamab today.';
+    const unsure = await createRulePipeline({ terminology, ner: scriptedModel({ zorvatamab: 'DRUG' }, MODEL_ONLY_UNCODED_MIN_SCORE - 0.05) }).analyze(text);
+    expect(unsure.mentions.map((m) => describeMention(text, m))).toEqual([]);
+    const sure = await createRulePipeline({ terminology, ner: scriptedModel({ zorvatamab: 'DRUG' }, MODEL_ONLY_UNCODED_MIN_SCORE) }).analyze(text);
+    expect(sure.mentions.map((m) => describeMention(text, m))).toEqual(['medication:zorvatamab:uncoded:model']);
   });
 
   test('the model is part of the pipeline version and components', () => {

@@ -44,4 +44,15 @@ describe('viterbi', () => {
       { start: 13, end: 20, label: 'DRUG', score: expect.closeTo(0.8, 5) },
     ]);
   });
+
+  test('tagsToSpans trims punctuation-only words from the edges, but keeps a bracket closed inside the span', () => {
+    const text = 'anxiety ( panic ) , diabetes ( type 2 )';
+    const words = [...text.matchAll(/\S+/g)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+    const tags = ['B-PROBLEM', 'I-PROBLEM', 'O', 'O', 'O', 'B-PROBLEM', 'I-PROBLEM', 'I-PROBLEM', 'I-PROBLEM', 'I-PROBLEM'];
+    const probs = tags.map((t) => lp({ [t]: 0.9 }));
+    const spans = tagsToSpans(words, viterbi(probs), probs, text);
+    expect(spans.map((s) => text.slice(s.start, s.end))).toEqual(['anxiety', 'diabetes ( type 2 )']);
+    const lone = tagsToSpans(words.slice(1, 2), [BIO_TAGS.indexOf('B-PROBLEM')], [lp({ 'B-PROBLEM': 0.9 })], text);
+    expect(lone).toEqual([]);
+  });
 });

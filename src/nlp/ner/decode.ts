@@ -99,23 +99,42 @@ export function viterbi(logProbs: readonly Float64Array[]): number[] {
   return path.reverse();
 }
 
+/** A word with no letter or digit: punctuation, brackets, symbols. */
+const PUNCTUATION_ONLY = /^[^\p{L}\p{N}]+$/u;
+const CLOSING_OF: Readonly<Record<string, string>> = { ')': '(', ']': '[', '}': '{' };
+
 /**
- * Merges tagged words into spans. The score is the mean probability of the words' chosen tags.
+ * Merges tagged words into spans. The score is the mean probability of the words' chosen tags. With `text`, a span
+ * never starts or ends on a punctuation-only word ("anxiety (" → "anxiety"), except a closing bracket whose opening
+ * bracket is inside the span ("diabetes (type 2)").
  * @param words - word spans.
  * @param tags - tag index per word (valid BIO, e.g. from `viterbi`).
  * @param logProbs - the per-word log-probabilities the tags came from.
+ * @param text - the text the words are in (enables the trimming).
  * @returns entity spans in order.
  */
-export function tagsToSpans(words: readonly Span[], tags: readonly number[], logProbs: readonly Float64Array[]): NerSpan[] {
+export function tagsToSpans(words: readonly Span[], tags: readonly number[], logProbs: readonly Float64Array[], text?: string): NerSpan[] {
   const out: NerSpan[] = [];
-  let cur: { start: number; end: number; label: NerLabel; sum: number; n: number } | undefined;
+  let cur: { first: number; last: number; label: NerLabel } | undefined;
+  const wordText = (w: number): string => (text === undefined ? 'x' : text.slice(words[w].start, words[w].end));
   const flush = (): void => {
-    if (cur) out.push({ start: cur.start, end: cur.end, label: cur.label, score: cur.sum / cur.n });
+    if (!cur) return;
+    let { first, last } = cur;
+    while (first <= last && PUNCTUATION_ONLY.test(wordText(first))) first++;
+    while (last >= first && PUNCTUATION_ONLY.test(wordText(last))) {
+      const opening = CLOSING_OF[wordText(last)];
+      if (opening !== undefined && text !== undefined && text.slice(words[first].start, words[last].start).includes(opening)) break;
+      last--;
+    }
+    if (first <= last) {
+      let sum = 0;
+      for (let w = first; w <= last; w++) sum += Math.exp(logProbs[w][tags[w]]);
+      out.push({ start: words[first].start, end: words[last].end, label: cur.label, score: sum / (last - first + 1) });
+    }
     cur = undefined;
   };
   for (let w = 0; w < words.length; w++) {
     const tag = BIO_TAGS[tags[w]];
-    const p = Math.exp(logProbs[w][tags[w]]);
     if (tag === 'O') {
       flush();
       continue;
@@ -123,11 +142,9 @@ export function tagsToSpans(words: readonly Span[], tags: readonly number[], log
     const label = tag.slice(2) as NerLabel;
     if (tag.startsWith('B-') || !cur || cur.label !== label) {
       flush();
-      cur = { start: words[w].start, end: words[w].end, label, sum: p, n: 1 };
+      cur = { first: w, last: w, label };
     } else {
-      cur.end = words[w].end;
-      cur.sum += p;
-      cur.n++;
+      cur.last = w;
     }
   }
   flush();

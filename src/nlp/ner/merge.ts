@@ -28,7 +28,7 @@ export const GROUP_TO_NER_LABEL: Readonly<Record<SemanticGroup, NerLabel | undef
 
 /** Surface forms that are ordinary words or abbreviations with several senses, lower-cased. */
 export const DEFAULT_AMBIGUOUS_TERMS: ReadonlySet<string> = new Set([
-  'cold', 'lead', 'ms', 'pt', 'pe', 'ra', 'ca', 'cad', 'ad', 'fall', 'falls', 'stress', 'mass', 'iron', 'gold',
+  'cold', 'lead', 'ms', 'pt', 'pe', 'ra', 'ca', 'cad', 'ad', 'fall', 'falls', 'mass', 'iron', 'gold',
   'arrest', 'block', 'discharge', 'culture', 'depression', 'sob', 'pcp', 'ed', 'cp', 'bs', 'dm', 'hd', 'or', 'it',
   'as', 'am', 'pm', 'us', 'sa', 'ic', 'cs', 'cva', 'mi', 'cold sore',
 ]);
@@ -54,6 +54,8 @@ export interface HybridSpan extends Span {
   readonly confidence: number;
   readonly sources: readonly MentionSource[];
   readonly decision: 'agreed' | 'dictionary-only' | 'model-only' | 'model-type' | 'passthrough';
+  /** The model's own score, for spans the model alone found. */
+  readonly modelScore?: number;
 }
 
 /** The merge result, with what the model removed (for evaluation reports). */
@@ -142,6 +144,7 @@ export function mergeModelAndDictionary(
       label: m.label,
       concept: undefined,
       confidence: m.score * modelOnly,
+      modelScore: m.score,
       sources: ['model'],
       decision: typeConflict ? 'model-type' : 'model-only',
     });

@@ -132,7 +132,7 @@ export function createNerModel(encoder: TokenEncoder, info: ComponentInfo, optio
 
     const out: NerSpan[][] = texts.map(() => []);
     for (const seg of segments) {
-      out[seg.text].push(...tagsToSpans(seg.words, viterbi(seg.logProbs), seg.logProbs));
+      out[seg.text].push(...tagsToSpans(seg.words, viterbi(seg.logProbs), seg.logProbs, texts[seg.text]));
     }
     for (const spans of out) spans.sort((a, b) => a.start - b.start);
     return out;
