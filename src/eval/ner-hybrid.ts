@@ -27,6 +27,27 @@ export interface HybridCounts {
   modelOnly: number;
   modelOnlyCoded: number;
   typeChanged: number;
+  /** Surface forms (lower-cased) the model removed, with how often. */
+  suppressedTerms: Record<string, number>;
+  /** Surface forms the model added that the dictionary missed, with how often. */
+  addedTerms: Record<string, number>;
+}
+
+const tally = (into: Record<string, number>, surface: string): void => {
+  const key = surface.toLowerCase();
+  into[key] = (into[key] ?? 0) + 1;
+};
+
+/**
+ * The most frequent entries of a tally.
+ * @param t - the tally.
+ * @param n - how many to keep.
+ * @returns `[surface, count]` pairs, most frequent first.
+ */
+export function topTerms(t: Readonly<Record<string, number>>, n: number): Array<[string, number]> {
+  return Object.entries(t)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, n);
 }
 
 /**
@@ -36,16 +57,29 @@ export interface HybridCounts {
  * @returns the extractor and its running counts.
  */
 export function nerHybridExtractor(index: TerminologyIndex, model: NerModel): { extract: ExtractFn; counts: HybridCounts } {
-  const counts: HybridCounts = { dictionaryMatches: 0, agreed: 0, suppressed: 0, modelOnly: 0, modelOnlyCoded: 0, typeChanged: 0 };
+  const counts: HybridCounts = {
+    dictionaryMatches: 0,
+    agreed: 0,
+    suppressed: 0,
+    modelOnly: 0,
+    modelOnlyCoded: 0,
+    typeChanged: 0,
+    suppressedTerms: {},
+    addedTerms: {},
+  };
   const extract: ExtractFn = async (text) => {
     const matches = index.match(text);
     const { spans, suppressed } = mergeModelAndDictionary(text, matches, await model.recognize(text));
     counts.dictionaryMatches += matches.length;
     counts.suppressed += suppressed.length;
+    for (const m of suppressed) tally(counts.suppressedTerms, text.slice(m.start, m.end));
     const out: ExtractedCode[] = [];
     for (const s of spans) {
       if (s.decision === 'agreed') counts.agreed++;
-      if (s.decision === 'model-only') counts.modelOnly++;
+      if (s.decision === 'model-only') {
+        counts.modelOnly++;
+        tally(counts.addedTerms, text.slice(s.start, s.end));
+      }
       if (s.decision === 'model-type') counts.typeChanged++;
       if (!s.label) continue;
       const concept = s.concept ?? index.lookupTerm(text.slice(s.start, s.end), GROUPS_OF[s.label]);

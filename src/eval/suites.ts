@@ -4,7 +4,8 @@ import { loadPipeline } from '../pipeline-loader.js';
 import { DEFAULT_NER_MODEL, loadNerModel } from '../nlp/ner/load-ner-model.js';
 import { loadTerminologyIndex } from '../terminology/load-index.js';
 import { bc5cdrSuite } from './bc5cdr.js';
-import { nerHybridExtractor, type HybridCounts } from './ner-hybrid.js';
+import { nerHybridExtractor, topTerms, type HybridCounts } from './ner-hybrid.js';
+import { mtsamplesNerSuite } from './mtsamples-ner.js';
 import { ncbiSuite } from './ncbi.js';
 import { negexSuite } from './negex.js';
 import type { EvalSuite } from './suite.js';
@@ -49,7 +50,11 @@ async function runSyntheaWithNer(options: Parameters<EvalSuite['run']>[0]): Retu
         return hybrid.extract;
       },
     }).run(options);
-    const header = `matcher + NER model ${model.info.name} ${model.info.version}: ${JSON.stringify(counts)}`;
+    const { suppressedTerms = {}, addedTerms = {}, ...totals } = counts ?? {};
+    const header =
+      `matcher + NER model ${model.info.name} ${model.info.version}: ${JSON.stringify(totals)}\n` +
+      `  most often suppressed: ${topTerms(suppressedTerms, 10).map(([t, n]) => `${t} (${n})`).join(', ')}\n` +
+      `  most often added: ${topTerms(addedTerms, 10).map(([t, n]) => `${t} (${n})`).join(', ')}`;
     return { ...report, extra: { ...report.extra, ner: model.info, hybrid: counts }, text: `${header}\n${report.text}` };
   } finally {
     await model.close();
@@ -61,4 +66,5 @@ export const EVAL_SUITES: readonly EvalSuite[] = [
   syntheaPipelineSuite,
   bc5cdrSuite,
   ncbiSuite,
+  mtsamplesNerSuite,
 ];
