@@ -16,12 +16,13 @@ export const benchCommand: CliCommand = {
   summary: 'benchmark the server path, extract, or the rule stages on deterministic synthetic notes',
   help: [
     'Usage: chartmine bench [--stage server|extract|rules|all] [--corpus synthetic|mtsamples] [--notes N] [--seed S]',
-    '                       [--data DIR] [--json]',
+    '                       [--concurrency N] [--data DIR] [--json]',
     '',
     '  --stage server   (default) N notes POSTed to the embedded store over HTTP, queued in BullMQ on REDIS_URL,',
     '                   analysed by WORKERS in-process workers and written back; notes/s, p50/p95 latency from',
     '                   POST to job completion, peak RSS of the process',
-    '  --stage extract  the pipeline plus FHIR mapping in-process, one note after another',
+    '  --stage extract  the pipeline plus FHIR mapping in-process, one note after another (--concurrency N: N notes',
+    '                   in flight, as WORKERS jobs share a process; pair with NER_THREADS=1 on 2 cores)',
     '  --stage rules    the rule stages alone (sections, sentences, dictionary, ConText, sigs, measurements), with',
     '                   the shipped terminology index; on MTSamples by default (3 timed passes)',
     '  --corpus         synthetic (default for server and extract): N deterministic notes of 300-800 words from',
@@ -40,12 +41,15 @@ export const benchCommand: CliCommand = {
         corpus: { type: 'string' },
         data: { type: 'string', default: '../shared/data' },
         json: { type: 'boolean', default: false },
+        concurrency: { type: 'string', default: '1' },
       },
     });
     const count = Number(values.notes);
     const seed = Number(values.seed);
     if (!Number.isInteger(count) || count < 1) throw new UsageError('--notes must be a positive integer');
     if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
+    const concurrency = Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
     const stages = values.stage === 'all' ? STAGES : [values.stage];
     if (!stages.every((s) => (STAGES as readonly string[]).includes(s as string))) throw new UsageError(`unknown stage '${values.stage}'`);
     if (values.corpus !== undefined && values.corpus !== 'synthetic' && values.corpus !== 'mtsamples') {
@@ -71,7 +75,7 @@ export const benchCommand: CliCommand = {
           ? await benchServer(texts, io.env, (c, edges) => loadPipeline(c, edges))
           : stage === 'rules'
             ? await benchRulesStage(texts, config.modelsDir)
-            : await benchInProcess(texts, await loadPipeline(config));
+            : await benchInProcess(texts, await loadPipeline(config), concurrency);
       reports.push({ ...report, settings: { ...report.settings, corpus } });
       if (!values.json) io.stdout.write(`${formatBenchReport(reports[reports.length - 1])}\n`);
     }
