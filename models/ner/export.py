@@ -1,7 +1,8 @@
 """Step 4 of the recipe: export a fine-tuned checkpoint as a transformers.js model folder:
 config.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt, onnx/model.onnx (fp32,
 opset 14) and onnx/model_quantized.onnx (int8: dynamic-quantised MatMuls with per-channel symmetric int8 weights and
-an int8 word-embedding table; what onnxruntime's quantize_dynamic does, written with python3-onnx only).
+an int8 word-embedding table gathered before it is dequantized; what onnxruntime's quantize_dynamic does, written
+with python3-onnx only).
 """
 import argparse
 import json
@@ -113,11 +114,12 @@ def quantize(onnx, src, dst):
             g.initializer.extend([numpy_helper.from_array(tq, base + '_q'),
                                   numpy_helper.from_array(np.array(scale, dtype=np.float32), base + '_scale'),
                                   numpy_helper.from_array(np.array(0, dtype=np.int8), base + '_zp')])
+            # Gather the int8 rows first, then dequantize only those: dequantizing the whole table would cost a
+            # full pass over it on every run (ORT does not constant-fold DequantizeLinear).
             new_nodes += [
-                helper.make_node('DequantizeLinear', [base + '_q', base + '_scale', base + '_zp'], [base + '_dq'],
-                                 name=base + '_dequant'),
-                helper.make_node('Gather', [base + '_dq', node.input[1]], list(node.output), name=node.name,
-                                 axis=0),
+                helper.make_node('Gather', [base + '_q', node.input[1]], [base + '_rows_q'], name=node.name, axis=0),
+                helper.make_node('DequantizeLinear', [base + '_rows_q', base + '_scale', base + '_zp'],
+                                 list(node.output), name=base + '_dequant'),
             ]
         else:
             new_nodes.append(node)
