@@ -4,7 +4,7 @@
   (= /usr/bin/python3 models/ner/train.py ...)
 
 `default` trains on 2 CPU cores in under an hour (1,000 MLM steps); `long` continues the default's pre-training to
-4,000 steps before the same fine-tuning. The model card names the preset that produced the shipped files. Every
+3,000 steps before the same fine-tuning. The model card names the preset that produced the shipped files. Every
 step writes to --work (models/ner/work) and is skipped when its output is already there, so an interrupted run
 continues (MLM resumes from its checkpoint).
 Needs Debian's python3-torch, python3-onnx and libopenblas0-openmp; only training/devel splits are read.
@@ -23,9 +23,9 @@ from common import DEFAULT_DATA, DEFAULT_WORK, REPO, check_onnx, check_torch, da
 PRESETS = {
     # 1,000 MLM steps x 64 x 128 tokens (about 27 min on 2 free cores), then fine-tuning.
     'default': {'mlm_steps': 1000, 'mlm_warmup': 100, 'mlm_dir': 'mlm-default'},
-    # Longer pre-training: the default run's 1,000 steps continued to 4,000 (a warm restart of the learning-rate
-    # schedule from the default checkpoint; about 60 more minutes on 2 cores), then the same fine-tuning.
-    'long': {'mlm_steps': 4000, 'mlm_warmup': 100, 'mlm_dir': 'mlm-long', 'continue_from': 'default'},
+    # Longer pre-training: the default run's 1,000 steps continued to 3,000 (a warm restart of the learning-rate
+    # schedule from the default checkpoint; about 40 more minutes on 2 cores), then the same fine-tuning.
+    'long': {'mlm_steps': 3000, 'mlm_warmup': 100, 'mlm_dir': 'mlm-long', 'continue_from': 'default'},
 }
 FINETUNE = {
     'train': 'bc5cdr-train,bc5cdr-devel,ncbi-train,ncbi-devel,weak-train.jsonl',
