@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Bundle, Condition } from '@medplum/fhirtypes';
 import { aNote } from '../../test/builders/note.js';
@@ -62,6 +65,29 @@ describe('chartmine extract', () => {
     const bundle = JSON.parse(c.out) as Bundle;
     const provenance = bundle.entry?.find((e) => e.resource?.resourceType === 'Provenance')?.resource as { entity: { what: { reference: string } }[] };
     expect(provenance.entity[0].what.reference).toBe('DocumentReference/doc-9/_history/4');
+  });
+
+  test('several files are analysed concurrently and printed in input order, one Bundle per line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chartmine-extract-'));
+    const ids = ['a1', 'b2', 'c3', 'd4', 'e5'];
+    const texts = ['Long note. '.repeat(400) + 'Asthma.', 'Hypertension.', 'No fever.', 'Metformin 500 mg BID.', 'Gout.'];
+    const files = ids.map((id, i) => {
+      const file = join(dir, `${id}.json`);
+      writeFileSync(file, JSON.stringify(aNote({ id, versionId: '1', text: texts[i] })));
+      return file;
+    });
+    try {
+      const c = await runCli(['extract', '--concurrency', '3', ...files]);
+      expect(c.code, c.err).toBe(0);
+      const lines = c.out.trim().split('\n');
+      const sources = lines.map((l) => {
+        const provenance = (JSON.parse(l) as Bundle).entry?.find((e) => e.resource?.resourceType === 'Provenance')?.resource as { entity: { what: { reference: string } }[] };
+        return provenance.entity[0].what.reference;
+      });
+      expect(sources).toEqual(ids.map((id) => `DocumentReference/${id}/_history/1`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a configured NER model that cannot be found stops the command with a message naming it', async () => {

@@ -14,7 +14,7 @@ export const extractCommand: CliCommand = {
   name: 'extract',
   summary: 'analyse a note file (text or DocumentReference JSON) in-process and print the FHIR Bundle; no Redis, no server',
   help: [
-    'Usage: chartmine extract [FILE|-]... [--subject REF] [--ndjson]',
+    'Usage: chartmine extract [FILE|-]... [--subject REF] [--ndjson] [--concurrency N]',
     '',
     'Runs the same pipeline as the worker on each input, with no Redis and no server, and prints the transaction',
     'Bundle the worker would write: Conditions, MedicationStatements, Observations, FamilyMemberHistory and',
@@ -23,33 +23,45 @@ export const extractCommand: CliCommand = {
     '',
     '  --subject REF   subject of plain-text notes (default Patient/example)',
     '  --ndjson        one Bundle per line (the default when there is more than one FILE)',
+    '  --concurrency N notes analysed at once (default 2; output keeps the input order)',
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args: [...args],
-      options: { subject: { type: 'string' }, ndjson: { type: 'boolean', default: false } },
+      options: { subject: { type: 'string' }, ndjson: { type: 'boolean', default: false }, concurrency: { type: 'string', default: '2' } },
       allowPositionals: true,
     });
     if (values.subject !== undefined && !/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(values.subject)) {
       throw new UsageError('--subject must be a reference like Patient/123');
     }
+    const concurrency = Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
     const inputs = positionals.length > 0 ? positionals : ['-'];
     const config = loadConfig(io.env);
     const nlp = await loadPipeline(config);
     const software = buildSoftwareInfo(CHARTMINE_VERSION, nlp.info);
     const ndjson = values.ndjson || inputs.length > 1;
-    for (const input of inputs) {
+    const extractOne = async (input: string): Promise<string> => {
       const raw = input === '-' ? await readAll(io.stdin) : await readFile(input, 'utf8');
-      const note = toNote(raw, values.subject);
-      const bundle = await extractNote(note, {
+      const bundle = await extractNote(toNote(raw, values.subject), {
         nlp,
         software,
         mapping: config.mapping,
         maxDocumentBytes: config.maxDocumentBytes,
         recorded: new Date().toISOString(),
       });
-      io.stdout.write(ndjson ? `${JSON.stringify(bundle)}\n` : `${JSON.stringify(bundle, null, 2)}\n`);
+      return ndjson ? `${JSON.stringify(bundle)}\n` : `${JSON.stringify(bundle, null, 2)}\n`;
+    };
+    // Up to `concurrency` notes in flight (the model's forward passes run on ONNX Runtime threads, so two notes
+    // keep two cores busy); output keeps the input order.
+    const pending: Array<Promise<string>> = [];
+    for (const input of inputs) {
+      const bundle = extractOne(input);
+      bundle.catch(() => undefined); // its error surfaces when its turn to print comes, not as an unhandled rejection
+      pending.push(bundle);
+      if (pending.length >= concurrency) io.stdout.write(await pending.shift()!);
     }
+    for (const next of pending) io.stdout.write(await next);
     return 0;
   },
 };
