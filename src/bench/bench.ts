@@ -147,8 +147,7 @@ export async function benchServer(
 
 /**
  * Runs `extract` in-process on each note (pipeline + mapping + write-back plan), `concurrency` notes at a time (as
- * WORKERS jobs share one process: the model's forward passes run on ONNX Runtime's threads, so two notes in
- * flight keep two cores busy while the rules of one run on the main thread).
+ * WORKERS jobs share one process).
  * @param texts - the notes.
  * @param pipeline - the loaded pipeline.
  * @param concurrency - notes in flight at once (default 1: one after another).

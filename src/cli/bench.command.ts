@@ -22,7 +22,7 @@ export const benchCommand: CliCommand = {
     '                   analysed by WORKERS in-process workers and written back; notes/s, p50/p95 latency from',
     '                   POST to job completion, peak RSS of the process',
     '  --stage extract  the pipeline plus FHIR mapping in-process, one note after another (--concurrency N: N notes',
-    '                   in flight, as WORKERS jobs share a process; pair with NER_THREADS=1 on 2 cores)',
+    '                   in flight, as WORKERS jobs share a process)',
     '  --stage rules    the rule stages alone (sections, sentences, dictionary, ConText, sigs, measurements), with',
     '                   the shipped terminology index; on MTSamples by default (3 timed passes)',
     '  --corpus         synthetic (default for server and extract): N deterministic notes of 300-800 words from',
