@@ -34,7 +34,7 @@ export interface PipelineEdges {
 export async function loadPipeline(config: Pick<Config, 'modelsDir' | 'terminology' | 'ner'>, edges: PipelineEdges = {}): Promise<NlpPipeline> {
   const index = await loadTerminologyIndex(config.terminology.dir);
   const ner = await loadConfiguredNerModel(config);
-  const rules = createRulePipeline({ terminology: index, ...(ner ? { ner } : {}) });
+  const rules = createRulePipeline({ terminology: index, ...(ner ? { ner, nerWriteUncoded: config.ner.writeUncoded } : {}) });
   const server = config.terminology.server;
   if (!server) return rules;
   const cache: TerminologyCache = edges.redis

@@ -88,6 +88,7 @@ const schema = z
     NER_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
     NER_MAX_TOKENS: z.coerce.number().int().min(8).max(512).optional(),
     NER_LABEL_MAP: z.string().min(1).optional(),
+    NER_WRITE_UNCODED: flag(false),
   })
   .superRefine(checkFhirAuth)
   .transform((e) => ({
@@ -144,6 +145,8 @@ const schema = z
       batchSize: e.NER_BATCH_SIZE,
       maxTokens: e.NER_MAX_TOKENS,
       labelMap: e.NER_LABEL_MAP,
+      /** Write findings only the model found that the terminology cannot code (as `code.text`). */
+      writeUncoded: e.NER_WRITE_UNCODED,
     },
   }));
 

@@ -35,6 +35,8 @@ export interface RuleAnalysisDeps {
   readonly terminology: TerminologyIndex;
   readonly lexicons: RuleLexicons;
   readonly contextSettings?: ContextSettings;
+  /** Keep spans only the model found that the terminology cannot code (`NER_WRITE_UNCODED`). Default false. */
+  readonly modelOnlyUncoded?: boolean;
 }
 
 type CandidateKind = 'problem' | 'medication' | 'allergy';
@@ -72,6 +74,16 @@ const GROUPS_OF_LABEL: Readonly<Record<NerLabel, readonly SemanticGroup[] | unde
  * mostly fragments ("history of", "finding"). Coded model-only spans need only the merge's minimum score.
  */
 export const MODEL_ONLY_UNCODED_MIN_SCORE = 0.95;
+
+/**
+ * Words a model-only span may not consist of: they name the kind of thing, not a finding ("problem", "complaint"),
+ * and the terminology has concepts for some of them (SNOMED CT "Problem (finding)").
+ */
+const MODEL_ONLY_GENERIC_WORDS: ReadonlySet<string> = new Set([
+  'problem', 'problems', 'complaint', 'complaints', 'finding', 'findings', 'disease', 'diseases', 'disorder',
+  'disorders', 'symptom', 'symptoms', 'condition', 'conditions', 'diagnosis', 'history', 'history of', 'illness',
+  'situation', 'substance', 'medication', 'medications', 'drug', 'drugs', 'lesion', 'mass', 'pain',
+]);
 
 /** Confidence of an abbreviation coded without ambiguity, chosen by cues, or by default only. */
 const CONFIDENCE_ABBREVIATION = 0.85;
@@ -191,7 +203,7 @@ function collectCandidates(
   const termMatches = deps.terminology.match(text).filter((m) => !overlapsAny(m.start, m.end, blocked));
   const matches: MatchCandidate[] =
     modelSpans
-      ? hybridMatches(text, termMatches, modelSpans.filter((m) => !overlapsAny(m.start, m.end, blocked)), deps.terminology)
+      ? hybridMatches(text, termMatches, modelSpans.filter((m) => !overlapsAny(m.start, m.end, blocked)), deps.terminology, deps.modelOnlyUncoded ?? false)
       : termMatches.map((m) => ({ span: { start: m.start, end: m.end }, concept: m.concept, score: m.score, abbreviation: false, sources: ['dictionary'] }));
 
   // abbreviations: add what the dictionary missed; re-decide ambiguous ones the dictionary matched
@@ -245,7 +257,8 @@ function hybridMatches(
   text: string,
   termMatches: Parameters<typeof mergeModelAndDictionary>[1],
   modelSpans: readonly NerSpan[],
-  terminology: TerminologyIndex
+  terminology: TerminologyIndex,
+  keepUncoded: boolean
 ): MatchCandidate[] {
   const { spans } = mergeModelAndDictionary(text, termMatches, modelSpans);
   return spans.flatMap<MatchCandidate>((s) => {
@@ -253,9 +266,10 @@ function hybridMatches(
       return [{ span: { start: s.start, end: s.end }, concept: s.concept, score: s.confidence, abbreviation: false, sources: s.sources }];
     }
     const groups = s.label ? GROUPS_OF_LABEL[s.label] : undefined;
-    if (!groups || !s.label) return [];
-    const concept = terminology.lookupTerm(text.slice(s.start, s.end), groups);
-    if (!concept && (s.modelScore ?? 0) < MODEL_ONLY_UNCODED_MIN_SCORE) return [];
+    const surface = text.slice(s.start, s.end);
+    if (!groups || !s.label || MODEL_ONLY_GENERIC_WORDS.has(surface.toLowerCase())) return [];
+    const concept = terminology.lookupTerm(surface, groups);
+    if (!concept && (!keepUncoded || (s.modelScore ?? 0) < MODEL_ONLY_UNCODED_MIN_SCORE)) return [];
     return [{ span: { start: s.start, end: s.end }, concept, score: s.confidence, abbreviation: false, sources: s.sources, label: s.label }];
   });
 }

@@ -45,7 +45,7 @@ describe('createRulePipeline with an NER model', () => {
   test('the model adds what the dictionary misses (uncoded), and vetoes an ambiguous dictionary match it reads otherwise', async () => {
     const text = 'Allergic to pcn. Started on zorvatamab for flare of asthmatic bronchitis.';
     const model = scriptedModel({ zorvatamab: 'DRUG', 'asthmatic bronchitis': 'PROBLEM', 'Allergic to': 'PROBLEM' });
-    const withModel = await createRulePipeline({ terminology, ner: model }).analyze(text);
+    const withModel = await createRulePipeline({ terminology, ner: model, nerWriteUncoded: true }).analyze(text);
     const without = await createRulePipeline({ terminology }).analyze(text);
     const found = withModel.mentions.map((m) => describeMention(text, m));
     expect(found).toContain('medication:zorvatamab:uncoded:model');
@@ -58,10 +58,20 @@ describe('createRulePipeline with an NER model', () => {
 
   test('an uncoded span the model alone found is kept only when the model is very sure of it', async () => {
     const text = 'Started on zorvatamab today.';
-    const unsure = await createRulePipeline({ terminology, ner: scriptedModel({ zorvatamab: 'DRUG' }, MODEL_ONLY_UNCODED_MIN_SCORE - 0.05) }).analyze(text);
+    const unsure = await createRulePipeline({ terminology, ner: scriptedModel({ zorvatamab: 'DRUG' }, MODEL_ONLY_UNCODED_MIN_SCORE - 0.05), nerWriteUncoded: true }).analyze(text);
     expect(unsure.mentions.map((m) => describeMention(text, m))).toEqual([]);
-    const sure = await createRulePipeline({ terminology, ner: scriptedModel({ zorvatamab: 'DRUG' }, MODEL_ONLY_UNCODED_MIN_SCORE) }).analyze(text);
+    const sure = await createRulePipeline({ terminology, ner: scriptedModel({ zorvatamab: 'DRUG' }, MODEL_ONLY_UNCODED_MIN_SCORE), nerWriteUncoded: true }).analyze(text);
     expect(sure.mentions.map((m) => describeMention(text, m))).toEqual(['medication:zorvatamab:uncoded:model']);
+    // NER_WRITE_UNCODED=false (the default): not even a very sure uncoded span is kept, and the version says so.
+    const byDefault = createRulePipeline({ terminology, ner: scriptedModel({ zorvatamab: 'DRUG' }, 0.99) });
+    expect((await byDefault.analyze(text)).mentions).toEqual([]);
+    expect(byDefault.info.version).not.toBe(createRulePipeline({ terminology, ner: scriptedModel({ zorvatamab: 'DRUG' }, 0.99), nerWriteUncoded: true }).info.version);
+  });
+
+  test('a model-only span that only names a kind of thing ("problem", "complaint") is never a finding', async () => {
+    const text = 'Main problem today is the complaint.';
+    const model = scriptedModel({ problem: 'PROBLEM', complaint: 'PROBLEM' }, 0.99);
+    expect((await createRulePipeline({ terminology, ner: model, nerWriteUncoded: true }).analyze(text)).mentions).toEqual([]);
   });
 
   test('the model is part of the pipeline version and components', () => {

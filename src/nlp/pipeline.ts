@@ -23,6 +23,8 @@ export interface RulePipelineDeps {
   readonly contextSettings?: ContextSettings;
   /** The NER model, when one runs: its spans are merged with the dictionary's (see `analyzeWithRules`). */
   readonly ner?: NerModel;
+  /** Keep findings only the model found that the terminology cannot code (`NER_WRITE_UNCODED`). Default false. */
+  readonly nerWriteUncoded?: boolean;
 }
 
 /**
@@ -39,8 +41,13 @@ export function createRulePipeline(deps: RulePipelineDeps): NlpPipeline {
     { name: terminology.name, version: terminology.version, sha256: terminology.sha256 },
     ...(ner ? [ner.info] : []),
   ];
-  const version = rulePipelineVersion(lexicons, terminology, deps.contextSettings, ner?.info);
-  const analysisDeps = { terminology, lexicons, ...(deps.contextSettings ? { contextSettings: deps.contextSettings } : {}) };
+  const version = rulePipelineVersion(lexicons, terminology, deps.contextSettings, ner?.info, deps.nerWriteUncoded ?? false);
+  const analysisDeps = {
+    terminology,
+    lexicons,
+    modelOnlyUncoded: deps.nerWriteUncoded ?? false,
+    ...(deps.contextSettings ? { contextSettings: deps.contextSettings } : {}),
+  };
   return {
     info: { name: ner ? `${RULE_PIPELINE_NAME}+ner` : RULE_PIPELINE_NAME, version, components },
     async analyze(text: string): Promise<NlpResult> {
@@ -57,13 +64,15 @@ export function createRulePipeline(deps: RulePipelineDeps): NlpPipeline {
  * @param terminology - the index.
  * @param settings - ConText settings, when not the defaults.
  * @param model - the NER model, when one runs.
+ * @param modelOnlyUncoded - whether uncoded model-only findings are kept (NER_WRITE_UNCODED).
  * @returns e.g. `1.0.0-3fa2c1d09b7e`.
  */
 export function rulePipelineVersion(
   lexicons: RuleLexicons,
   terminology: TerminologyIndex,
   settings?: ContextSettings,
-  model?: ComponentInfo
+  model?: ComponentInfo,
+  modelOnlyUncoded = false
 ): string {
   const hash = createHash('sha256')
     .update(RULES_VERSION)
@@ -74,7 +83,7 @@ export function rulePipelineVersion(
     .update('\0')
     .update(settings ? JSON.stringify(settings) : '')
     .update('\0')
-    .update(model ? `${model.name}@${model.version}#${model.sha256 ?? ''}` : '')
+    .update(model ? `${model.name}@${model.version}#${model.sha256 ?? ''}${modelOnlyUncoded ? '+uncoded' : ''}` : '')
     .digest('hex');
   return `${RULES_VERSION}-${hash.slice(0, 12)}`;
 }
