@@ -73,4 +73,13 @@ describe('mergeModelAndDictionary', () => {
     const { spans } = mergeModelAndDictionary(text, [match(text, 'Appendectomy', 'procedure', 0.95)], [span(text, 'gout', 'PROBLEM', 0.3)]);
     expect(spans).toEqual([expect.objectContaining({ decision: 'passthrough', label: undefined, confidence: 0.95 })]);
   });
+
+  test('the model vetoes an unconfirmed misspelling match, but not a word-order variant of a term', () => {
+    const text = 'Knee pain, left. Also diabtes.';
+    const wordOrder = { ...match(text, 'Knee pain, left', 'finding', 0.95), kind: 'word-order' as const };
+    const spelling = { ...match(text, 'diabtes', 'disorder', 0.9), kind: 'spelling' as const };
+    const { spans, suppressed } = mergeModelAndDictionary(text, [wordOrder, spelling], []);
+    expect(spans.map((s) => text.slice(s.start, s.end))).toEqual(['Knee pain, left']);
+    expect(suppressed.map((m) => text.slice(m.start, m.end))).toEqual(['diabtes']);
+  });
 });

@@ -65,15 +65,16 @@ export interface MergeResult {
 }
 
 /**
- * The default ambiguity rule: a listed word, an abbreviation of at most 3 letters, or a match scored below 1
- * (fuzzy or abbreviation expansion).
+ * The default ambiguity rule: a listed word, a surface of at most 3 letters, or a misspelling or abbreviation match
+ * (word-order and laterality variants of a term are not ambiguous: a small model's silence is no reason to drop
+ * "knee pain, left").
  * @param surface - the matched text.
  * @param match - the dictionary match.
  * @returns whether the model may veto it.
  */
 export function isAmbiguousTerm(surface: string, match: TermMatch): boolean {
   const s = surface.trim().toLowerCase();
-  return DEFAULT_AMBIGUOUS_TERMS.has(s) || s.replace(/[^a-z0-9]/g, '').length <= 3 || match.score < 1;
+  return DEFAULT_AMBIGUOUS_TERMS.has(s) || s.replace(/[^a-z0-9]/g, '').length <= 3 || match.kind === 'spelling' || match.kind === 'abbreviation';
 }
 
 const overlaps = (a: Span, b: Span): boolean => a.start < b.end && b.start < a.end;
