@@ -3,6 +3,7 @@
  * and counts of what the model changes. Model-only spans are coded by exact term look-up in the groups of their
  * label; spans that the look-up cannot code would be written as `code.text` only and do not count as codes here.
  */
+import { MODEL_ONLY_GENERIC_WORDS } from '../nlp/analyze-rules.js';
 import { mergeModelAndDictionary } from '../nlp/ner/merge.js';
 import type { NerLabel, NerModel } from '../nlp/ner/types.js';
 import type { SemanticGroup, TerminologyIndex } from '../terminology/types.js';
@@ -82,7 +83,9 @@ export function nerHybridExtractor(index: TerminologyIndex, model: NerModel): { 
       }
       if (s.decision === 'model-type') counts.typeChanged++;
       if (!s.label) continue;
-      const concept = s.concept ?? index.lookupTerm(text.slice(s.start, s.end), GROUPS_OF[s.label]);
+      const surface = text.slice(s.start, s.end);
+      if (!s.concept && MODEL_ONLY_GENERIC_WORDS.has(surface.toLowerCase())) continue; // as the pipeline does
+      const concept = s.concept ?? index.lookupTerm(surface, GROUPS_OF[s.label]);
       if (!concept) continue;
       if (!s.concept) counts.modelOnlyCoded++;
       const g = concept.group;

@@ -79,7 +79,7 @@ export const MODEL_ONLY_UNCODED_MIN_SCORE = 0.95;
  * Words a model-only span may not consist of: they name the kind of thing, not a finding ("problem", "complaint"),
  * and the terminology has concepts for some of them (SNOMED CT "Problem (finding)").
  */
-const MODEL_ONLY_GENERIC_WORDS: ReadonlySet<string> = new Set([
+export const MODEL_ONLY_GENERIC_WORDS: ReadonlySet<string> = new Set([
   'problem', 'problems', 'complaint', 'complaints', 'finding', 'findings', 'disease', 'diseases', 'disorder',
   'disorders', 'symptom', 'symptoms', 'condition', 'conditions', 'diagnosis', 'history', 'history of', 'illness',
   'situation', 'substance', 'medication', 'medications', 'drug', 'drugs', 'lesion', 'mass', 'pain',
