@@ -2,8 +2,11 @@
  * The whole path on real parts: a note posted to the embedded FHIR store over HTTP is queued in BullMQ (real
  * Redis), analysed by a worker with the shipped pipeline, and comes back as coded FHIR with Provenance.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Bundle, Condition, DocumentReference, MedicationStatement, Observation, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Condition, Device, DocumentReference, MedicationStatement, Observation, Provenance, Resource } from '@medplum/fhirtypes';
+import { DEFAULT_MODELS_DIR } from '../../src/config/config.js';
 import { aNote } from '../builders/note.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -116,6 +119,15 @@ describe('a note posted to the embedded store', () => {
     const device = await app.request('GET', `/fhir/R4/${provenance.agent[0].who?.reference}`);
     expect(device.status).toBe(200);
     expect(device.body.resourceType).toBe('Device');
+    // The worker ran the shipped NER model: the Device names it with its version and the int8 file's sha256.
+    const shipped = JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, 'chartmine-ner', 'files.json'), 'utf8')) as { version: string; files: Record<string, { sha256: string }> };
+    expect((device.body as Device).version).toContainEqual(
+      expect.objectContaining({
+        type: expect.objectContaining({ text: 'chartmine-ner' }),
+        value: `${shipped.version}+q8`,
+        component: { system: expect.stringContaining('sha256'), value: shipped.files['onnx/model_quantized.onnx'].sha256 },
+      })
+    );
   });
 
   test('the same version notified again, or re-saved unchanged, writes nothing new', async () => {
