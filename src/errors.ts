@@ -148,3 +148,17 @@ export class ConfigError extends AppError {
     super('config', message, false);
   }
 }
+
+/**
+ * A file a command was pointed at (data set, release, build input) is missing; the message names the path and
+ * what it should be. Commands print it and exit 1.
+ */
+export class MissingInputError extends Error {
+  constructor(
+    readonly path: string,
+    what: string
+  ) {
+    super(`missing ${what}: ${path}`);
+    this.name = 'MissingInputError';
+  }
+}

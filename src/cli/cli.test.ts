@@ -101,3 +101,20 @@ describe('chartmine extract', () => {
     expect(c.code).toBe(2);
   });
 });
+
+describe('chartmine eval', () => {
+  test('a data directory without the suite\'s files is a one-line message naming the file, exit code 1', async () => {
+    for (const [suite, file] of [
+      ['bc5cdr', 'BC5CDR-IOB/test.tsv'],
+      ['ncbi', 'NCBI-disease-IOB/test.tsv'],
+      ['mtsamples', 'mtsamples/mtsamples.csv.gz'],
+      ['synthea', 'synthea-fhir/'],
+      ['negex', 'negex-context/'],
+    ]) {
+      const c = await runCli(['eval', suite, '--data', '/nonexistent-data']);
+      expect(c.code, suite).toBe(1);
+      expect(c.err, suite).toMatch(new RegExp(`^chartmine eval: missing .*pass --data DIR.*: /nonexistent-data/${file}`));
+      expect(c.err.trim().split('\n'), suite).toHaveLength(1);
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { ConfigError, ModelError } from '../errors.js';
+import { ConfigError, MissingInputError, ModelError } from '../errors.js';
 import { CHARTMINE_VERSION } from '../version.js';
 import type { CliCommand, CliIo } from './command.js';
 import { UsageError } from './command.js';
@@ -66,7 +66,7 @@ export async function dispatch(argv: readonly string[], commands: readonly CliCo
       io.stderr.write(`chartmine ${name}: ${err.message}\n`);
       return EXIT_CONFIG;
     }
-    if (err instanceof ModelError) {
+    if (err instanceof ModelError || err instanceof MissingInputError) {
       io.stderr.write(`chartmine ${name}: ${err.message}\n`);
       return 1;
     }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { MissingInputError } from '../errors.js';
 import { DEFAULT_MODELS_DIR } from '../config/config.js';
 import { loadNerModel } from '../nlp/ner/load-ner-model.js';
 import type { NerLabel, NerModel } from '../nlp/ner/types.js';
@@ -134,7 +135,7 @@ export async function runIobSuite(
   const options = parseIobSuiteArgs(args);
   const file = path.join(dataDir, spec.folder, `${options.split}.tsv`);
   if (!existsSync(file)) {
-    throw new Error(`missing ${file}: pass --data DIR pointing at the shared data folder (with ${spec.folder}/)`);
+    throw new MissingInputError(file, `${spec.folder} ${options.split} split (pass --data DIR, the shared data folder)`);
   }
   const sentences = parseIob(readFileSync(file, 'utf8'));
   const model = await loadModel(options);

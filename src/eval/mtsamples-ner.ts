@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { MissingInputError } from '../errors.js';
 import { DEFAULT_MODELS_DIR, loadConfig } from '../config/config.js';
 import type { Mention } from '../nlp/types.js';
 import { readMtsamplesNotes } from '../nlp/testing/mtsamples.js';
@@ -71,7 +72,7 @@ export const mtsamplesNerSuite: EvalSuite = {
     });
     const file = path.join(options.dataDir, 'mtsamples', 'mtsamples.csv.gz');
     const notes = readMtsamplesNotes(file);
-    if (!notes) throw new Error(`missing ${file}: pass --data DIR pointing at the shared data folder (with mtsamples/)`);
+    if (!notes) throw new MissingInputError(file, 'MTSamples corpus (pass --data DIR, the shared data folder)');
     const limit = values.limit ? Number(values.limit) : Infinity;
     const split = notes.filter((n) => isMtsamplesEvaluationNote(n.noteId) && n.text.trim() !== '').slice(0, limit);
     const env = { MODELS_DIR: DEFAULT_MODELS_DIR };

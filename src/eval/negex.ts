@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MissingInputError } from '../errors.js';
 import { assertTarget } from '../nlp/assert-target.js';
 import { readRuleLexicons } from '../nlp/lexicons/rule-lexicons.js';
 import type { ContextAttributes, Span } from '../nlp/types.js';
@@ -155,7 +156,7 @@ export const negexSuite: EvalSuite = {
   summary: 'ConText/NegEx reference standard: negation, historical, hypothetical, experiencer (P/R/F1)',
   async run({ dataDir, args }): Promise<EvalReport> {
     const path = join(dataDir, NEGEX_FILE);
-    if (!existsSync(path)) throw new Error(`negex suite: missing ${path} (pass --data DIR)`);
+    if (!existsSync(path)) throw new MissingInputError(path, 'NegEx/ConText reference standard (pass --data DIR, the shared data folder)');
     const rows = parseNegexAnnotations(readFileSync(path, 'latin1'));
     const judged = judgeNegexRows(rows);
     const evalSplit = judged.filter((j) => j.row.line >= NEGEX_EVAL_FIRST_LINE);

@@ -16,6 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { MissingInputError } from '../errors.js';
 import type { Mention } from '../nlp/types.js';
 import { isHeldOutPatient } from '../terminology/build/synthea-split.js';
 import { loadTerminologyIndex } from '../terminology/load-index.js';
@@ -265,7 +266,7 @@ async function readCases(dir: string): Promise<NoteCase[]> {
   const bulk = join(dir, 'bulk-10-patients');
   for (const f of ['DocumentReference', 'Condition', 'MedicationRequest']) {
     const path = join(bulk, `${f}.000.ndjson`);
-    if (!existsSync(path)) throw new Error(`missing Synthea data file: ${path} (pass --data DIR)`);
+    if (!existsSync(path)) throw new MissingInputError(path, 'Synthea data file (pass --data DIR, the shared data folder)');
   }
   const byEncounter = new Map<string, Record<ExtractedResourceType, Coding[]>>();
   const goldOf = (enc: string | undefined): Record<ExtractedResourceType, Coding[]> => {

@@ -4,13 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip, gunzipSync } from 'node:zlib';
 
-/** Thrown when an input file the build or an import needs is missing; the message names the path. */
-export class MissingInputError extends Error {
-  constructor(readonly path: string, what: string) {
-    super(`missing ${what}: ${path}`);
-    this.name = 'MissingInputError';
-  }
-}
+import { MissingInputError } from '../../errors.js';
+
+export { MissingInputError };
 
 /**
  * Checks that a file exists.
