@@ -11,7 +11,7 @@ import { DEFAULT_MODELS_DIR, loadConfig } from '../config/config.js';
 import type { Mention } from '../nlp/types.js';
 import { readMtsamplesNotes } from '../nlp/testing/mtsamples.js';
 import { loadPipeline } from '../pipeline-loader.js';
-import { topTerms } from './ner-hybrid.js';
+import { formatTopTerms, tally, topTerms } from './ner-hybrid.js';
 import type { EvalSuite } from './suite.js';
 
 /** The held-out split of the corpus. */
@@ -41,22 +41,21 @@ const key = (m: Mention): string => `${m.kind}|${m.span.start}|${m.span.end}|${m
 export function addMentionDiff(diff: MentionDiff, text: string, without: readonly Mention[], withModel: readonly Mention[]): void {
   const before = new Set(without.map(key));
   const after = new Set(withModel.map(key));
-  const surface = (m: Mention): string => `${m.kind}: ${text.slice(m.span.start, m.span.end).toLowerCase()}`;
+  const surface = (m: Mention): string => `${m.kind}: ${text.slice(m.span.start, m.span.end)}`;
   diff.withoutModel += without.length;
   diff.withModel += withModel.length;
   for (const m of without) {
     if (after.has(key(m))) diff.kept++;
     else {
       diff.removed++;
-      diff.removedTerms[surface(m)] = (diff.removedTerms[surface(m)] ?? 0) + 1;
+      tally(diff.removedTerms, surface(m));
     }
   }
   for (const m of withModel) {
     if (before.has(key(m))) continue;
     if (m.concept) diff.addedCoded++;
     else diff.addedUncoded++;
-    const s = `${surface(m)}${m.concept ? '' : ' (uncoded)'}`;
-    diff.addedTerms[s] = (diff.addedTerms[s] ?? 0) + 1;
+    tally(diff.addedTerms, `${surface(m)}${m.concept ? '' : ' (uncoded)'}`);
   }
 }
 
@@ -86,16 +85,18 @@ export const mtsamplesNerSuite: EvalSuite = {
     }
     const top = Number(values.top);
     const { removedTerms, addedTerms, ...totals } = diff;
+    const removed = topTerms(removedTerms, top);
+    const added = topTerms(addedTerms, top);
     const lines = [
       `mtsamples evaluation split: ${split.length} notes, pipeline ${withModel.info.name} (model ${ner?.name} ${ner?.version}) vs NER_MODEL=none`,
       ...Object.entries(totals).map(([k, v]) => `  ${k.padEnd(14)} ${v}`),
-      `  most often removed: ${topTerms(removedTerms, top).map(([t, n]) => `${t} (${n})`).join(', ')}`,
-      `  most often added:   ${topTerms(addedTerms, top).map(([t, n]) => `${t} (${n})`).join(', ')}`,
+      `  most often removed: ${formatTopTerms(removed)}`,
+      `  most often added:   ${formatTopTerms(added)}`,
     ];
     return {
       suite: 'mtsamples',
       rows: [],
-      extra: { notes: split.length, model: ner, totals, removed: topTerms(removedTerms, top), added: topTerms(addedTerms, top) },
+      extra: { notes: split.length, model: ner, totals, removed, added },
       text: lines.join('\n'),
     };
   },

@@ -34,10 +34,15 @@ export interface HybridCounts {
   addedTerms: Record<string, number>;
 }
 
-const tally = (into: Record<string, number>, surface: string): void => {
+/**
+ * Counts one more occurrence of a surface form (lower-cased).
+ * @param into - the tally.
+ * @param surface - the surface form.
+ */
+export function tally(into: Record<string, number>, surface: string): void {
   const key = surface.toLowerCase();
   into[key] = (into[key] ?? 0) + 1;
-};
+}
 
 /**
  * The most frequent entries of a tally.
@@ -49,6 +54,15 @@ export function topTerms(t: Readonly<Record<string, number>>, n: number): Array<
   return Object.entries(t)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, n);
+}
+
+/**
+ * The most frequent entries of a tally as one line: `cold (6), fall (4)`.
+ * @param top - pairs from `topTerms`.
+ * @returns the line.
+ */
+export function formatTopTerms(top: ReadonlyArray<readonly [string, number]>): string {
+  return top.map(([t, n]) => `${t} (${n})`).join(', ');
 }
 
 /**

@@ -4,7 +4,7 @@ import { loadPipeline } from '../pipeline-loader.js';
 import { DEFAULT_NER_MODEL, loadNerModel } from '../nlp/ner/load-ner-model.js';
 import { loadTerminologyIndex } from '../terminology/load-index.js';
 import { bc5cdrSuite } from './bc5cdr.js';
-import { nerHybridExtractor, topTerms, type HybridCounts } from './ner-hybrid.js';
+import { formatTopTerms, nerHybridExtractor, topTerms, type HybridCounts } from './ner-hybrid.js';
 import { mtsamplesNerSuite } from './mtsamples-ner.js';
 import { ncbiSuite } from './ncbi.js';
 import { negexSuite } from './negex.js';
@@ -53,8 +53,8 @@ async function runSyntheaWithNer(options: Parameters<EvalSuite['run']>[0]): Retu
     const { suppressedTerms = {}, addedTerms = {}, ...totals } = counts ?? {};
     const header =
       `matcher + NER model ${model.info.name} ${model.info.version}: ${JSON.stringify(totals)}\n` +
-      `  most often suppressed: ${topTerms(suppressedTerms, 10).map(([t, n]) => `${t} (${n})`).join(', ')}\n` +
-      `  most often added: ${topTerms(addedTerms, 10).map(([t, n]) => `${t} (${n})`).join(', ')}`;
+      `  most often suppressed: ${formatTopTerms(topTerms(suppressedTerms, 10))}\n` +
+      `  most often added: ${formatTopTerms(topTerms(addedTerms, 10))}`;
     return { ...report, extra: { ...report.extra, ner: model.info, hybrid: counts }, text: `${header}\n${report.text}` };
   } finally {
     await model.close();
