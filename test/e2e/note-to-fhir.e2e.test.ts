@@ -2,11 +2,11 @@
  * The whole path on real parts: a note posted to the embedded FHIR store over HTTP is queued in BullMQ (real
  * Redis), analysed by a worker with the shipped pipeline, and comes back as coded FHIR with Provenance.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Bundle, Condition, Device, DocumentReference, MedicationStatement, Observation, Provenance, Resource } from '@medplum/fhirtypes';
 import { DEFAULT_MODELS_DIR } from '../../src/config/config.js';
+import { DEFAULT_NER_MODEL, readShippedModelFiles } from '../../src/nlp/ner/load-ner-model.js';
 import { aNote } from '../builders/note.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -120,7 +120,8 @@ describe('a note posted to the embedded store', () => {
     expect(device.status).toBe(200);
     expect(device.body.resourceType).toBe('Device');
     // The worker ran the shipped NER model: the Device names it with its version and the int8 file's sha256.
-    const shipped = JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, 'chartmine-ner', 'files.json'), 'utf8')) as { version: string; files: Record<string, { sha256: string }> };
+    const shipped = readShippedModelFiles(join(DEFAULT_MODELS_DIR, DEFAULT_NER_MODEL));
+    if (!shipped) throw new Error('the shipped NER model has no files.json');
     expect((device.body as Device).version).toContainEqual(
       expect.objectContaining({
         type: expect.objectContaining({ text: 'chartmine-ner' }),

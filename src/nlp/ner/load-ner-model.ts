@@ -168,10 +168,22 @@ export async function loadNerModel(options: NerModelOptions): Promise<NerModel> 
   });
 }
 
-/** Reads the version written by the recipe into `files.json`, when present (for the model card and tests). */
-export function readShippedModelFiles(modelDir: string): unknown {
+/** What the recipe's export step records in a model folder's `files.json`. */
+export interface ShippedModelFiles {
+  readonly name: string;
+  readonly version: string;
+  /** Per ONNX file (path relative to the folder): its size and sha256. */
+  readonly files: Readonly<Record<string, { readonly bytes: number; readonly sha256: string }>>;
+}
+
+/**
+ * Reads the version and checksums the recipe wrote into `files.json`, when present (for the model card and tests).
+ * @param modelDir - the model folder.
+ * @returns its `files.json`, or undefined.
+ */
+export function readShippedModelFiles(modelDir: string): ShippedModelFiles | undefined {
   const p = path.join(modelDir, 'files.json');
-  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : undefined;
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as ShippedModelFiles) : undefined;
 }
 
 function sha256File(file: string): Promise<string> {

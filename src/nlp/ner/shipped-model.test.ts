@@ -9,17 +9,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_MODELS_DIR, loadConfig } from '../../config/config.js';
 import { loadConfiguredNerModel } from '../../pipeline-loader.js';
-import { DEFAULT_NER_MODEL, loadNerModel, readShippedModelFiles } from './load-ner-model.js';
+import { DEFAULT_NER_MODEL, loadNerModel, readShippedModelFiles, type ShippedModelFiles } from './load-ner-model.js';
 import type { NerModel, NerSpan } from './types.js';
 
 const MODEL_DIR = path.join(DEFAULT_MODELS_DIR, DEFAULT_NER_MODEL);
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-interface FilesJson {
-  name: string;
-  version: string;
-  files: Record<string, { bytes: number; sha256: string }>;
-}
+/** The shipped folder's `files.json` (a missing file fails every test that reads it). */
+const shippedFiles = (): ShippedModelFiles => {
+  const files = readShippedModelFiles(MODEL_DIR);
+  if (!files) throw new Error(`${MODEL_DIR}/files.json is missing`);
+  return files;
+};
 
 const SENTENCES = [
   'He was started on aspirin and metformin for diabetes mellitus.',
@@ -46,7 +47,7 @@ describe('the shipped NER model', () => {
     for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'README.md']) {
       expect(existsSync(path.join(MODEL_DIR, f)), f).toBe(true);
     }
-    const files = readShippedModelFiles(MODEL_DIR) as FilesJson;
+    const files = shippedFiles();
     expect(Object.keys(files.files).sort()).toEqual(['onnx/model.onnx', 'onnx/model_quantized.onnx']);
     for (const [f, meta] of Object.entries(files.files)) {
       expect(sha256(path.join(MODEL_DIR, f)), f).toBe(meta.sha256);
@@ -57,7 +58,7 @@ describe('the shipped NER model', () => {
   });
 
   test('the model card states the version and the checksum of the int8 file that is shipped', () => {
-    const files = readShippedModelFiles(MODEL_DIR) as FilesJson;
+    const files = shippedFiles();
     const card = readFileSync(path.join(MODEL_DIR, 'README.md'), 'utf8');
     expect(card).toContain(files.files['onnx/model_quantized.onnx'].sha256);
     expect(card).toContain(files.files['onnx/model.onnx'].sha256);
@@ -65,7 +66,7 @@ describe('the shipped NER model', () => {
   });
 
   test('names itself with version, dtype and the sha256 of the ONNX file that runs', () => {
-    const files = readShippedModelFiles(MODEL_DIR) as FilesJson;
+    const files = shippedFiles();
     expect(q8.info).toEqual({ name: DEFAULT_NER_MODEL, version: `${files.version}+q8`, sha256: files.files['onnx/model_quantized.onnx'].sha256 });
     expect(fp32.info.sha256).toBe(files.files['onnx/model.onnx'].sha256);
   });
