@@ -38,8 +38,9 @@ def die(msg):
     sys.exit(2)
 
 
-def check_torch(threads=2):
-    """Imports torch, checks that a fast BLAS is in use, sets the thread count. Says what to install if not."""
+def check_torch(threads=2, cpu_blas=True):
+    """Imports torch, checks that a fast BLAS is in use (when training on the CPU), sets the thread count. Says what
+    to install if not."""
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -48,6 +49,8 @@ def check_torch(threads=2):
     import torch
     import time
     torch.set_num_threads(threads)
+    if not cpu_blas:
+        return torch
     a = torch.randn(512, 256)
     b = torch.randn(256, 512)
     a @ b

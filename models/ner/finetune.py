@@ -32,6 +32,7 @@ def main():
     ap.add_argument('--weight-decay', type=float, default=0.01)
     ap.add_argument('--bf16', action='store_true')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     ap.add_argument('--seed', type=int, default=7)
     ap.add_argument('--out', required=True, help='output checkpoint (.pt)')
     ap.add_argument('--eval-every-epoch', action='store_true')
@@ -41,14 +42,14 @@ def main():
     ap.add_argument('--heads', type=int, default=4)
     ap.add_argument('--ffn', type=int, default=1024)
     args = ap.parse_args()
-    torch = check_torch(args.threads)
+    torch = check_torch(args.threads, cpu_blas=args.device == 'cpu')
     from model import BertConfig, BertForTokenClassification
 
     wp = WordPiece.load(os.path.join(args.work, 'vocab.txt'))
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     if args.init:
-        snap = torch.load(args.init)
+        snap = torch.load(args.init, map_location='cpu')
         cfg = BertConfig.from_dict(snap['config'])
         cfg.num_labels = len(LABELS)
         model = BertForTokenClassification(cfg)
@@ -60,6 +61,8 @@ def main():
                          num_attention_heads=args.heads, intermediate_size=args.ffn, num_labels=len(LABELS))
         model = BertForTokenClassification(cfg)
 
+    dev = torch.device(args.device)
+    model.to(dev)
     examples = []
     for name in [s for s in args.train.split(',') if s]:
         ex = nerdata.load_source(args.data, name, args.work)
@@ -96,9 +99,10 @@ def main():
         run, n = 0.0, 0
         for idx in nerdata.batches(feats, args.batch, shuffle=True, rng=rng):
             ids, attn, labs = nerdata.collate(torch, feats, idx)
+            ids, attn, labs = ids.to(dev), attn.to(dev), labs.to(dev)
             for g in opt.param_groups:
                 g['lr'] = lr_at(step)
-            with torch.cpu.amp.autocast(enabled=args.bf16, dtype=torch.bfloat16):
+            with torch.autocast(device_type=args.device, enabled=args.bf16, dtype=torch.bfloat16):
                 logits = model(ids, attn).float()
             # Partial annotation: for a source that does not annotate type T, the B-T / I-T logits are removed
             # from the softmax (the word's gold label there is O or another type: we do not know it is not T).
@@ -108,6 +112,7 @@ def main():
                 for j, t in enumerate(label_types):
                     if t is not None and t not in ts:
                         penalty[r, 0, j] = -1e4
+            penalty = penalty.to(dev)
             loss = torch.nn.functional.cross_entropy((logits + penalty).view(-1, len(LABELS)), labs.view(-1),
                                                      ignore_index=-100)
             opt.zero_grad(set_to_none=True)
@@ -124,7 +129,7 @@ def main():
         if args.eval_every_epoch and args.eval and epoch + 1 < args.epochs:
             print(json.dumps({'epoch': epoch + 1, 'devel': evaluate(torch, model, wp, args)}), flush=True)
     train_min = (time.time() - t0) / 60
-    torch.save({'model': model.state_dict(), 'config': cfg.to_dict(), 'labels': LABELS, 'args': vars(args),
+    torch.save({'model': {k: v.detach().cpu() for k, v in model.state_dict().items()}, 'config': cfg.to_dict(), 'labels': LABELS, 'args': vars(args),
                 'train_min': train_min}, args.out)
     result = {'out': args.out, 'train_min': round(train_min, 1), 'args': vars(args)}
     if args.eval:

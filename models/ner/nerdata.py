@@ -228,7 +228,8 @@ def predict(torch, model, examples, wp, batch_size=64, max_len=128, decode='vite
     with torch.no_grad():
         for idx in batches(feats, batch_size, shuffle=False):
             ids, attn, _ = collate(torch, feats, idx)
-            lp = torch.log_softmax(model(ids, attn).float(), dim=-1)
+            device = next(model.parameters()).device
+            lp = torch.log_softmax(model(ids.to(device), attn.to(device)).float(), dim=-1).cpu()
             for r, i in enumerate(idx):
                 _ids, _labs, first, ei, k0, k1 = feats[i]
                 for wi, pos in first:

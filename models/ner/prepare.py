@@ -2,12 +2,15 @@
 from it, and encode it for masked-LM pre-training.
 
 Sources (never the evaluation splits): MTSamples notes with note_id % 5 != 0; BC5CDR and NCBI-disease train + devel
-sentences; Synthea notes of the 10 development patients (sentences de-duplicated: the notes are templated).
+sentences; Synthea notes of the 10 development patients (sentences de-duplicated: the notes are templated). With
+--more-text (the `gpu` preset) also the druglib reviews' training split (benefits, side effects, comments) and the
+clinical-notes-gold `dev/` notes (never `test/`), when present.
 
 Outputs in --work: corpus.txt (one sentence a line, blank line between documents), vocab.txt, pretrain.pt.
 """
 import argparse
 import collections
+import csv
 import heapq
 import os
 import sys
@@ -19,7 +22,26 @@ from common import (DEFAULT_DATA, DEFAULT_WORK, SPECIALS, CLS, SEP, WordPiece, c
                     _bert_pretokenize)
 
 
-def collect_documents(data_dir):
+def druglib_train(data_dir):
+    """Review texts of drugLibTrain_raw.tsv (never drugLibTest_raw.tsv): one document per review."""
+    p = data_path(data_dir, 'druglib-reviews', 'drugLibTrain_raw.tsv')
+    with open(p, encoding='utf-8', newline='') as f:
+        rows = list(csv.DictReader(f, delimiter='\t'))
+    out = []
+    for r in rows:
+        text = '\n'.join((r.get(k) or '').strip() for k in ('benefitsReview', 'sideEffectsReview', 'commentsReview'))
+        if text.strip():
+            out.append(text)
+    return out
+
+
+def gold_dev_notes(data_dir):
+    """Texts of clinical-notes-gold/dev/notes/*.txt, sorted by name. The test split is never listed."""
+    d = data_path(data_dir, 'clinical-notes-gold', 'dev', 'notes')
+    return [open(os.path.join(d, n), encoding='utf-8').read() for n in sorted(os.listdir(d)) if n.endswith('.txt')]
+
+
+def collect_documents(data_dir, more_text=False):
     """[(source, [sentence, ...])] in a fixed order."""
     docs = []
     for note_id, text in mtsamples_train(data_dir):
@@ -36,6 +58,11 @@ def collect_documents(data_dir):
         seen.update(sents)
         if sents:
             docs.append(('synthea', sents))
+    if more_text:
+        for text in druglib_train(data_dir):
+            docs.append(('druglib', split_sentences(text)))
+        for text in gold_dev_notes(data_dir):
+            docs.append(('notes-gold-dev', split_sentences(text)))
     return docs
 
 
@@ -115,11 +142,13 @@ def main():
     ap.add_argument('--work', default=DEFAULT_WORK)
     ap.add_argument('--vocab-size', type=int, default=16000)
     ap.add_argument('--seq-len', type=int, default=128)
+    ap.add_argument('--more-text', action='store_true',
+                    help='add the druglib training reviews and the clinical-notes-gold dev notes')
     args = ap.parse_args()
     torch = check_torch()
     os.makedirs(args.work, exist_ok=True)
     t0 = time.time()
-    docs = collect_documents(args.data)
+    docs = collect_documents(args.data, args.more_text)
     by_source = collections.Counter()
     with open(os.path.join(args.work, 'corpus.txt'), 'w', encoding='utf-8') as f:
         for src, sents in docs:

@@ -32,12 +32,16 @@ def main():
                     help='sampling weight of BC5CDR/NCBI sequences relative to clinical text')
     ap.add_argument('--bf16', action='store_true', help='bfloat16 autocast for matmuls (about 1.5x faster on AMX)')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
+                    help='cuda: same recipe and seeds on a GPU (batches are drawn on the CPU generator either way)')
+    ap.add_argument('--max-minutes', type=float, default=0,
+                    help='safety stop: checkpoint and exit after this many minutes (0 = none); resume continues')
     ap.add_argument('--seed', type=int, default=13)
     ap.add_argument('--ckpt-every', type=int, default=500)
     ap.add_argument('--keep-every', type=int, default=1000, help='keep an encoder snapshot every N steps')
     ap.add_argument('--resume', action='store_true')
     args = ap.parse_args()
-    torch = check_torch(args.threads)
+    torch = check_torch(args.threads, cpu_blas=args.device == 'cpu')
     from model import BertConfig, BertForMaskedLM
 
     out = args.out or os.path.join(args.work, 'mlm')
@@ -58,6 +62,10 @@ def main():
                      num_attention_heads=args.heads, intermediate_size=args.ffn, max_position_embeddings=seq_len)
     torch.manual_seed(args.seed)
     model = BertForMaskedLM(cfg)
+    dev = torch.device(args.device)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        sys.exit('error: --device cuda but torch sees no GPU')
+    model.to(dev)
     decay = [p for n, p in model.named_parameters() if not any(k in n for k in ('bias', 'LayerNorm'))]
     no_decay = [p for n, p in model.named_parameters() if any(k in n for k in ('bias', 'LayerNorm'))]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay},
@@ -66,7 +74,7 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     ckpt_path = os.path.join(out, 'ckpt.pt')
     if args.resume and os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path)
+        ck = torch.load(ckpt_path, map_location=args.device)
         model.load_state_dict(ck['model'])
         opt.load_state_dict(ck['opt'])
         step = ck['step']
@@ -83,12 +91,11 @@ def main():
                  'config': cfg.to_dict(), 'args': vars(args)}
         torch.save(state, ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
+        enc = {k: v.detach().cpu() for k, v in model.state_dict().items() if k.startswith('bert.')}
+        snap = {'bert': enc, 'config': cfg.to_dict(), 'step': step, 'args': vars(args)}
+        torch.save(snap, os.path.join(out, 'mlm-last.pt'))
         if final or step % args.keep_every == 0:
-            enc = {k: v for k, v in model.state_dict().items() if k.startswith('bert.')}
-            torch.save({'bert': enc, 'config': cfg.to_dict(), 'step': step, 'args': vars(args)},
-                       os.path.join(out, 'mlm-%d.pt' % step))
-            torch.save({'bert': enc, 'config': cfg.to_dict(), 'step': step, 'args': vars(args)},
-                       os.path.join(out, 'mlm-last.pt'))
+            torch.save(snap, os.path.join(out, 'mlm-%d.pt' % step))
 
     model.train()
     t0 = time.time()
@@ -111,9 +118,9 @@ def main():
         attn = (ids != PAD).long()
         for g in opt.param_groups:
             g['lr'] = lr_at(step)
-        with torch.cpu.amp.autocast(enabled=args.bf16, dtype=torch.bfloat16):
-            logits = model(ids, attn, chosen)
-        loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+        with torch.autocast(device_type=args.device, enabled=args.bf16, dtype=torch.bfloat16):
+            logits = model(ids.to(dev), attn.to(dev), chosen.to(dev))
+        loss = torch.nn.functional.cross_entropy(logits.float(), labels.to(dev))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -134,6 +141,10 @@ def main():
             last_t, run_loss, run_n = now, 0.0, 0
         if step % args.ckpt_every == 0 or step == args.steps:
             save(final=step == args.steps)
+        elif args.max_minutes and time.time() - t0 > args.max_minutes * 60:
+            save()
+            print('stopped by --max-minutes at step %d; run again with --resume to continue' % step, flush=True)
+            sys.exit(3)
     print('done: %d steps in %.1f min' % (step, (time.time() - t0) / 60), flush=True)
 
 
