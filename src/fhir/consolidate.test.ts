@@ -55,14 +55,24 @@ describe('consolidation: problems', () => {
     expect(found[0].extension?.filter((e) => e.url.endsWith('derivation-reference'))).toHaveLength(2); // both spans kept
   });
 
-  test('the assessment concludes: a concept suspected there is possible even when affirmed elsewhere', () => {
-    const text = 'HPI: PE on outside CT.\nA/P: concerning for PE.';
+  test('the assessment concludes: a denial there wins over an affirmation elsewhere; a suspicion there does not', () => {
+    const text = 'HPI: PE per outside report.\nA/P: PE ruled out by CTA.';
     const second = text.lastIndexOf('PE');
-    const found = conditions(text, [
+    const ruledOut = conditions(text, [
+      aProblem(text, 'PE', PE, { section: 'history-present-illness' }),
+      aProblem(text, 'PE', PE, { section: 'assessment-and-plan', assertion: 'negated', span: { start: second, end: second + 2 }, sentence: 1 }),
+    ]);
+    expect(ruledOut.map(assertionOf)).toEqual(['negated']);
+    const suspected = conditions(text, [
       aProblem(text, 'PE', PE, { section: 'history-present-illness' }),
       aProblem(text, 'PE', PE, { section: 'assessment-and-plan', assertion: 'possible', span: { start: second, end: second + 2 }, sentence: 1 }),
     ]);
-    expect(found.map(assertionOf)).toEqual(['possible']);
+    expect(suspected.map(assertionOf)).toEqual(['affirmed']);
+    const onlySuspected = conditions(text, [
+      aProblem(text, 'PE', PE, { section: 'history-present-illness', assertion: 'negated' }),
+      aProblem(text, 'PE', PE, { section: 'assessment-and-plan', assertion: 'possible', span: { start: second, end: second + 2 }, sentence: 1 }),
+    ]);
+    expect(onlySuspected.map(assertionOf)).toEqual(['possible']);
   });
 
   test('without an assessment, a later denial concludes an earlier rule-out ("r/o PE" … "no PE on CTA")', () => {

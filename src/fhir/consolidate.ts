@@ -4,9 +4,10 @@
  * concept per note").
  *
  * - Problems about the patient (affirmed, negated, possible, historical; hypothetical ones are never written and
- *   family ones are the relatives'): all mentions of a concept take one assertion — the last one stated in a
- *   concluding section (assessment, impression, assessment and plan) when there is one; else affirmed when any
- *   mention affirms it (a denial elsewhere never flips an affirmed finding); else historical when any mention is
+ *   family ones are the relatives'): all mentions of a concept take one assertion — affirmed when a concluding
+ *   section (assessment, impression, assessment and plan) affirms it; negated when the last concluding mention
+ *   denies it ("PE ruled out"); else affirmed when any mention affirms it (a denial or a "likely" elsewhere never
+ *   flips an affirmed finding); else the last concluding mention's; else historical when any mention is
  *   historical; else the last of possible/negated (a later "no PE on CTA" concludes an earlier "r/o PE").
  *   A general concept and a more specific one of the same ICD-10-CM category ("diabetes mellitus", "type 2 diabetes
  *   mellitus") are one finding, coded with the specific one.
@@ -73,8 +74,12 @@ export function consolidateMentions(text: string, mentions: readonly Mention[], 
 function finalAssertion(group: readonly Mention[], text: string, sentences: readonly Sentence[]): Assertion {
   const concluding = group.filter((m) => CONCLUDING_SECTIONS.has(m.section));
   let final: Assertion;
-  if (concluding.length > 0) final = concluding[concluding.length - 1].assertion;
-  else if (group.some((m) => m.assertion === 'affirmed')) final = 'affirmed';
+  const affirmedAnywhere = group.some((m) => m.assertion === 'affirmed');
+  const last = concluding[concluding.length - 1];
+  if (last && (concluding.some((m) => m.assertion === 'affirmed') || last.assertion === 'negated')) {
+    final = concluding.some((m) => m.assertion === 'affirmed') ? 'affirmed' : 'negated';
+  } else if (affirmedAnywhere) final = 'affirmed';
+  else if (last) final = last.assertion;
   else if (group.some((m) => m.assertion === 'historical')) final = 'historical';
   else final = group[group.length - 1].assertion;
   if (final === 'historical' && isChronic(group[0].concept)) {
