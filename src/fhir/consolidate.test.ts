@@ -94,6 +94,12 @@ describe('consolidation: problems', () => {
     expect(found.map((c) => `${c.code?.text}:${assertionOf(c)}`).sort()).toEqual(['Deep venous thrombosis:historical', 'Hypertension:affirmed']);
   });
 
+  test('a resolution cue counts only for its own list item ("HTN, HLD, former smoker": HTN is present)', () => {
+    const text = 'PMH: HTN, former smoker.';
+    const found = conditions(text, [aProblem(text, 'HTN', HTN, { section: 'past-medical-history', assertion: 'historical' })]);
+    expect(found.map(assertionOf)).toEqual(['affirmed']);
+  });
+
   test('a chronic disease stays historical when its sentence says it resolved', () => {
     const text = 'History of hypertension, resolved after weight loss.';
     const found = conditions(text, [aProblem(text, 'hypertension', HTN, { assertion: 'historical' })]);
@@ -142,6 +148,16 @@ describe('consolidation: medications', () => {
       aMedication(text, 'lisinopril', LISINOPRIL, { section: 'plan', status: 'on-hold', span: { start: second, end: second + 10 }, sentence: sentenceAt(text, 'hold') }),
     ]);
     expect(found.map((s) => s.status)).toEqual(['on-hold']);
+  });
+
+  test('a stated status outweighs a later default one: held then stopped in the course, then listed before admission', () => {
+    const text = 'Course: lisinopril held for AKI and now discontinued.\nHome meds: lisinopril 20 mg daily';
+    const second = text.lastIndexOf('lisinopril');
+    const found = statements(text, [
+      aMedication(text, 'lisinopril', LISINOPRIL, { status: 'stopped', statusStated: true }),
+      aMedication(text, 'lisinopril', LISINOPRIL, { status: 'active', statusStated: false, span: { start: second, end: second + 10 }, sentence: 1 }),
+    ]);
+    expect(found.map((s) => s.status)).toEqual(['stopped']);
   });
 
   test('a dose change keeps the new dose only', () => {

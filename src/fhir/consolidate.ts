@@ -14,8 +14,10 @@
  * - A chronic disease the note places in the past (a past medical history list, "history of", "h/o") is present
  *   unless the sentence says it resolved: historical only for episodic conditions (CHRONIC rule below) or with a
  *   resolution cue.
- * - Medications: all mentions of a drug take the status of the last mention that states one (a drug in the list and
- *   held in the plan is on-hold), and only the last stated dose is kept when the dose changed.
+ * - Medications: all mentions of a drug take the status of the last mention whose text states one (a cue word, a
+ *   negation, a discharge list: a drug in the list and held in the plan is on-hold, a drug "held on admission and
+ *   now discontinued" stays stopped when the pre-admission list follows), else of the last one with a default
+ *   status; only the last stated dose is kept when the dose changed.
  *
  * Mentions keep their spans (every span stays a derivation-reference); only assertion, status, concept and sig
  * change, so the finding keys of the mapping (`Condition|<concept>|<assertion>`) stay deterministic.
@@ -58,7 +60,10 @@ export function consolidateMentions(text: string, mentions: readonly Mention[], 
   const meds = out.flatMap((m, i) => (m.kind === 'medication' && isPatient(m) && m.assertion !== 'hypothetical' ? [i] : []));
   for (const group of groupBy(meds, (i) => keyOf(text, out[i]))) {
     const list = group.map((i) => out[i] as MedicationMention);
-    const stated = [...list].reverse().find((m) => medicationStatus(m) !== 'unknown');
+    // the last stated status ("held for AKI"), else the last default one (a list, a plan, a dose alone)
+    const reversed = [...list].reverse();
+    const stated =
+      reversed.find((m) => m.statusStated === true && medicationStatus(m) !== 'unknown') ?? reversed.find((m) => medicationStatus(m) !== 'unknown');
     const withDose = [...list].reverse().find((m) => doseOf(m) !== undefined);
     group.forEach((i, k) => {
       let m = list[k];
@@ -83,7 +88,7 @@ function finalAssertion(group: readonly Mention[], text: string, sentences: read
   else if (group.some((m) => m.assertion === 'historical')) final = 'historical';
   else final = group[group.length - 1].assertion;
   if (final === 'historical' && isChronic(group[0].concept)) {
-    const resolved = group.some((m) => m.assertion === 'historical' && RESOLUTION_CUE_RE.test(sentenceText(text, sentences, m)));
+    const resolved = group.some((m) => m.assertion === 'historical' && RESOLUTION_CUE_RE.test(clauseText(text, sentences, m)));
     if (!resolved) return 'affirmed';
   }
   return final;
@@ -147,9 +152,21 @@ function doseOf(m: MedicationMention): string | undefined {
   return d ? `${d.value} ${d.unit}` : undefined;
 }
 
-function sentenceText(text: string, sentences: readonly Sentence[], m: Mention): string {
-  const s = sentences[m.sentence];
-  return s ? text.slice(s.start, s.end) : text.slice(Math.max(0, m.span.start - 80), m.span.end + 80);
+/**
+ * The list item or clause of a mention's sentence ("PMH: HTN, HLD, former smoker": "HTN" alone), plus the next one
+ * when it only says the condition resolved ("asthma, resolved in childhood").
+ */
+function clauseText(text: string, sentences: readonly Sentence[], m: Mention): string {
+  const s = sentences[m.sentence] ?? { start: Math.max(0, m.span.start - 80), end: Math.min(text.length, m.span.end + 80) };
+  const before = text.slice(s.start, m.span.start);
+  const start = s.start + Math.max(before.lastIndexOf(','), before.lastIndexOf(';'), before.lastIndexOf(':'), before.lastIndexOf('(')) + 1;
+  const rest = text.slice(m.span.end, s.end);
+  const sep = rest.search(/[,;]/);
+  if (sep < 0) return text.slice(start, s.end);
+  const next = rest.slice(sep + 1);
+  const nextEnd = next.search(/[,;]/);
+  const following = nextEnd < 0 ? next : next.slice(0, nextEnd);
+  return text.slice(start, m.span.end + sep) + (/^\s*(?:now\s+|since\s+|later\s+)?(?:resolved|healed|in\s+remission|cured|outgrew)\b/i.test(following) ? following : '');
 }
 
 function keyOf(text: string, m: Mention): string {

@@ -10,7 +10,7 @@ import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './co
 import type { RuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, type FoundMeasurement } from './measurements.js';
 import { parseSig } from './medication-sig.js';
-import { detectMedicationStatus } from './medication-status.js';
+import { detectMedicationStatusWithCue } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
 import { mergeModelAndDictionary } from './ner/merge.js';
@@ -155,7 +155,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
       } else {
         const limit = nextStart(cands, meas, c.span.end, sentence.end);
         const sig = parseSig(text, c.span.end, limit);
-        const status = detectMedicationStatus(
+        const { status, cued } = detectMedicationStatusWithCue(
           text,
           sentence,
           c.span,
@@ -163,7 +163,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
           section?.kind,
           attrs.negation === 'negated'
         );
-        mentions.push({ ...base, kind: 'medication', sig, status } satisfies MedicationMention);
+        mentions.push({ ...base, kind: 'medication', sig, status, statusStated: cued } satisfies MedicationMention);
       }
     });
     meas.forEach((m, j) => {

@@ -91,6 +91,8 @@ describe('detectMedicationStatus', () => {
     ['Received ceftriaxone 1 g IV x1.', 'ceftriaxone', 'completed'],
     ['Restart amlodipine at home dose.', 'amlodipine', 'intended'],
     ['Amlodipine was resumed on day 2.', 'Amlodipine', 'active'],
+    ['metformin - HOLD until seen by PCP.', 'metformin', 'on-hold'],
+    ['glyburide - DISCONTINUED (hypoglycemia).', 'glyburide', 'stopped'],
   ] as const)('%s -> %s', (text, drug, expected) => {
     expect(status(text, drug)).toBe(expected);
   });
