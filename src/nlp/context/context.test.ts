@@ -37,6 +37,30 @@ describe('ConText: negation', () => {
     expect(assertion('Fever: none.', 'Fever')).toBe('negated');
   });
 
+  test('"-free" negates only the word it is attached to; a "salt-free diet" negates nothing', () => {
+    const text = 'The patient is on digoxin, furosemide and a salt-free diet.';
+    expect(assertion(text, 'digoxin')).toBe('affirmed');
+    expect(assertion(text, 'furosemide')).toBe('affirmed');
+    expect(assertion('She has been pain free since surgery.', 'pain')).toBe('negated');
+  });
+
+  test('clinical-note uncertainty: likely, concerning for, cannot exclude, vs, may have', () => {
+    expect(assertion('Presentation concerning for pneumonia.', 'pneumonia')).toBe('possible');
+    expect(assertion('Cannot exclude early appendicitis.', 'appendicitis')).toBe('possible');
+    expect(assertion('Cystitis vs pyelonephritis.', 'pyelonephritis')).toBe('possible');
+    expect(assertion('Cystitis vs pyelonephritis.', 'Cystitis')).toBe('possible');
+    expect(assertion('He may have mild anemia.', 'anemia')).toBe('possible');
+    expect(assertion('Likely viral pharyngitis.', 'pharyngitis')).toBe('possible');
+    expect(assertion('Fever likely from the line.', 'Fever')).toBe('affirmed'); // "likely" qualifies the cause, not the fever
+  });
+
+  test('terse negation "Neg" and precautions: counseled on, unless, X risk', () => {
+    expect(['fever', 'chills'].map((t) => assertion('ROS: Neg fever, chills.', t))).toEqual(['negated', 'negated']);
+    expect(assertion('Counseled on agranulocytosis: call if sore throat.', 'agranulocytosis')).toBe('hypothetical');
+    expect(assertion('Hyperkalemia risk: recheck potassium.', 'Hyperkalemia')).toBe('hypothetical');
+    expect(assertion('Medical therapy unless a stenosis is shown.', 'stenosis')).toBe('hypothetical');
+  });
+
   test('pseudo-triggers do not negate', () => {
     expect(assertion('There is no increase in the pleural effusion.', 'pleural effusion')).toBe('affirmed');
     expect(assertion('Cultures grew gram negative rods.', 'rods')).toBe('affirmed');
