@@ -172,6 +172,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
         kind: 'measurement',
         category: m.category,
         ...(m.value !== undefined ? { value: m.value, unit: m.unit } : {}),
+        ...(m.valueHigh !== undefined ? { valueHigh: m.valueHigh } : {}),
         ...(m.components ? { components: m.components } : {}),
         ...(m.interpretation ? { interpretation: m.interpretation } : {}),
         ...(m.comparator ? { comparator: m.comparator } : {}),

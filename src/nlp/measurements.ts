@@ -10,13 +10,18 @@ import { addPhrase, createTrie, longestAt, type TrieNode } from './phrase-trie.j
 import { phraseNorms } from './tokenize.js';
 import type { MeasurementMention, RejectedMeasurement, Span, Token } from './types.js';
 
-/** One measurement definition (a row of `measurements.json`). */
+/** The FHIR observation-category of a measurement. */
+export type MeasurementCategory = MeasurementMention['category'];
+
+/** One measurement definition (a row of `measurements.json` or of the generated `labs.json`). */
 export interface MeasurementDefinition {
   readonly key: string;
   readonly kind: 'single' | 'blood-pressure' | 'height';
-  readonly category: MeasurementMention['category'];
+  readonly category: MeasurementCategory;
   readonly loinc: string;
   readonly display: string;
+  /** Where a code outside the LOINC Top 2000 list comes from (labs.json only; informative). */
+  readonly loincSource?: string;
   readonly aliases: readonly string[];
   readonly caseSensitiveAliases?: readonly string[];
   /** Allowed UCUM units with the plausible `[min, max]` of a value in that unit. */
@@ -25,8 +30,14 @@ export interface MeasurementDefinition {
   readonly inferUnits?: readonly string[];
   readonly loincByUnit?: Readonly<Record<string, string>>;
   readonly components?: readonly { readonly loinc: string; readonly display: string; readonly plausible: readonly [number, number] }[];
-  /** A unitless value at or above this is a count per microliter ("platelets 152,000") and is divided by 1000. */
+  /** A unitless value at or above this is a count per microliter ("platelets 152,000"), written in `/uL` as such. */
   readonly countPerMicroliterAbove?: number;
+  /** "LVEF 30-35%", "EF 20 to 25%": a written range is kept as low and high. */
+  readonly allowRange?: boolean;
+  /** Denominators of a score written as a fraction ("pain 7/10", "PHQ-9 13/27"): read and dropped. */
+  readonly outOf?: readonly number[];
+  /** Only a value written as a fraction counts ("pain 7/10", never "pain x3 days"). */
+  readonly requireOutOf?: boolean;
 }
 
 /** A trie entry: an alias of a definition, or a phrase that contains an alias but is no measurement. */
@@ -46,7 +57,7 @@ export interface MeasurementTable {
 /** A measurement found in the text, before it becomes a mention. */
 export type FoundMeasurement = Pick<
   MeasurementMention,
-  'span' | 'concept' | 'category' | 'value' | 'unit' | 'components' | 'interpretation' | 'comparator'
+  'span' | 'concept' | 'category' | 'value' | 'valueHigh' | 'unit' | 'components' | 'interpretation' | 'comparator'
 > & { readonly key: string; readonly concept: Concept };
 
 /** What `extractMeasurements` returns: what it kept and what it rejected, with reasons. */
@@ -56,22 +67,29 @@ export interface MeasurementExtraction {
 }
 
 /**
- * Parses `measurements.json`.
- * @param json - the file content.
- * @returns the compiled table; throws when a definition lacks a field it needs (naming its key).
+ * Parses `measurements.json` (units, vital signs, phrases to ignore) and, when given, the generated `labs.json`
+ * (labs and scored measures; `scripts/build-lab-lexicon.mjs`).
+ * @param json - the content of measurements.json.
+ * @param labsJson - the content of labs.json.
+ * @returns the compiled table; throws when a definition lacks a field it needs or a key repeats (naming it).
  */
-export function parseMeasurementDefinitions(json: string): MeasurementTable {
+export function parseMeasurementDefinitions(json: string, labsJson?: string): MeasurementTable {
   const doc = JSON.parse(json) as {
     writtenUnits: Record<string, string>;
     definitions: MeasurementDefinition[];
     ignorePhrases?: string[];
   };
+  const labs = labsJson ? (JSON.parse(labsJson) as { definitions: MeasurementDefinition[] }).definitions : [];
+  const definitions = [...doc.definitions, ...labs];
   const trie = createTrie<AliasEntry>();
   for (const phrase of doc.ignorePhrases ?? []) addPhrase(trie, phraseNorms(phrase), {});
-  for (const def of doc.definitions) {
+  const keys = new Set<string>();
+  for (const def of definitions) {
     if (!def.key || !def.loinc || !def.units || Object.keys(def.units).length === 0) {
       throw new Error(`measurements.json: definition '${String(def.key)}' needs key, loinc and units`);
     }
+    if (keys.has(def.key)) throw new Error(`measurements: definition '${def.key}' is defined twice`);
+    keys.add(def.key);
     for (const alias of def.aliases) addPhrase(trie, phraseNorms(alias), { def });
     for (const alias of def.caseSensitiveAliases ?? []) addPhrase(trie, phraseNorms(alias), { def, caseSensitive: alias });
   }
@@ -79,13 +97,13 @@ export function parseMeasurementDefinitions(json: string): MeasurementTable {
   const alternation = written.map((u) => escapeRegExp(u).replace(/ /g, '\\s*')).join('|');
   const unitRe = new RegExp(`[ \\t]*(${alternation})(?![A-Za-z\\d])`, 'iy');
   const writtenUnits = new Map(Object.entries(doc.writtenUnits).map(([k, v]) => [k.replace(/\s+/g, ''), v]));
-  return { definitions: doc.definitions, trie, unitRe, writtenUnits };
+  return { definitions, trie, unitRe, writtenUnits };
 }
 
 /** Words and marks allowed between an alias and its value ("BP was 120/80", "HR: 72", "glucose of 145"). */
 const FILLER_RE =
   /(?:[ \t]*(?:[:=~]|-(?=\s)|\(|of|was|is|were|are|at|now|today|then|level|levels|value|reading|measured|remained|recorded|noted|initially|currently|approximately|approx\.?|about|around|only|in the|has been|had been|on admission|on arrival|up to|down to|elevated at|increased to|decreased to|improved to|came back)(?![A-Za-z]))*[ \t]*/y;
-const VALUE_RE = /(<=|>=|<|>|\u2264|\u2265)?[ \t]*(\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\.\d+)/y;
+const VALUE_RE = /(<=|>=|<|>|\u2264|\u2265)?[ \t]*(\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?|\.\d+)/y;
 const BP_RE = /(\d{2,3})[ \t]*\/[ \t]*(\d{2,3})(?![\d/])/y;
 const FEET_INCHES_RE =
   /(\d)[ \t]*(?:'|\u2019|ft|feet|foot)(?:[ \t]*(?:and[ \t]+)?(\d{1,2}(?:\.\d+)?)(?:[ \t]*(?:"|''|\u201d|inches|inch|in(?![A-Za-z])))?)?/iy;
@@ -146,6 +164,27 @@ export function extractMeasurements(
 
 type ReadResult = FoundMeasurement | { readonly span: Span; readonly reason: RejectedMeasurement['reason'] };
 
+/** A value as written after an alias: number, optional range end, comparator and UCUM unit. */
+interface WrittenQuantity {
+  readonly value: number;
+  readonly valueHigh?: number;
+  readonly comparator?: FoundMeasurement['comparator'];
+  readonly unit?: string;
+  readonly end: number;
+}
+
+/** "30-35", "20 to 25": the high end of a range. */
+const RANGE_RE = /[ \t]*(?:-|\u2013|\u2014|to(?![A-Za-z]))[ \t]*(\d+(?:\.\d+)?)(?![\d/])/y;
+/** "7/10": the denominator of a score. */
+const OUT_OF_RE = /[ \t]*\/[ \t]*(\d{1,3})(?![\d./])/y;
+/** "Cr 1.8 <- 1.4": what follows is an earlier value (the first one is the most recent). */
+const EARLIER_RE = /[ \t]*(?:<-{1,2}|\u2190)[ \t]*/y;
+/** "lactate 3.4 -> 2.1", "pain 8/10 -> 4/10": what follows is a later value. */
+const LATER_RE = /[ \t]*(?:-{1,2}>|\u2192|=>)[ \t]*/y;
+/** A dose or a frequency after the number: a drug ("iron 325 mg daily", "tacrolimus 2 BID"), not a result. */
+const DOSE_RE =
+  /[ \t]*(?:mg|mcg|\u00b5g|ug|g|gm|grams?|units?|iu|tabs?|tablets?|caps?|capsules?|puffs?|drops?|bid|tid|qid|qd|qhs|daily|po|iv|sq|prn|q\d+h?)(?![A-Za-z/])/iy;
+
 function readValue(
   text: string,
   aliasStart: number,
@@ -174,17 +213,78 @@ function readValue(
     const fi = FEET_INCHES_RE.exec(text);
     if (fi) {
       const inches = Number(fi[1]) * 12 + (fi[2] ? Number(fi[2]) : 0);
-      return finishSingle(text, aliasStart, FEET_INCHES_RE.lastIndex, def, inches, '[in_i]', undefined);
+      return finishSingle(text, aliasStart, def, { value: inches, unit: '[in_i]', end: FEET_INCHES_RE.lastIndex });
     }
   }
+  let q = readQuantity(text, p, def, table);
+  if (!q) return undefined;
+  // a series of the same analyte: keep the most recent value, consume the others (they have no time of their own)
+  let end = q.end;
+  let flag = readFlag(text, end);
+  if (flag) end = flag.end;
+  for (;;) {
+    LATER_RE.lastIndex = end;
+    if (LATER_RE.exec(text)) {
+      const later = readQuantity(text, LATER_RE.lastIndex, def, table);
+      if (later) {
+        q = { ...later, unit: later.unit ?? q.unit };
+        end = later.end;
+        flag = readFlag(text, end);
+        if (flag) end = flag.end;
+        continue;
+      }
+    }
+    EARLIER_RE.lastIndex = end;
+    if (EARLIER_RE.exec(text)) {
+      const earlier = readQuantity(text, EARLIER_RE.lastIndex, def, table);
+      if (earlier) {
+        end = earlier.end;
+        const earlierFlag = readFlag(text, end);
+        if (earlierFlag) end = earlierFlag.end;
+        continue;
+      }
+    }
+    break;
+  }
+  if (def.requireOutOf && !q.outOf) return undefined;
+  return finishSingle(text, aliasStart, def, q, flag, end);
+}
+
+/** Reads one written value at `p`: comparator, number, range end, denominator and unit. */
+function readQuantity(
+  text: string,
+  p: number,
+  def: MeasurementDefinition,
+  table: MeasurementTable
+): (WrittenQuantity & { readonly outOf?: boolean }) | undefined {
   VALUE_RE.lastIndex = p;
   const v = VALUE_RE.exec(text);
   if (!v) return undefined;
-  const valueEnd = VALUE_RE.lastIndex;
-  if (text[valueEnd] === '/' && /\d/.test(text[valueEnd + 1] ?? '')) return undefined; // a date or a ratio
-  if (text[valueEnd] === '+') return undefined; // an exam grade ("pulses 2+")
+  let valueEnd = VALUE_RE.lastIndex;
   const value = Number(v[2].replace(/,/g, ''));
   const comparator = v[1] ? COMPARATORS[v[1]] : undefined;
+  let valueHigh: number | undefined;
+  let outOf = false;
+  const readRange = (): void => {
+    if (!def.allowRange || comparator || valueHigh !== undefined) return;
+    RANGE_RE.lastIndex = valueEnd;
+    const r = RANGE_RE.exec(text);
+    if (r && Number(r[1]) > value) {
+      valueHigh = Number(r[1]);
+      valueEnd = RANGE_RE.lastIndex;
+    }
+  };
+  readRange();
+  if (def.outOf) {
+    OUT_OF_RE.lastIndex = valueEnd;
+    const o = OUT_OF_RE.exec(text);
+    if (o && def.outOf.includes(Number(o[1]))) {
+      outOf = true;
+      valueEnd = OUT_OF_RE.lastIndex;
+    }
+  }
+  if (text[valueEnd] === '/' && /\d/.test(text[valueEnd + 1] ?? '')) return undefined; // a date or a ratio
+  if (text[valueEnd] === '+') return undefined; // an exam grade ("pulses 2+")
   let end = valueEnd;
   let unit: string | undefined;
   table.unitRe.lastIndex = valueEnd;
@@ -198,26 +298,45 @@ function readValue(
       end = table.unitRe.lastIndex;
     }
   }
-  return finishSingle(text, aliasStart, end, def, value, unit, comparator);
+  if (unit === undefined) {
+    DOSE_RE.lastIndex = valueEnd;
+    if (DOSE_RE.test(text)) return undefined;
+  }
+  if (unit !== undefined && valueHigh === undefined) {
+    // "EF 30%-35%"
+    const before = valueEnd;
+    valueEnd = end;
+    readRange();
+    if (valueHigh !== undefined) {
+      end = valueEnd;
+      table.unitRe.lastIndex = end;
+      const u2 = table.unitRe.exec(text);
+      if (u2 && table.writtenUnits.get(u2[1].toLowerCase().replace(/\s+/g, '')) === unit) end = table.unitRe.lastIndex;
+    } else {
+      valueEnd = before;
+    }
+  }
+  return { value, ...(valueHigh !== undefined ? { valueHigh } : {}), ...(comparator ? { comparator } : {}), unit, end, outOf };
 }
 
 function finishSingle(
   text: string,
   aliasStart: number,
-  end: number,
   def: MeasurementDefinition,
-  writtenValue: number,
-  writtenUnit: string | undefined,
-  comparator: FoundMeasurement['comparator']
+  q: WrittenQuantity,
+  flagRead?: ReturnType<typeof readFlag>,
+  spanEnd?: number
 ): ReadResult {
-  let value = writtenValue;
-  if (!writtenUnit && def.countPerMicroliterAbove !== undefined && value >= def.countPerMicroliterAbove) {
-    value = Math.round(value) / 1000; // "WBC 11,800": cells per microliter, reported in 10*3/uL
+  const { value, valueHigh, comparator, end } = q;
+  let unit = q.unit;
+  if (!unit && def.countPerMicroliterAbove !== undefined && value >= def.countPerMicroliterAbove && def.units['/uL']) {
+    unit = '/uL'; // "WBC 11,800", "platelets 152,000": cells per microliter, as written
   }
-  let unit = writtenUnit ?? def.defaultUnit;
-  if (!unit && def.inferUnits) {
-    unit = def.inferUnits.find((u) => inRange(value, def.units[u]));
-    if (!unit) return { span: { start: aliasStart, end }, reason: 'implausible-value' };
+  unit ??= def.defaultUnit;
+  if (!q.unit && def.inferUnits) {
+    const inferred = def.inferUnits.find((u) => inRange(value, def.units[u]));
+    if (inferred) unit = inferred;
+    else if (!def.defaultUnit) return { span: { start: aliasStart, end }, reason: 'implausible-value' };
   }
   if (!unit) return { span: { start: aliasStart, end }, reason: 'missing-unit' };
   const range = def.units[unit];
@@ -225,13 +344,16 @@ function finishSingle(
   if (!inRange(value, range) && !(comparator && value === 0)) {
     return { span: { start: aliasStart, end }, reason: 'implausible-value' };
   }
-  const flag = readFlag(text, end);
+  if (valueHigh !== undefined && !inRange(valueHigh, range)) return { span: { start: aliasStart, end }, reason: 'implausible-value' };
+  const flag = flagRead ?? (spanEnd === undefined ? readFlag(text, end) : undefined);
+  const stop = Math.max(spanEnd ?? end, flag ? flag.end : end);
   return {
     key: def.key,
-    span: { start: aliasStart, end: flag ? flag.end : end },
+    span: { start: aliasStart, end: stop },
     concept: toConcept(def.loincByUnit?.[unit] ?? def.loinc, def.display),
     category: def.category,
     value,
+    ...(valueHigh !== undefined ? { valueHigh } : {}),
     unit,
     ...(flag ? { interpretation: flag.code } : {}),
     ...(comparator ? { comparator } : {}),
@@ -245,21 +367,50 @@ function readBloodPressure(
   def: MeasurementDefinition,
   table: MeasurementTable
 ): ReadResult | undefined {
-  BP_RE.lastIndex = p;
-  const m = BP_RE.exec(text);
   const [sys, dia] = def.components ?? [];
-  if (!m || !sys || !dia) return undefined;
-  let end = BP_RE.lastIndex;
-  table.unitRe.lastIndex = end;
-  const u = table.unitRe.exec(text);
-  if (u && table.writtenUnits.get(u[1].toLowerCase().replace(/\s+/g, '')) === 'mm[Hg]') end = table.unitRe.lastIndex;
+  if (!sys || !dia) return undefined;
+  const readPair = (at: number): { m: RegExpExecArray; start: number; end: number } | undefined => {
+    BP_RE.lastIndex = at;
+    const m = BP_RE.exec(text);
+    if (!m) return undefined;
+    let end = BP_RE.lastIndex;
+    table.unitRe.lastIndex = end;
+    const u = table.unitRe.exec(text);
+    if (u && table.writtenUnits.get(u[1].toLowerCase().replace(/\s+/g, '')) === 'mm[Hg]') end = table.unitRe.lastIndex;
+    return { m, start: at, end };
+  };
+  let pair = readPair(p);
+  if (!pair) return undefined;
+  let end = pair.end;
+  // "BP 88/52 -> 104/60": the later reading; "BP 150/90 <- 170/100": the first
+  for (;;) {
+    LATER_RE.lastIndex = end;
+    if (LATER_RE.exec(text)) {
+      const later = readPair(LATER_RE.lastIndex);
+      if (later) {
+        pair = later;
+        end = later.end;
+        continue;
+      }
+    }
+    EARLIER_RE.lastIndex = end;
+    if (EARLIER_RE.exec(text)) {
+      const earlier = readPair(EARLIER_RE.lastIndex);
+      if (earlier) {
+        end = earlier.end;
+        continue;
+      }
+    }
+    break;
+  }
+  const m = pair.m;
   const systolic = Number(m[1]);
   const diastolic = Number(m[2]);
   const span = { start: aliasStart, end };
   if (!inRange(systolic, sys.plausible) || !inRange(diastolic, dia.plausible)) return { span, reason: 'implausible-value' };
   if (systolic <= diastolic) return { span, reason: 'systolic-not-above-diastolic' };
-  const sysStart = p + m[0].indexOf(m[1]);
-  const diaStart = p + m[0].lastIndexOf(m[2]);
+  const sysStart = pair.start + m[0].indexOf(m[1]);
+  const diaStart = pair.start + m[0].lastIndexOf(m[2]);
   return {
     key: def.key,
     span,
