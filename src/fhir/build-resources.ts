@@ -263,7 +263,12 @@ function toDosage(m: MedicationMention, text: string): Dosage | undefined {
  * lab result. The time is the note's date, or — for a note without one precise to the day — when the server stored
  * the note version.
  */
-export function buildObservation(key: string, m: MeasurementMention, ctx: BuildContext): Observation | undefined {
+export function buildObservation(
+  key: string,
+  m: MeasurementMention,
+  ctx: BuildContext,
+  mentions: readonly MeasurementMention[] = [m]
+): Observation | undefined {
   if (!m.concept) return undefined;
   const vital = m.category === 'vital-signs';
   const code = ctx.toCodeableConcept(m.concept, m.span);
@@ -276,7 +281,7 @@ export function buildObservation(key: string, m: MeasurementMention, ctx: BuildC
   const profiles = vital
     ? [PROFILES.vitalSigns, ...(coreProfile ? [coreProfile] : [])]
     : [m.category === 'laboratory' ? PROFILES.laboratory : PROFILES.measure];
-  const common = ctx.common(key, [m], profiles);
+  const common = ctx.common(key, mentions, profiles);
   const components: ObservationComponent[] | undefined = m.components?.map((c) => ({
     code: ctx.toCodeableConcept(c.concept, c.span),
     valueQuantity: toQuantity(c.value, c.unit),

@@ -16,7 +16,11 @@ export type MeasurementCategory = MeasurementMention['category'];
 /** One measurement definition (a row of `measurements.json` or of the generated `labs.json`). */
 export interface MeasurementDefinition {
   readonly key: string;
-  readonly kind: 'single' | 'blood-pressure' | 'height';
+  readonly kind: 'single' | 'blood-pressure' | 'height' | 'sequence';
+  /** kind `sequence`: the keys of the definitions whose values follow in this order ("ABG 7.31/48/82/24"). */
+  readonly parts?: readonly string[];
+  /** A count written before its name is read ("38 segs, 3 bands", "12% bands"). */
+  readonly valueBefore?: boolean;
   readonly category: MeasurementCategory;
   readonly loinc: string;
   readonly display: string;
@@ -85,7 +89,7 @@ export function parseMeasurementDefinitions(json: string, labsJson?: string): Me
   for (const phrase of doc.ignorePhrases ?? []) addPhrase(trie, phraseNorms(phrase), {});
   const keys = new Set<string>();
   for (const def of definitions) {
-    if (!def.key || !def.loinc || !def.units || Object.keys(def.units).length === 0) {
+    if (!def.key || !def.loinc || !def.units || (Object.keys(def.units).length === 0 && def.kind !== 'sequence')) {
       throw new Error(`measurements.json: definition '${String(def.key)}' needs key, loinc and units`);
     }
     if (keys.has(def.key)) throw new Error(`measurements: definition '${def.key}' is defined twice`);
@@ -103,7 +107,7 @@ export function parseMeasurementDefinitions(json: string, labsJson?: string): Me
 /** Words and marks allowed between an alias and its value ("BP was 120/80", "HR: 72", "glucose of 145"). */
 const FILLER_RE =
   /(?:[ \t]*(?:[:=~]|-(?=\s)|\(|of|was|is|were|are|at|now|today|then|level|levels|value|reading|measured|remained|recorded|noted|initially|currently|approximately|approx\.?|about|around|only|in the|has been|had been|on admission|on arrival|up to|down to|elevated at|increased to|decreased to|improved to|came back)(?![A-Za-z]))*[ \t]*/y;
-const VALUE_RE = /(<=|>=|<|>|\u2264|\u2265)?[ \t]*(\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?|\.\d+)/y;
+const VALUE_RE = /(<=|>=|<|>|\u2264|\u2265|less than|greater than|lower than|higher than|below|above)?[ \t]*(\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?|\.\d+)/iy;
 const BP_RE = /(\d{2,3})[ \t]*\/[ \t]*(\d{2,3})(?![\d/])/y;
 const FEET_INCHES_RE =
   /(\d)[ \t]*(?:'|\u2019|ft|feet|foot)(?:[ \t]*(?:and[ \t]+)?(\d{1,2}(?:\.\d+)?)(?:[ \t]*(?:"|''|\u201d|inches|inch|in(?![A-Za-z])))?)?/iy;
@@ -111,6 +115,7 @@ const FLAG_RE = /[ \t]*(?:\([ \t]*)?(HH|LL|H|L|A)(?:[ \t]*\))?(?![A-Za-z\d])/y;
 const FLAG_WORD_RE = /[ \t]*\(?(high|low|critical|abnormal|elevated)\)?(?![A-Za-z])/iy;
 const COMPARATORS: Readonly<Record<string, FoundMeasurement['comparator']>> = {
   '<': '<', '>': '>', '<=': '<=', '>=': '>=', '\u2264': '<=', '\u2265': '>=',
+  'less than': '<', 'greater than': '>', 'lower than': '<', 'higher than': '>', below: '<', above: '>',
 };
 
 /**
@@ -137,6 +142,8 @@ export function extractMeasurements(
     while (skipIndex < skip.length && skip[skipIndex].end <= t.start) skipIndex++;
     if (skipIndex < skip.length && skip[skipIndex].start <= t.start) continue;
     if (t.start > 0 && isAlnum(text.charCodeAt(t.start - 1))) continue;
+    // "Micro-K 10 mEq", "DAS28-CRP 4.3": the alias is the tail of another name
+    if (t.start > 1 && text[t.start - 1] === '-' && isAlnum(text.charCodeAt(t.start - 2))) continue;
     const m = longestAt(table.trie, tokens, i, Math.min(tokens.length, i + 6));
     if (!m) continue;
     const aliasEnd = tokens[m.endToken - 1].end;
@@ -147,6 +154,24 @@ export function extractMeasurements(
       consumedUntil = aliasEnd; // "potassium chloride 20 mEq" is a drug, not a potassium level
       i = m.endToken - 1;
       continue;
+    }
+    if (entry.def.kind === 'sequence') {
+      const parts = readSequence(text, t.start, aliasEnd, entry.def, table);
+      if (parts.length > 0) {
+        found.push(...parts);
+        consumedUntil = parts[parts.length - 1].span.end;
+        i = m.endToken - 1;
+      }
+      continue;
+    }
+    if (entry.def.valueBefore) {
+      const before = readValueBefore(text, t.start, aliasEnd, entry.def);
+      if (before) {
+        found.push(before);
+        consumedUntil = aliasEnd;
+        i = m.endToken - 1;
+        continue;
+      }
     }
     const single = aliasEnd - t.start === 1;
     const result = readValue(text, t.start, aliasEnd, entry.def, table, single);
@@ -159,7 +184,102 @@ export function extractMeasurements(
     consumedUntil = 'reason' in result ? aliasEnd : result.span.end;
     i = m.endToken - 1;
   }
+  const valueFirst = findValueFirstVitals(text, table, found, skip);
+  if (valueFirst.length > 0) {
+    found.push(...valueFirst);
+    found.sort((a, b) => a.span.start - b.span.start);
+  }
   return { found, rejected };
+}
+
+/** "38 segs, 3 bands", "w/ 12% bands": a differential count written before its name. */
+const VALUE_BEFORE_RE = /(?:^|[\s,;:(/])((?:<=|>=|<|>)?)[ \t]*(\d{1,3}(?:\.\d+)?)[ \t]*(%)?[ \t]*$/;
+
+function readValueBefore(text: string, aliasStart: number, aliasEnd: number, def: MeasurementDefinition): FoundMeasurement | undefined {
+  const window = text.slice(Math.max(0, aliasStart - 16), aliasStart);
+  const m = VALUE_BEFORE_RE.exec(window);
+  if (!m) return undefined;
+  const value = Number(m[2]);
+  const unit = def.defaultUnit;
+  if (!unit || !inRange(value, def.units[unit])) return undefined;
+  const start = aliasStart - window.length + window.lastIndexOf(m[2], window.length - (m[3] ? 1 : 0)) - (m[1] ? m[1].length : 0);
+  return {
+    key: def.key,
+    span: { start: Math.max(0, start), end: aliasEnd },
+    concept: toConcept(def.loinc, def.display),
+    category: def.category,
+    value,
+    unit,
+    ...(m[1] ? { comparator: COMPARATORS[m[1].toLowerCase()] } : {}),
+  };
+}
+
+/** Separators between the values of a sequence ("ABG 7.31/48/82/24", "H/H 13 and 40"). */
+const SEQUENCE_SEPARATOR_RE = /[ \t]*(?:\/|,|and(?![A-Za-z]))[ \t]*/y;
+/** A time of day before an ABG's values ("ABG 0600: 7.31/48/82"). */
+const CLOCK_RE = /[ \t]*(?:at[ \t]+)?\d{4}h?[ \t]*:?/y;
+
+/**
+ * A sequence of values for the definitions named in `parts` (an arterial blood gas pH/pCO2/pO2/HCO3, H/H). At
+ * least two values, each plausible for its part; otherwise nothing.
+ */
+function readSequence(text: string, aliasStart: number, aliasEnd: number, def: MeasurementDefinition, table: MeasurementTable): FoundMeasurement[] {
+  const parts = (def.parts ?? []).map((k) => table.definitions.find((d) => d.key === k));
+  let p = aliasEnd;
+  CLOCK_RE.lastIndex = p;
+  if (CLOCK_RE.exec(text)) p = CLOCK_RE.lastIndex;
+  FILLER_RE.lastIndex = p;
+  FILLER_RE.exec(text);
+  p = FILLER_RE.lastIndex;
+  const out: FoundMeasurement[] = [];
+  for (let k = 0; k < parts.length; k++) {
+    const part = parts[k];
+    if (!part?.defaultUnit) break;
+    if (k > 0) {
+      SEQUENCE_SEPARATOR_RE.lastIndex = p;
+      if (!SEQUENCE_SEPARATOR_RE.exec(text)) break;
+      p = SEQUENCE_SEPARATOR_RE.lastIndex;
+    }
+    const v = /(\d+(?:\.\d+)?)(?![\d.])/y;
+    v.lastIndex = p;
+    const m = v.exec(text);
+    if (!m) break;
+    const value = Number(m[1]);
+    if (!inRange(value, part.units[part.defaultUnit])) return [];
+    out.push({
+      key: part.key,
+      span: { start: k === 0 ? aliasStart : p, end: v.lastIndex },
+      concept: toConcept(part.loinc, part.display),
+      category: part.category,
+      value,
+      unit: part.defaultUnit,
+    });
+    p = v.lastIndex;
+  }
+  return out.length >= 2 ? out : [];
+}
+
+/** "95% on room air", "98% RA", "96% O2 saturation": an oxygen saturation written before (or without) its name. */
+const SPO2_FIRST_RE = /(?<![\d.\/])(\d{2,3})[ \t]*%[ \t]*(?:(?:on[ \t]+)?(?:room air|RA(?![A-Za-z]))|(?:O2|oxygen)[ \t]+sat(?:uration)?s?(?![A-Za-z]))/g;
+/** "96 degrees Fahrenheit", "37.2 °C": a temperature with an explicit scale and no name. */
+const TEMPERATURE_FIRST_RE = /(?<![\d.\/])(\d{2,3}(?:\.\d)?)[ \t]*(?:\u00b0|\u00ba|degrees?(?=[ \t]))[ \t]*(F|C|Fahrenheit|Celsius)(?![A-Za-z])/g;
+
+function findValueFirstVitals(text: string, table: MeasurementTable, found: readonly FoundMeasurement[], skip: readonly Span[]): FoundMeasurement[] {
+  const taken = [...found.map((f) => f.span), ...skip];
+  const free = (start: number, end: number): boolean => !taken.some((s) => s.start < end && start < s.end);
+  const out: FoundMeasurement[] = [];
+  const add = (key: string, start: number, end: number, value: number, unit: string): void => {
+    const def = table.definitions.find((d) => d.key === key);
+    if (!def || !inRange(value, def.units[unit]) || !free(start, end)) return;
+    out.push({ key, span: { start, end }, concept: toConcept(def.loinc, def.display), category: def.category, value, unit });
+    taken.push({ start, end });
+  };
+  for (const m of text.matchAll(SPO2_FIRST_RE)) add('oxygen-saturation', m.index, m.index + m[0].length, Number(m[1]), '%');
+  for (const m of text.matchAll(TEMPERATURE_FIRST_RE)) {
+    const unit = m[2].toUpperCase().startsWith('F') ? '[degF]' : 'Cel';
+    add('body-temperature', m.index, m.index + m[0].length, Number(m[1]), unit);
+  }
+  return out;
 }
 
 type ReadResult = FoundMeasurement | { readonly span: Span; readonly reason: RejectedMeasurement['reason'] };
@@ -180,7 +300,8 @@ const OUT_OF_RE = /[ \t]*\/[ \t]*(\d{1,3})(?![\d./])/y;
 /** "Cr 1.8 <- 1.4": what follows is an earlier value (the first one is the most recent). */
 const EARLIER_RE = /[ \t]*(?:<-{1,2}|\u2190)[ \t]*/y;
 /** "lactate 3.4 -> 2.1", "pain 8/10 -> 4/10": what follows is a later value. */
-const LATER_RE = /[ \t]*(?:-{1,2}>|\u2192|=>)[ \t]*/y;
+const LATER_RE =
+  /[ \t]*(?:-{1,2}>|\u2192|=>|,?[ \t]+(?:and[ \t]+)?(?:that[ \t]+|which[ \t]+)?(?:then[ \t]+|subsequently[ \t]+|later[ \t]+|now[ \t]+)?(?:dropped|fell|decreased|declined|rose|increased|improved|trended(?:[ \t]+(?:down|up))?|went(?:[ \t]+(?:down|up))?|came[ \t]+down|is[ \t]+now)[ \t]+(?:to[ \t]+)?(?=[<>\d.])|[ \t]+and[ \t]+(?=\d))[ \t]*/iy;
 /** A dose or a frequency after the number: a drug ("iron 325 mg daily", "tacrolimus 2 BID"), not a result. */
 const DOSE_RE =
   /[ \t]*(?:mg|mcg|\u00b5g|ug|g|gm|grams?|units?|iu|tabs?|tablets?|caps?|capsules?|puffs?|drops?|bid|tid|qid|qd|qhs|daily|po|iv|sq|prn|q\d+h?)(?![A-Za-z/])/iy;
@@ -207,6 +328,8 @@ function readValue(
     p = FILLER_RE.lastIndex;
   }
   if (p - aliasEnd > 30) return undefined;
+  // "vit D3", "T4": a digit glued to the alias is part of a name, not a value
+  if (p === aliasEnd && /[A-Za-z]/.test(text[aliasEnd - 1] ?? '') && /\d/.test(text[p] ?? '')) return undefined;
   if (def.kind === 'blood-pressure') return readBloodPressure(text, aliasStart, p, def, table);
   if (def.kind === 'height') {
     FEET_INCHES_RE.lastIndex = p;
@@ -262,7 +385,7 @@ function readQuantity(
   if (!v) return undefined;
   let valueEnd = VALUE_RE.lastIndex;
   const value = Number(v[2].replace(/,/g, ''));
-  const comparator = v[1] ? COMPARATORS[v[1]] : undefined;
+  const comparator = v[1] ? COMPARATORS[v[1].toLowerCase()] : undefined;
   let valueHigh: number | undefined;
   let outOf = false;
   const readRange = (): void => {
@@ -275,6 +398,11 @@ function readQuantity(
     }
   };
   readRange();
+  if (!def.allowRange) {
+    // "temperature 99 to 100", "HR 60-70s", "WBC 6 to 12": a span of values is no single result
+    RANGE_RE.lastIndex = valueEnd;
+    if (RANGE_RE.test(text)) return undefined;
+  }
   if (def.outOf) {
     OUT_OF_RE.lastIndex = valueEnd;
     const o = OUT_OF_RE.exec(text);
