@@ -126,8 +126,14 @@ describe('implausible values are rejected with a reason', () => {
   });
 
   test('aliases inside section headers are skipped', () => {
-    const text = 'BP 120/80';
-    expect(extractMeasurements(text, tokenize(text), table, [{ start: 0, end: 2 }]).found).toEqual([]);
+    const text = 'Pulse exam: 2+ bilaterally. HR 80';
+    expect(extractMeasurements(text, tokenize(text), table, [{ start: 0, end: 11 }]).found.map((f) => f.key)).toEqual(['heart-rate']);
+  });
+
+  test('a header that is just the alias as a label gives the value that follows, the span starting after the header', () => {
+    const text = 'WT:  223 pounds';
+    const found = extractMeasurements(text, tokenize(text), table, [{ start: 0, end: 3 }]).found;
+    expect(found.map((f) => [f.key, f.value, f.unit, text.slice(f.span.start, f.span.end)])).toEqual([['body-weight', 223, '[lb_av]', '223 pounds']]);
   });
 });
 

@@ -106,7 +106,7 @@ export function parseMeasurementDefinitions(json: string, labsJson?: string): Me
 
 /** Words and marks allowed between an alias and its value ("BP was 120/80", "HR: 72", "glucose of 145"). */
 const FILLER_RE =
-  /(?:[ \t]*(?:[:=~]|-(?=\s)|\(|of|was|is|were|are|at|now|today|then|level|levels|value|reading|measured|remained|recorded|noted|initially|currently|approximately|approx\.?|about|around|only|in the|has been|had been|on admission|on arrival|up to|down to|elevated at|increased to|decreased to|improved to|came back)(?![A-Za-z]))*[ \t]*/y;
+  /(?:[ \t]*(?:[:=~]|-(?=\s)|\(|of|was|is|were|are|at|now|today|then|level|levels|value|reading|measured|remained|recorded|noted|initially|currently|approximately|approx\.?|about|around|only|in the|has been|had been|on admission|on arrival|this am|this morning|this pm|this evening|tonight|overnight|up to|down to|elevated at|increased to|decreased to|improved to|came back)(?![A-Za-z]))*[ \t]*/iy;
 const VALUE_RE = /(<=|>=|<|>|\u2264|\u2265|less than|greater than|lower than|higher than|below|above)?[ \t]*(\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?|\.\d+)/iy;
 const BP_RE = /(\d{2,3})[ \t]*\/[ \t]*(\d{2,3})(?![\d/])/y;
 const FEET_INCHES_RE =
@@ -123,7 +123,7 @@ const COMPARATORS: Readonly<Record<string, FoundMeasurement['comparator']>> = {
  * @param text - the note text.
  * @param tokens - the note's tokens.
  * @param table - the compiled definitions.
- * @param skip - spans (section headers) where aliases are ignored.
+ * @param skip - spans (section headers) where aliases are ignored, unless the header is just the alias as a label.
  * @returns kept measurements and rejected ones, both in text order.
  */
 export function extractMeasurements(
@@ -140,13 +140,15 @@ export function extractMeasurements(
     const t = tokens[i];
     if (t.start < consumedUntil || t.kind !== 'word' || !table.trie.next.has(t.norm)) continue;
     while (skipIndex < skip.length && skip[skipIndex].end <= t.start) skipIndex++;
-    if (skipIndex < skip.length && skip[skipIndex].start <= t.start) continue;
+    const header = skipIndex < skip.length && skip[skipIndex].start <= t.start ? skip[skipIndex] : undefined;
     if (t.start > 0 && isAlnum(text.charCodeAt(t.start - 1))) continue;
     // "Micro-K 10 mEq", "DAS28-CRP 4.3": the alias is the tail of another name
     if (t.start > 1 && text[t.start - 1] === '-' && isAlnum(text.charCodeAt(t.start - 2))) continue;
     const m = longestAt(table.trie, tokens, i, Math.min(tokens.length, i + 6));
     if (!m) continue;
     const aliasEnd = tokens[m.endToken - 1].end;
+    // an alias inside a section header counts only when it is the whole label ("WT: 223 lb", "CMV PCR: <35")
+    if (header && (header.start !== t.start || !/^[ \t]*:?[ \t]*$/.test(text.slice(aliasEnd, header.end)))) continue;
     const raw = text.slice(t.start, aliasEnd);
     const entry = m.values.find((v) => v.caseSensitive === undefined || v.caseSensitive === raw);
     if (!entry) continue;
@@ -158,6 +160,7 @@ export function extractMeasurements(
     if (entry.def.kind === 'sequence') {
       const parts = readSequence(text, t.start, aliasEnd, entry.def, table);
       if (parts.length > 0) {
+        if (header) parts[0] = { ...parts[0], span: { start: afterHeader(text, header, parts[0].span.end), end: parts[0].span.end } };
         found.push(...parts);
         consumedUntil = parts[parts.length - 1].span.end;
         i = m.endToken - 1;
@@ -178,6 +181,9 @@ export function extractMeasurements(
     if (!result) continue;
     if ('reason' in result) {
       if (!single) rejected.push({ span: result.span, key: entry.def.key, reason: result.reason });
+    } else if (header) {
+      // the label belongs to the header, outside every sentence: the mention is the value that follows it
+      found.push({ ...result, span: { start: afterHeader(text, header, result.span.end), end: result.span.end } });
     } else {
       found.push(result);
     }
@@ -190,6 +196,13 @@ export function extractMeasurements(
     found.sort((a, b) => a.span.start - b.span.start);
   }
   return { found, rejected };
+}
+
+/** Where the text after a header starts (its first non-space character, at most `end`). */
+function afterHeader(text: string, header: Span, end: number): number {
+  let start = header.end;
+  while (start < end && /\s/.test(text[start])) start++;
+  return start;
 }
 
 /** "38 segs, 3 bands", "w/ 12% bands": a differential count written before its name. */
@@ -296,7 +309,7 @@ interface WrittenQuantity {
 /** "30-35", "20 to 25": the high end of a range. */
 const RANGE_RE = /[ \t]*(?:-|\u2013|\u2014|to(?![A-Za-z]))[ \t]*(\d+(?:\.\d+)?)(?![\d/])/y;
 /** "7/10": the denominator of a score. */
-const OUT_OF_RE = /[ \t]*\/[ \t]*(\d{1,3})(?![\d./])/y;
+const OUT_OF_RE = /[ \t]*\/[ \t]*(\d{1,3})(?!\d|\.\d|\/)/y;
 /** "Cr 1.8 <- 1.4": what follows is an earlier value (the first one is the most recent). */
 const EARLIER_RE = /[ \t]*(?:<-{1,2}|\u2190)[ \t]*/y;
 /** "lactate 3.4 -> 2.1", "pain 8/10 -> 4/10": what follows is a later value. */
@@ -304,7 +317,7 @@ const LATER_RE =
   /[ \t]*(?:-{1,2}>|\u2192|=>|,?[ \t]+(?:and[ \t]+)?(?:that[ \t]+|which[ \t]+)?(?:then[ \t]+|subsequently[ \t]+|later[ \t]+|now[ \t]+)?(?:dropped|fell|decreased|declined|rose|increased|improved|trended(?:[ \t]+(?:down|up))?|went(?:[ \t]+(?:down|up))?|came[ \t]+down|is[ \t]+now)[ \t]+(?:to[ \t]+)?(?=[<>\d.])|[ \t]+and[ \t]+(?=\d))[ \t]*/iy;
 /** A dose or a frequency after the number: a drug ("iron 325 mg daily", "tacrolimus 2 BID"), not a result. */
 const DOSE_RE =
-  /[ \t]*(?:mg|mcg|\u00b5g|ug|g|gm|grams?|units?|iu|tabs?|tablets?|caps?|capsules?|puffs?|drops?|bid|tid|qid|qd|qhs|daily|po|iv|sq|prn|q\d+h?)(?![A-Za-z/])/iy;
+  /[ \t]*(?:ms|msec|mg|mcg|\u00b5g|ug|g|gm|grams?|units?|iu|tabs?|tablets?|caps?|capsules?|puffs?|drops?|bid|tid|qid|qd|qhs|daily|po|iv|sq|prn|q\d+h?)(?![A-Za-z/])/iy;
 
 function readValue(
   text: string,
