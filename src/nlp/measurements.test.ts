@@ -223,6 +223,7 @@ describe('labs from the LOINC Top 2000 list (labs.json)', () => {
 
   test('drugs with a lab name and a dose are no results', () => {
     expect(brief('iron 325 mg daily, lithium 300 mg BID, tacrolimus 2 BID, vitamin D 50,000 units weekly, Micro-K 10 mEq')).toEqual([]);
+    expect(brief('1 ml tacrolimus 5 mg/ml injection')).toEqual([]); // a concentration is a strength, not a level
   });
 });
 

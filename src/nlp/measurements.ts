@@ -317,7 +317,7 @@ const LATER_RE =
   /[ \t]*(?:-{1,2}>|\u2192|=>|,?[ \t]+(?:and[ \t]+)?(?:that[ \t]+|which[ \t]+)?(?:then[ \t]+|subsequently[ \t]+|later[ \t]+|now[ \t]+)?(?:dropped|fell|decreased|declined|rose|increased|improved|trended(?:[ \t]+(?:down|up))?|went(?:[ \t]+(?:down|up))?|came[ \t]+down|is[ \t]+now)[ \t]+(?:to[ \t]+)?(?=[<>\d.])|[ \t]+and[ \t]+(?=\d))[ \t]*/iy;
 /** A dose or a frequency after the number: a drug ("iron 325 mg daily", "tacrolimus 2 BID"), not a result. */
 const DOSE_RE =
-  /[ \t]*(?:ms|msec|mg|mcg|\u00b5g|ug|g|gm|grams?|units?|iu|tabs?|tablets?|caps?|capsules?|puffs?|drops?|bid|tid|qid|qd|qhs|daily|po|iv|sq|prn|q\d+h?)(?![A-Za-z/])/iy;
+  /[ \t]*(?:ms|msec|mg|mcg|\u00b5g|ug|g|gm|grams?|units?|iu|tabs?|tablets?|caps?|capsules?|puffs?|drops?|bid|tid|qid|qd|qhs|daily|po|iv|sq|prn|q\d+h?)(?![A-Za-z])/iy;
 
 function readValue(
   text: string,
