@@ -327,7 +327,20 @@ describe('lab shorthand', () => {
     ]);
   });
 
+  test('a censored value that is a threshold is no result', () => {
+    expect(brief('transfuse for Hgb <7; wean pressors to MAP >65; hold until INR is greater than 2')).toEqual([]);
+    expect(brief('treatment parameters (ANC >=1.5, Plt >=100)')).toEqual([]);
+    expect(brief('Labs for today: troponin <0.01')).toEqual([['troponin-i', '<0.01', 'ng/mL']]);
+  });
+
+  test('an alias two analytes share reads as the one its value fits', () => {
+    expect(brief('eos 320 cells/uL')).toEqual([['eosinophils-absolute', 320, '/uL']]);
+    expect(brief('eos 5%')).toEqual([['eosinophils-percent', 5, '%']]);
+    expect(brief('urine microalb/Cr 38 mg/g')).toEqual([['urine-albumin-creatinine', 38, 'mg/g']]);
+  });
+
   test('a span of values is no single result; a name glued to a digit is no value', () => {
+    expect(brief('synovitis R 2nd-3rd MCPs')).toEqual([]);
     expect(brief('temperature ranged from 99 to 101')).toEqual([]);
     expect(brief('HR 60-70s')).toEqual([]);
     expect(brief('calcium carbonate/vit D3 daily')).toEqual([]);

@@ -150,7 +150,9 @@ export function extractMeasurements(
     // an alias inside a section header counts only when it is the whole label ("WT: 223 lb", "CMV PCR: <35")
     if (header && (header.start !== t.start || !/^[ \t]*:?[ \t]*$/.test(text.slice(aliasEnd, header.end)))) continue;
     const raw = text.slice(t.start, aliasEnd);
-    const entry = m.values.find((v) => v.caseSensitive === undefined || v.caseSensitive === raw);
+    const entries = m.values.filter((v) => v.caseSensitive === undefined || v.caseSensitive === raw);
+    // an alias several definitions share ("eos": a percentage or a count) reads as the first whose value fits
+    const entry = entries.length > 1 ? pickEntry(entries, text, t.start, aliasEnd, table) : entries[0];
     if (!entry) continue;
     if (!entry.def) {
       consumedUntil = aliasEnd; // "potassium chloride 20 mEq" is a drug, not a potassium level
@@ -196,6 +198,15 @@ export function extractMeasurements(
     found.sort((a, b) => a.span.start - b.span.start);
   }
   return { found, rejected };
+}
+
+function pickEntry(entries: readonly AliasEntry[], text: string, aliasStart: number, aliasEnd: number, table: MeasurementTable): AliasEntry {
+  for (const e of entries) {
+    if (!e.def || e.def.kind !== 'single') return e;
+    const r = readValue(text, aliasStart, aliasEnd, e.def, table, aliasEnd - aliasStart === 1);
+    if (r && !('reason' in r)) return e;
+  }
+  return entries[0];
 }
 
 /** Where the text after a header starts (its first non-space character, at most `end`). */
@@ -315,6 +326,18 @@ const EARLIER_RE = /[ \t]*(?:<-{1,2}|\u2190)[ \t]*/y;
 /** "lactate 3.4 -> 2.1", "pain 8/10 -> 4/10": what follows is a later value. */
 const LATER_RE =
   /[ \t]*(?:-{1,2}>|\u2192|=>|,?[ \t]+(?:and[ \t]+)?(?:that[ \t]+|which[ \t]+)?(?:then[ \t]+|subsequently[ \t]+|later[ \t]+|now[ \t]+)?(?:dropped|fell|decreased|declined|rose|increased|improved|trended(?:[ \t]+(?:down|up))?|went(?:[ \t]+(?:down|up))?|came[ \t]+down|is[ \t]+now)[ \t]+(?:to[ \t]+)?(?=[<>\d.])|[ \t]+and[ \t]+(?=\d))[ \t]*/iy;
+/** Words that make a censored value a threshold when they lead its clause. */
+const THRESHOLD_RE =
+  /\b(?:for|if|goal|target|keep|maintain|until|unless|when|parameters?|criteria|threshold|hold(?:ing)?|titrate|wean|transfuse|call|notify)\b/i;
+
+/** Up to 40 characters before `at`, from the last sentence or clause break ("Labs for today: " ends at the colon). */
+function clauseBefore(text: string, at: number): string {
+  const window = text.slice(Math.max(0, at - 40), at);
+  let cut = -1;
+  for (const m of window.matchAll(/[.;:](?=\s)|\n/g)) cut = m.index;
+  return window.slice(cut + 1);
+}
+
 /** A dose or a frequency after the number: a drug ("iron 325 mg daily", "tacrolimus 2 BID"), not a result. */
 const DOSE_RE =
   /[ \t]*(?:ms|msec|mg|mcg|\u00b5g|ug|g|gm|grams?|units?|iu|tabs?|tablets?|caps?|capsules?|puffs?|drops?|bid|tid|qid|qd|qhs|daily|po|iv|sq|prn|q\d+h?)(?![A-Za-z])/iy;
@@ -354,6 +377,8 @@ function readValue(
   }
   let q = readQuantity(text, p, def, table);
   if (!q) return undefined;
+  // "transfuse for Hgb <7", "wean to MAP >65", "until INR is greater than 1.7": a threshold, not a result
+  if (q.comparator && THRESHOLD_RE.test(clauseBefore(text, aliasStart))) return undefined;
   // a series of the same analyte: keep the most recent value, consume the others (they have no time of their own)
   let end = q.end;
   let flag = readFlag(text, end);
@@ -442,6 +467,8 @@ function readQuantity(
   if (unit === undefined) {
     DOSE_RE.lastIndex = valueEnd;
     if (DOSE_RE.test(text)) return undefined;
+    // "R 2nd-3rd MCPs", "x3d": a letter glued to the number makes it no value
+    if (end === valueEnd && /[A-Za-z]/.test(text[valueEnd] ?? '')) return undefined;
   }
   if (unit !== undefined && valueHigh === undefined) {
     // "EF 30%-35%"
