@@ -263,7 +263,12 @@ function toDosage(m: MedicationMention, text: string): Dosage | undefined {
  * lab result. The time is the note's date, or — for a note without one precise to the day — when the server stored
  * the note version.
  */
-export function buildObservation(key: string, m: MeasurementMention, ctx: BuildContext): Observation | undefined {
+export function buildObservation(
+  key: string,
+  m: MeasurementMention,
+  ctx: BuildContext,
+  mentions: readonly MeasurementMention[] = [m]
+): Observation | undefined {
   if (!m.concept) return undefined;
   const vital = m.category === 'vital-signs';
   const code = ctx.toCodeableConcept(m.concept, m.span);
@@ -273,13 +278,15 @@ export function buildObservation(key: string, m: MeasurementMention, ctx: BuildC
     code.coding = [...(code.coding ?? []), { system: LOINC, code: OXYGEN_SATURATION_LOINC, display: 'Oxygen saturation in Arterial blood' }];
   }
   const coreProfile = vital && loinc ? CORE_VITAL_SIGN_PROFILES[loinc] : undefined;
-  const profiles = vital ? [PROFILES.vitalSigns, ...(coreProfile ? [coreProfile] : [])] : [PROFILES.laboratory];
-  const common = ctx.common(key, [m], profiles);
+  const profiles = vital
+    ? [PROFILES.vitalSigns, ...(coreProfile ? [coreProfile] : [])]
+    : [m.category === 'laboratory' ? PROFILES.laboratory : PROFILES.measure];
+  const common = ctx.common(key, mentions, profiles);
   const components: ObservationComponent[] | undefined = m.components?.map((c) => ({
     code: ctx.toCodeableConcept(c.concept, c.span),
     valueQuantity: toQuantity(c.value, c.unit),
   }));
-  const category = vital ? ['vital-signs', 'Vital Signs'] : ['laboratory', 'Laboratory'];
+  const category = CATEGORY_DISPLAYS[m.category];
   const interpretation = m.interpretation ? INTERPRETATIONS[m.interpretation] : undefined;
   const when = [ctx.note.date, ctx.note.lastUpdated].find((d) => d !== undefined && d.length >= 10);
   const effective = when ? { effectiveDateTime: when } : {};
@@ -294,7 +301,12 @@ export function buildObservation(key: string, m: MeasurementMention, ctx: BuildC
     subject: ctx.note.subject as Observation['subject'],
     ...(ctx.note.encounter ? { encounter: ctx.note.encounter } : {}),
     ...effective,
-    ...(m.value !== undefined && m.unit !== undefined ? { valueQuantity: toQuantity(m.value, m.unit, m.comparator) } : {}),
+    ...(m.value !== undefined && m.unit !== undefined && m.valueHigh === undefined
+      ? { valueQuantity: toQuantity(m.value, m.unit, m.comparator, loinc === BODY_HEIGHT_LOINC) }
+      : {}),
+    ...(m.value !== undefined && m.unit !== undefined && m.valueHigh !== undefined
+      ? { valueRange: { low: toQuantity(m.value, m.unit), high: toQuantity(m.valueHigh, m.unit) } }
+      : {}),
     ...(interpretation ? { interpretation: [codeable(V3_OBSERVATION_INTERPRETATION, interpretation[0], interpretation[1])] } : {}),
     ...(components && components.length > 0 ? { component: components } : {}),
     derivedFrom: [documentRef(ctx)],
@@ -302,6 +314,16 @@ export function buildObservation(key: string, m: MeasurementMention, ctx: BuildC
 }
 
 const PULSE_OXIMETRY_LOINC = '59408-5';
+const BODY_HEIGHT_LOINC = '8302-2';
+
+/** observation-category code → [code, display]. */
+const CATEGORY_DISPLAYS: Record<MeasurementMention['category'], [string, string]> = {
+  'vital-signs': ['vital-signs', 'Vital Signs'],
+  laboratory: ['laboratory', 'Laboratory'],
+  survey: ['survey', 'Survey'],
+  imaging: ['imaging', 'Imaging'],
+  procedure: ['procedure', 'Procedure'],
+};
 const OXYGEN_SATURATION_LOINC = '2708-6';
 
 const INTERPRETATIONS: Record<string, [string, string]> = {
@@ -352,8 +374,8 @@ export function buildAllergyIntolerance(
   };
 }
 
-function toQuantity(value: number, unit: string, comparator?: Quantity['comparator']): Quantity {
+function toQuantity(value: number, unit: string, comparator?: Quantity['comparator'], height = false): Quantity {
   // Heights written in metres: FHIR's bodyheight profile binds its units to cm and [in_i].
-  if (unit === 'm') return { value: Math.round(value * 1000) / 10, unit: 'cm', system: UCUM, code: 'cm' };
+  if (unit === 'm' && height) return { value: Math.round(value * 1000) / 10, unit: 'cm', system: UCUM, code: 'cm' };
   return { value, ...(comparator ? { comparator } : {}), unit, system: UCUM, code: unit };
 }

@@ -61,7 +61,6 @@ export function mapFindings(note: NoteVersion, text: string, result: NlpResult, 
     if (list) list.push(m);
     else groups.set(key, [m]);
   };
-  const ordinals = new Map<string, number>();
   const mentions = consolidated;
   const affirmedProblems = new Set(
     mentions
@@ -71,7 +70,7 @@ export function mapFindings(note: NoteVersion, text: string, result: NlpResult, 
   for (const m of mentions) {
     if (!m.concept && !options.writeUncoded) continue;
     if (m.assertion === 'hypothetical' && !options.writeHypothetical) continue;
-    const key = findingKey(m, text, ordinals, affirmedProblems);
+    const key = findingKey(m, text, affirmedProblems);
     if (key) add(key, m);
   }
   const out: DesiredFinding[] = [];
@@ -96,7 +95,7 @@ export function findingIdentifier(noteId: string, key: string): string {
 }
 
 /** Returns the grouping key of a mention, or undefined when the mention maps to nothing (see the README table). */
-function findingKey(m: Mention, text: string, ordinals: Map<string, number>, affirmedProblems: ReadonlySet<string>): string | undefined {
+function findingKey(m: Mention, text: string, affirmedProblems: ReadonlySet<string>): string | undefined {
   const concept = conceptKey(m.concept, text, m.span);
   // ConText's experiencer, not just the collapsed assertion: "no family history of diabetes" is `negated` but about
   // a relative, and must never become the patient's refuted Condition.
@@ -118,17 +117,22 @@ function findingKey(m: Mention, text: string, ordinals: Map<string, number>, aff
       return `AllergyIntolerance|${concept}|${m.assertion === 'negated' ? 'refuted' : m.assertion === 'possible' ? 'unconfirmed' : 'asserted'}`;
     case 'measurement': {
       // Only measurements the note reports now: a past one ("previous BP 150/90") has no time Chartmine could state,
-      // and dating it by the note would be wrong.
+      // and dating it by the note would be wrong. One Observation per measured value: the same value repeated in
+      // the note ("K 4.9" in the labs and again in the plan) is one resource; different values are each written.
       if (m.assertion !== 'affirmed') return undefined;
-      const n = (ordinals.get(concept) ?? 0) + 1;
-      ordinals.set(concept, n);
-      return `Observation|${concept}|${n}`;
+      return `Observation|${concept}|${measuredValueKey(m)}`;
     }
     default:
       return undefined;
   }
 }
 
+
+/** What distinguishes one measured value from another of the same concept: value(s), comparator, range, unit. */
+function measuredValueKey(m: MeasurementMention): string {
+  if (m.components) return m.components.map((c) => `${c.value} ${c.unit}`).join('/');
+  return `${m.comparator ?? ''}${m.value ?? ''}${m.valueHigh !== undefined ? `-${m.valueHigh}` : ''} ${m.unit ?? ''}`;
+}
 
 /** Ids of possible problem mentions that share their sentence with another possible problem: a differential. */
 function differentialMentions(mentions: readonly Mention[]): Set<string> {
@@ -165,7 +169,7 @@ function buildFor(key: string, group: readonly Mention[], ctx: BuildContext): Re
     case 'AllergyIntolerance':
       return buildAllergyIntolerance(key, group as readonly AllergyMention[], ctx);
     case 'Observation':
-      return first.kind === 'measurement' ? buildObservation(key, first as MeasurementMention, ctx) : undefined;
+      return first.kind === 'measurement' ? buildObservation(key, first as MeasurementMention, ctx, group as readonly MeasurementMention[]) : undefined;
     default:
       return undefined;
   }

@@ -56,6 +56,7 @@ export const PROFILES = {
   medicationStatement: profileUrl('chartmine-medication-statement'),
   vitalSigns: profileUrl('chartmine-observation-vital-signs'),
   laboratory: profileUrl('chartmine-observation-lab'),
+  measure: profileUrl('chartmine-observation-measure'),
   familyMemberHistory: profileUrl('chartmine-family-member-history'),
   allergyIntolerance: profileUrl('chartmine-allergy-intolerance'),
   device: profileUrl('chartmine-pipeline-device'),

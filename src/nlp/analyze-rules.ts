@@ -167,15 +167,18 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
       }
     });
     meas.forEach((m, j) => {
-      // a value was measured: only temporality ("last visit", "goal") can qualify it
-      const { relative: _relative, ...decided } = attrsOf(cands.length + j);
-      const attrs: ContextAttributes = { ...decided, negation: 'affirmed', experiencer: 'patient' };
+      // a value was measured: only a temporality cue of its own ("last visit wt 90 kg", "goal A1c <7", "if K >5.5")
+      // qualifies it, and only a hypothetical or family section; a value listed under past history is still a value
+      const sectionContext = section ? lexicons.sections.contextByName.get(section.name) : undefined;
+      const temporality = measurementTemporality(text, m.span, decisions[cands.length + j].triggers, sectionContext);
+      const attrs: ContextAttributes = { negation: 'affirmed', temporality, experiencer: 'patient' };
       const base = toBase('measurement', m.span, si, section, m.concept, attrs, CONFIDENCE_MEASUREMENT, ['rule']);
       mentions.push({
         ...base,
         kind: 'measurement',
         category: m.category,
         ...(m.value !== undefined ? { value: m.value, unit: m.unit } : {}),
+        ...(m.valueHigh !== undefined ? { valueHigh: m.valueHigh } : {}),
         ...(m.components ? { components: m.components } : {}),
         ...(m.interpretation ? { interpretation: m.interpretation } : {}),
         ...(m.comparator ? { comparator: m.comparator } : {}),
@@ -340,6 +343,31 @@ function toBase(
     confidence: Math.round(confidence * 1000) / 1000,
     sources,
   };
+}
+
+/**
+ * The temporality of a measured value: a history or hypothetical trigger counts only when it is the value's own —
+ * inside its span ("creatinine baseline 1.3") or just before it in the same clause ("prior BNP 2,880", "if K >5.5"),
+ * with no comma, semicolon, parenthesis or line break in between — so "(prior 2,880), Hgb 13.1" leaves the
+ * hemoglobin current. A hypothetical section (return precautions) makes every value hypothetical.
+ */
+function measurementTemporality(
+  text: string,
+  span: Span,
+  triggers: readonly { readonly start: number; readonly end: number; readonly category: string }[],
+  sectionContext: string | undefined
+): ContextAttributes['temporality'] {
+  if (sectionContext === 'hypothetical') return 'hypothetical';
+  let temporality: ContextAttributes['temporality'] = 'recent';
+  for (const t of triggers) {
+    if (t.category !== 'historical' && t.category !== 'hypothetical') continue;
+    const inside = t.start >= span.start && t.start < span.end;
+    const before = t.end <= span.start && span.start - t.end <= 40 && !/[,;()\n]/.test(text.slice(t.end, span.start));
+    if (!inside && !before) continue;
+    if (t.category === 'hypothetical') return 'hypothetical';
+    temporality = 'historical';
+  }
+  return temporality;
 }
 
 function nextStart(cands: readonly Candidate[], meas: readonly FoundMeasurement[], after: number, fallback: number): number {

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { readRuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, parseMeasurementDefinitions } from './measurements.js';
@@ -126,11 +129,241 @@ describe('implausible values are rejected with a reason', () => {
   });
 
   test('aliases inside section headers are skipped', () => {
-    const text = 'BP 120/80';
-    expect(extractMeasurements(text, tokenize(text), table, [{ start: 0, end: 2 }]).found).toEqual([]);
+    const text = 'Pulse exam: 2+ bilaterally. HR 80';
+    expect(extractMeasurements(text, tokenize(text), table, [{ start: 0, end: 11 }]).found.map((f) => f.key)).toEqual(['heart-rate']);
+  });
+
+  test('a header that is just the alias as a label gives the value that follows, the span starting after the header', () => {
+    const text = 'WT:  223 pounds';
+    const found = extractMeasurements(text, tokenize(text), table, [{ start: 0, end: 3 }]).found;
+    expect(found.map((f) => [f.key, f.value, f.unit, text.slice(f.span.start, f.span.end)])).toEqual([['body-weight', 223, '[lb_av]', '223 pounds']]);
   });
 });
 
 test('a definition without units is refused at load time, naming its key', () => {
   expect(() => parseMeasurementDefinitions(JSON.stringify({ writtenUnits: {}, definitions: [{ key: 'x', loinc: '1-1', aliases: [], units: {} }] }))).toThrow(/'x'/);
+});
+
+// Paraphrased shorthand of the kind real notes use (issue 11); values as written, units in UCUM.
+const brief = (text: string) =>
+  found(text).map((m) => [m.key, m.comparator ? `${m.comparator}${String(m.value)}` : m.value, m.unit]);
+
+describe('labs from the LOINC Top 2000 list (labs.json)', () => {
+  test.each([
+    ['A1c 7.9% last month', 'hemoglobin-a1c', '4548-4', 7.9, '%'],
+    ['TSH 0.02, free T4 2.8', 'tsh', '3016-3', 0.02, 'm[IU]/L'],
+    ['free T4 2.8 ng/dL', 'free-t4', '3024-7', 2.8, 'ng/dL'],
+    ['ferritin 12', 'ferritin', '2276-4', 12, 'ng/mL'],
+    ['iron sat 9%', 'transferrin-saturation', '2502-3', 9, '%'],
+    ['TIBC 460', 'tibc', '2500-7', 460, 'ug/dL'],
+    ['eGFR 38', 'egfr', '33914-3', 38, 'mL/min/{1.73_m2}'],
+    ['BNP 1,120.', 'bnp', '30934-4', 1120, 'pg/mL'],
+    ['NT-proBNP 3,400 pg/mL', 'nt-probnp', '33762-6', 3400, 'pg/mL'],
+    ['hs-troponin 45 ng/L', 'troponin-i', '10839-9', 45, 'ng/L'],
+    ['troponin T 0.03', 'troponin-t', '6598-7', 0.03, 'ng/mL'],
+    ['lactic acid 4.2', 'lactate', '2524-7', 4.2, 'mmol/L'],
+    ['procalcitonin 0.8', 'procalcitonin', '33959-8', 0.8, 'ng/mL'],
+    ['T bili 3.1', 'total-bilirubin', '1975-2', 3.1, 'mg/dL'],
+    ['alk phos 212', 'alkaline-phosphatase', '6768-6', 212, 'U/L'],
+    ['ALT 64 IU/L', 'alt', '1742-6', 64, '[IU]/L'],
+    ['Alb 2.7', 'albumin', '1751-7', 2.7, 'g/dL'],
+    ['lipase 890', 'lipase', '3040-3', 890, 'U/L'],
+    ['Ca 11.2', 'calcium', '17861-6', 11.2, 'mg/dL'],
+    ['Mg 1.5', 'magnesium', '19123-9', 1.5, 'mg/dL'],
+    ['Phos 2.1', 'phosphate', '2777-1', 2.1, 'mg/dL'],
+    ['PTH 410 pg/mL', 'pth', '2731-8', 410, 'pg/mL'],
+    ['vitamin D 14', 'vitamin-d', '62292-8', 14, 'ng/mL'],
+    ['PSA 6.2', 'psa', '2857-1', 6.2, 'ng/mL'],
+    ['CEA 3.3', 'cea', '2039-6', 3.3, 'ng/mL'],
+    ['CA 19-9 220', 'ca-19-9', '24108-3', 220, 'U/mL'],
+    ['CA-125 88', 'ca-125', '10334-1', 88, 'U/mL'],
+    ['AFP 9.1 ng/mL', 'afp', '1834-1', 9.1, 'ng/mL'],
+    ['vanc trough 17.5', 'vancomycin-trough', '4092-3', 17.5, 'ug/mL'],
+    ['tacrolimus level 9.4', 'tacrolimus', '11253-2', 9.4, 'ng/mL'],
+    ['lithium level 1.1', 'lithium', '14334-7', 1.1, 'mmol/L'],
+    ['digoxin level 2.4', 'digoxin', '10535-3', 2.4, 'ng/mL'],
+    ['ANC 0.6', 'neutrophils-absolute', '751-8', 0.6, '10*3/uL'],
+    ['ESR 61 mm/hr', 'esr', '30341-2', 61, 'mm/h'],
+    ['CRP 8.8 mg/L', 'crp', '1988-5', 8.8, 'mg/L'],
+    ['INR 2.6', 'inr', '6301-6', 2.6, '{INR}'],
+    ['PTT 41', 'aptt', '14979-9', 41, 's'],
+    ['UACR 120 mg/g', 'urine-albumin-creatinine', '14959-1', 120, 'mg/g'],
+  ])('%s', (text, key, loinc, value, unit) => {
+    expect(found(text)[0]).toEqual(expect.objectContaining({ key, loinc, value, unit }));
+  });
+
+  test('scores, imaging, pulmonary function and sleep measures', () => {
+    expect(brief('PHQ-9 of 14 today, GAD-7 9')).toEqual([['phq-9', 14, '{score}'], ['gad-7', 9, '{score}']]);
+    expect(brief('PHQ-9 score 11/27')).toEqual([['phq-9', 11, '{score}']]);
+    expect(brief('pain 6/10 at rest')).toEqual([['pain-score', 6, '{score}']]);
+    expect(brief('rates it 4/10.')).toEqual([]); // "it" between: no score without its alias next to it
+    expect(brief('rates 4/10.')).toEqual([['pain-score', 4, '{score}']]);
+    expect(brief('abdominal pain x3 days')).toEqual([]); // a pain score is written N/10
+    expect(brief('FEV1 1.45 L, FVC 2.90 L, FEV1/FVC 0.50')).toEqual([['fev1', 1.45, 'L'], ['fvc', 2.9, 'L'], ['fev1-fvc', 0.5, '1']]);
+    expect(brief('AHI 27 events/h')).toEqual([['ahi', 27, '/h']]);
+    expect(brief('NIHSS 9')).toEqual([['nihss', 9, '{score}']]);
+  });
+
+  test('LVEF ranges keep both ends; a single EF stays single', () => {
+    const r = extractMeasurements('LVEF 35-40% on echo', tokenize('LVEF 35-40% on echo'), table).found;
+    expect(r.map((m) => [m.key, m.value, m.valueHigh, m.unit])).toEqual([['lvef', 35, 40, '%']]);
+    const s = 'EF of 20%-25%, prior EF 55 %';
+    expect(extractMeasurements(s, tokenize(s), table).found.map((m) => [m.value, m.valueHigh])).toEqual([[20, 25], [55, undefined]]);
+    const t = 'EF 25 to 30 %';
+    expect(extractMeasurements(t, tokenize(t), table).found.map((m) => [m.value, m.valueHigh])).toEqual([[25, 30]]);
+  });
+
+  test('plausibility per analyte: values outside it are rejected, never reported', () => {
+    expect(brief('Mg 45')).toEqual([]);
+    expect(rejected('magnesium 45').map((r) => r.reason)).toEqual(['implausible-value']);
+    expect(brief('PHQ-9 31')).toEqual([]);
+    expect(brief('pain 14/10')).toEqual([]);
+    expect(brief('LVEF 120%')).toEqual([]);
+  });
+
+  test('drugs with a lab name and a dose are no results', () => {
+    expect(brief('iron 325 mg daily, lithium 300 mg BID, tacrolimus 2 BID, vitamin D 50,000 units weekly, Micro-K 10 mEq')).toEqual([]);
+    expect(brief('1 ml tacrolimus 5 mg/ml injection')).toEqual([]); // a concentration is a strength, not a level
+  });
+});
+
+describe('lab shorthand', () => {
+  test('censored values carry their comparator, in symbols or words', () => {
+    expect(brief('troponin <0.01, eGFR >90')).toEqual([['troponin-i', '<0.01', 'ng/mL'], ['egfr', '>90', 'mL/min/{1.73_m2}']]);
+    expect(brief('serum alcohol is less than 5')).toEqual([['ethanol', '<5', 'mg/dL']]);
+    expect(brief('estimated GFR greater than 60')).toEqual([['egfr', '>60', 'mL/min/{1.73_m2}']]);
+    expect(brief('HIV viral load <20 copies/mL')).toEqual([['hiv-viral-load', '<20', '{copies}/mL']]);
+  });
+
+  test('"K 3.2 (L)": flag read, value kept', () => {
+    expect(found('K 3.2 (L)')).toEqual([expect.objectContaining({ key: 'potassium', value: 3.2, flag: 'L', text: 'K 3.2 (L)' })]);
+  });
+
+  test('"Cr 1.8 <- 1.4 <- 1.1": the first value is the most recent; earlier ones are consumed, not reported', () => {
+    expect(found('Cr 1.8 <- 1.4 <- 1.1, K 4.0')).toEqual([
+      expect.objectContaining({ key: 'creatinine', value: 1.8, text: 'Cr 1.8 <- 1.4 <- 1.1' }),
+      expect.objectContaining({ key: 'potassium', value: 4 }),
+    ]);
+    expect(brief('K 5.6 (H) <- 4.8')).toEqual([['potassium', 5.6, 'mmol/L']]);
+  });
+
+  test('"lactate 3.9 -> 1.7", "fell to": the later value is the most recent', () => {
+    expect(brief('lactate 3.9 -> 1.7 after fluids')).toEqual([['lactate', 1.7, 'mmol/L']]);
+    expect(brief('hematocrit of 30.1 that subsequently fell to 26.4')).toEqual([['hematocrit', 26.4, '%']]);
+    expect(brief('chest pain 9 -> 3/10 after nitro')).toEqual([['pain-score', 3, '{score}']]);
+    expect(found('BP 86/50 -> 110/64 after fluids')[0]).toEqual(expect.objectContaining({ value: [110, 64] }));
+  });
+
+  test('"Hgb 13.8/Hct 41" and "H/H 9.1/27": both values', () => {
+    expect(brief('Hgb 13.8/Hct 41')).toEqual([['hemoglobin', 13.8, 'g/dL'], ['hematocrit', 41, '%']]);
+    expect(brief('H/H 9.1/27.5')).toEqual([['hemoglobin', 9.1, 'g/dL'], ['hematocrit', 27.5, '%']]);
+    expect(brief('H and H 12 and 36')).toEqual([['hemoglobin', 12, 'g/dL'], ['hematocrit', 36, '%']]);
+  });
+
+  test('fishbone-free lists and pipes', () => {
+    expect(brief('Na 138, K 4.1, Cl 101, HCO3 24, BUN 22, Cr 1.3, Glu 140')).toEqual([
+      ['sodium', 138, 'mmol/L'],
+      ['potassium', 4.1, 'mmol/L'],
+      ['chloride', 101, 'mmol/L'],
+      ['carbon-dioxide', 24, 'mmol/L'],
+      ['urea-nitrogen', 22, 'mg/dL'],
+      ['creatinine', 1.3, 'mg/dL'],
+      ['glucose', 140, 'mg/dL'],
+    ]);
+    expect(brief('WBC 3.1 (L) | ANC 1.2 (L) | Plt 95 (L)')).toEqual([
+      ['leukocytes', 3.1, '10*3/uL'],
+      ['neutrophils-absolute', 1.2, '10*3/uL'],
+      ['platelets', 95, '10*3/uL'],
+    ]);
+  });
+
+  test('a vitals line', () => {
+    expect(brief('BP 142/88 HR 96 RR 18 T 37.9 SpO2 94% RA')).toEqual([
+      ['blood-pressure', [142, 88], 'mm[Hg]'],
+      ['heart-rate', 96, '/min'],
+      ['respiratory-rate', 18, '/min'],
+      ['body-temperature', 37.9, 'Cel'],
+      ['oxygen-saturation', 94, '%'],
+    ]);
+  });
+
+  test('an arterial blood gas written pH/pCO2/pO2/HCO3', () => {
+    expect(brief('ABG 0415: 7.24 / 61 / 70 / 26 on BiPAP')).toEqual([
+      ['arterial-ph', 7.24, '[pH]'],
+      ['arterial-pco2', 61, 'mm[Hg]'],
+      ['arterial-po2', 70, 'mm[Hg]'],
+      ['arterial-bicarbonate', 26, 'mmol/L'],
+    ]);
+    expect(brief('ABG 9.5/400/2')).toEqual([]); // an implausible pH: no blood gas at all
+  });
+
+  test('counts as written: per microliter stays /uL; a differential written count-first', () => {
+    expect(brief('platelet count 132,000')).toEqual([['platelets', 132000, '/uL']]);
+    expect(brief('WBC 10,800.')).toEqual([['leukocytes', 10800, '/uL']]);
+    expect(brief('differential 61 segs, 4 bands, 28 lymphocytes and 7 monocytes')).toEqual([
+      ['neutrophils-percent', 61, '%'],
+      ['bands', 4, '%'],
+      ['lymphocytes-percent', 28, '%'],
+      ['monocytes-percent', 7, '%'],
+    ]);
+    expect(brief('WBC 16.2 with 15% bands')).toEqual([['leukocytes', 16.2, '10*3/uL'], ['bands', 15, '%']]);
+  });
+
+  test('an oxygen saturation or a temperature written without its name', () => {
+    expect(brief('pulse 88, 97% on room air, 98.9 degrees Fahrenheit')).toEqual([
+      ['heart-rate', 88, '/min'],
+      ['oxygen-saturation', 97, '%'],
+      ['body-temperature', 98.9, '[degF]'],
+    ]);
+    expect(brief('knee flexion 90 degrees')).toEqual([]);
+  });
+
+  test('orthostatic postures are blood pressures', () => {
+    expect(brief('Orthostatics: lying 128/80 HR 76, standing 104/66 HR 102')).toEqual([
+      ['blood-pressure', [128, 80], 'mm[Hg]'],
+      ['heart-rate', 76, '/min'],
+      ['blood-pressure', [104, 66], 'mm[Hg]'],
+      ['heart-rate', 102, '/min'],
+    ]);
+  });
+
+  test('a censored value that is a threshold is no result', () => {
+    expect(brief('transfuse for Hgb <7; wean pressors to MAP >65; hold until INR is greater than 2')).toEqual([]);
+    expect(brief('treatment parameters (ANC >=1.5, Plt >=100)')).toEqual([]);
+    expect(brief('Labs for today: troponin <0.01')).toEqual([['troponin-i', '<0.01', 'ng/mL']]);
+  });
+
+  test('an alias two analytes share reads as the one its value fits', () => {
+    expect(brief('eos 320 cells/uL')).toEqual([['eosinophils-absolute', 320, '/uL']]);
+    expect(brief('eos 5%')).toEqual([['eosinophils-percent', 5, '%']]);
+    expect(brief('urine microalb/Cr 38 mg/g')).toEqual([['urine-albumin-creatinine', 38, 'mg/g']]);
+  });
+
+  test('a span of values is no single result; a name glued to a digit is no value', () => {
+    expect(brief('synovitis R 2nd-3rd MCPs')).toEqual([]);
+    expect(brief('temperature ranged from 99 to 101')).toEqual([]);
+    expect(brief('HR 60-70s')).toEqual([]);
+    expect(brief('calcium carbonate/vit D3 daily')).toEqual([]);
+  });
+});
+
+test('labs.json is what scripts/build-lab-lexicon.mjs generates from curated.json and the LOINC Top 2000 lists', async () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const loinc = join(root, '..', 'shared', 'data', 'loinc-subsets');
+  const files = ['LOINC_1.6_Top2000CommonLabResultsUS.csv', 'LOINC_1.6_Top2000CommonLabResultsSI.csv'].map((f) => join(loinc, f));
+  // @ts-expect-error -- a plain ESM script without type declarations
+  const { buildLabLexicon } = (await import('../../scripts/build-lab-lexicon.mjs')) as {
+    buildLabLexicon: (curated: string, csv: string[]) => string;
+  };
+  const curated = readFileSync(join(root, 'scripts', 'lab-lexicon', 'curated.json'), 'utf8');
+  const csv = files.map((f) => readFileSync(f, 'utf8'));
+  expect(buildLabLexicon(curated, csv)).toBe(readFileSync(join(root, 'models', 'lexicons', 'labs.json'), 'utf8'));
+  // a code outside the Top 2000 list needs its source named
+  const bad = curated.replace('"key": "ferritin", "loinc": "2276-4"', '"key": "ferritin", "loinc": "99999-9"');
+  expect(() => buildLabLexicon(bad, csv)).toThrow(/ferritin: 99999-9 is not in the LOINC Top 2000 list/);
+});
+
+test('a key defined in both files is refused', () => {
+  const doc = JSON.stringify({ writtenUnits: {}, definitions: [{ key: 'x', kind: 'single', loinc: '1-1', aliases: ['x'], units: { '%': [0, 1] } }] });
+  expect(() => parseMeasurementDefinitions(doc, JSON.stringify({ definitions: [{ key: 'x', kind: 'single', loinc: '1-1', aliases: ['y'], units: { '%': [0, 1] } }] }))).toThrow(/'x' is defined twice/);
 });

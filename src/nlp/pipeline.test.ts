@@ -101,6 +101,7 @@ describe('pipeline info', () => {
       contextTriggers: read(LEXICON_FILES.contextTriggers),
       abbreviations: read(LEXICON_FILES.abbreviations),
       measurements: read(LEXICON_FILES.measurements),
+      labs: read(LEXICON_FILES.labs),
     };
     const base = createRulePipeline({ terminology, lexicons: readRuleLexicons() }).info.version;
     const edited = compileRuleLexicons({ ...sources, contextTriggers: `${sources.contextTriggers}nary a\tnegated\tforward\t\tchartmine\n` });

@@ -163,12 +163,17 @@ export interface MeasurementComponent {
   readonly span: Span;
 }
 
-/** A vital sign or lab result with its value, normalised to UCUM. */
+/**
+ * A vital sign, lab result, scored measure (survey), imaging or procedure measure with its value, its unit in UCUM as
+ * written. `category` is the FHIR observation-category code.
+ */
 export interface MeasurementMention extends MentionBase {
   readonly kind: 'measurement';
-  readonly category: 'vital-signs' | 'laboratory';
+  readonly category: 'vital-signs' | 'laboratory' | 'survey' | 'imaging' | 'procedure';
   /** Single-valued measurements. Absent when `components` carries the values (blood pressure). */
   readonly value?: number;
+  /** The high end of a written range ("LVEF 30-35%": value 30, valueHigh 35). */
+  readonly valueHigh?: number;
   readonly unit?: string;
   readonly components?: readonly MeasurementComponent[];
   /** Interpretation flag as written (H, L, HH, LL, A) or derived. */

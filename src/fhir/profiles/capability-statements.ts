@@ -19,7 +19,7 @@ const interactions = (...codes: Interaction[]): CapabilityStatementRestResource[
 const SUPPORTED_PROFILES: Partial<Record<ResourceType, string[]>> = {
   Condition: [PROFILES.condition],
   MedicationStatement: [PROFILES.medicationStatement],
-  Observation: [PROFILES.vitalSigns, PROFILES.laboratory],
+  Observation: [PROFILES.vitalSigns, PROFILES.laboratory, PROFILES.measure],
   FamilyMemberHistory: [PROFILES.familyMemberHistory],
   AllergyIntolerance: [PROFILES.allergyIntolerance],
   Device: [PROFILES.device],

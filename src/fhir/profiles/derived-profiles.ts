@@ -5,7 +5,7 @@
  */
 import { PROFILES } from '../naming.js';
 import { ASSERTION, findingContract, linksToNote, RETRACTED_BY_STATUS } from './finding-contract.js';
-import { LABORATORY_PROFILE, VITAL_SIGNS_PROFILE } from './observation-profiles.js';
+import { LABORATORY_PROFILE, MEASURE_PROFILE, VITAL_SIGNS_PROFILE } from './observation-profiles.js';
 import { el, invariant, type ProfileSource } from './profile-source.js';
 
 const CONDITION_VER_STATUS = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
@@ -190,6 +190,7 @@ export const DERIVED_PROFILE_SOURCES: readonly ProfileSource[] = [
   MEDICATION_STATEMENT_PROFILE,
   VITAL_SIGNS_PROFILE,
   LABORATORY_PROFILE,
+  MEASURE_PROFILE,
   FAMILY_MEMBER_HISTORY_PROFILE,
   ALLERGY_INTOLERANCE_PROFILE,
 ];

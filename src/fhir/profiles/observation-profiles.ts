@@ -1,4 +1,7 @@
-/** Profiles of the Observations Chartmine derives: vital signs (on FHIR's `vitalsigns`) and laboratory results. */
+/**
+ * Profiles of the Observations Chartmine derives: vital signs (on FHIR's `vitalsigns`), laboratory results, and other
+ * measures (scores, imaging, procedures).
+ */
 import { PROFILES } from '../naming.js';
 import { ASSERTION, findingContract, linksToNote } from './finding-contract.js';
 import { el, invariant, type ProfileSource } from './profile-source.js';
@@ -36,6 +39,13 @@ function observationCommon(profile: string): DiffElement[] {
           'cm-obs-4',
           'Quantities are UCUM-coded',
           "(value as Quantity).empty() or ((value as Quantity).system = 'http://unitsofmeasure.org' and (value as Quantity).code.exists())"
+        ),
+        invariant(
+          'cm-obs-5',
+          'A range ("LVEF 30-35%") has both ends, UCUM-coded in the same unit, low below high',
+          "(value as Range).empty() or ((value as Range).low.system = 'http://unitsofmeasure.org' and " +
+            "(value as Range).high.system = 'http://unitsofmeasure.org' and (value as Range).low.code = (value as Range).high.code and " +
+            '(value as Range).low.value < (value as Range).high.value)'
         ),
       ],
     }),
@@ -124,6 +134,46 @@ export const LABORATORY_PROFILE: ProfileSource = {
       type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Patient'] }],
     }),
     el('Observation.effective[x]', { min: 1, mustSupport: true, type: [{ code: 'dateTime' }, { code: 'Period' }] }),
-    el('Observation.value[x]', { mustSupport: true, type: [{ code: 'Quantity' }] }),
+    el('Observation.value[x]', { mustSupport: true, type: [{ code: 'Quantity' }, { code: 'Range' }] }),
+  ],
+};
+
+/** The categories of the measure profile (FHIR observation-category codes). */
+export const MEASURE_CATEGORIES = ['survey', 'imaging', 'procedure'] as const;
+
+export const MEASURE_PROFILE: ProfileSource = {
+  id: 'chartmine-observation-measure',
+  name: 'ChartmineObservationMeasure',
+  title: 'Chartmine NLP-derived scored, imaging or procedure measurement',
+  description:
+    'A numeric measure stated in the note that is neither a vital sign nor a laboratory result: a score (pain 0-10, ' +
+    'PHQ-9, GAD-7, NIHSS; category survey), an imaging measurement (LVEF; category imaging) or a procedure result ' +
+    '(spirometry, DLCO, AHI, six-minute walk; category procedure). LOINC-coded, with its value as a UCUM Quantity, or a ' +
+    'Range when the note gives one ("LVEF 30-35%").',
+  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Observation',
+  type: 'Observation',
+  kind: 'resource',
+  elements: [
+    ...observationCommon(PROFILES.measure),
+    el('Observation', {
+      constraint: [
+        invariant('cm-msr-1', 'A value or components', 'component.exists() or value.exists()'),
+        invariant('cm-msr-2', 'LOINC-coded', "code.coding.where(system='http://loinc.org').exists()"),
+        invariant(
+          'cm-msr-3',
+          'Category survey, imaging or procedure',
+          `category.coding.where(system='${OBSERVATION_CATEGORY}' and (${MEASURE_CATEGORIES.map((c) => `code='${c}'`).join(' or ')})).exists()`
+        ),
+      ],
+    }),
+    el('Observation.category', { min: 1, mustSupport: true }),
+    el('Observation.code', { mustSupport: true }),
+    el('Observation.subject', {
+      min: 1,
+      mustSupport: true,
+      type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Patient'] }],
+    }),
+    el('Observation.effective[x]', { min: 1, mustSupport: true, type: [{ code: 'dateTime' }, { code: 'Period' }] }),
+    el('Observation.value[x]', { mustSupport: true, type: [{ code: 'Quantity' }, { code: 'Range' }] }),
   ],
 };

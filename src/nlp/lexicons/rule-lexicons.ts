@@ -17,6 +17,7 @@ export const LEXICON_FILES = {
   contextTriggers: 'context-triggers.tsv',
   abbreviations: 'abbreviations.tsv',
   measurements: 'measurements.json',
+  labs: 'labs.json',
 } as const;
 
 /** The raw file contents. */
@@ -46,7 +47,7 @@ export function compileRuleLexicons(sources: RuleLexiconSources): RuleLexicons {
     sections: compileSectionTable(parseSectionHeaders(sources.sectionHeaders)),
     context: parseContextLexicon(sources.contextTriggers),
     abbreviations: parseAbbreviations(sources.abbreviations),
-    measurements: parseMeasurementDefinitions(sources.measurements),
+    measurements: parseMeasurementDefinitions(sources.measurements, sources.labs),
     sha256: hash.digest('hex'),
   };
 }
@@ -67,6 +68,7 @@ export function readRuleLexicons(dir: string = defaultLexiconDir()): RuleLexicon
     contextTriggers: read(LEXICON_FILES.contextTriggers),
     abbreviations: read(LEXICON_FILES.abbreviations),
     measurements: read(LEXICON_FILES.measurements),
+    labs: read(LEXICON_FILES.labs),
   });
   cache.set(dir, lexicons);
   return lexicons;
