@@ -58,6 +58,7 @@ export const PROFILES = {
   laboratory: profileUrl('chartmine-observation-lab'),
   familyMemberHistory: profileUrl('chartmine-family-member-history'),
   allergyIntolerance: profileUrl('chartmine-allergy-intolerance'),
+  procedure: profileUrl('chartmine-procedure'),
   device: profileUrl('chartmine-pipeline-device'),
   provenance: profileUrl('chartmine-provenance'),
   auditEvent: profileUrl('chartmine-audit-event'),
@@ -95,6 +96,7 @@ export const DERIVED_RESOURCE_TYPES = [
   'Observation',
   'FamilyMemberHistory',
   'AllergyIntolerance',
+  'Procedure',
 ] as const;
 
 /** One of the derived resource types. */

@@ -10,6 +10,7 @@ import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './co
 import type { RuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, type FoundMeasurement } from './measurements.js';
 import { parseSig } from './medication-sig.js';
+import { detectProcedureStatus, findProcedureTime, isProcedureConcept } from './procedures.js';
 import { detectMedicationStatus } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
@@ -25,6 +26,7 @@ import type {
   MentionSource,
   NlpResult,
   ProblemMention,
+  ProcedureMention,
   Sentence,
   Span,
   Token,
@@ -39,7 +41,7 @@ export interface RuleAnalysisDeps {
   readonly modelOnlyUncoded?: boolean;
 }
 
-type CandidateKind = 'problem' | 'medication' | 'allergy';
+type CandidateKind = 'problem' | 'medication' | 'allergy' | 'procedure';
 
 /** A dictionary match, abbreviation or model span before it becomes a candidate. */
 interface MatchCandidate {
@@ -148,6 +150,10 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
           kind: 'allergy',
           ...(reaction ? { reaction: { span: reaction.span, concept: reaction.concept } } : {}),
         } satisfies AllergyMention);
+      } else if (c.kind === 'procedure') {
+        const status = detectProcedureStatus(text, c.span, sentence, section?.kind, attrs);
+        const performed = status === 'completed' ? findProcedureTime(text, c.span, sentence) : undefined;
+        mentions.push({ ...base, kind: 'procedure', status, ...(performed ? { performed } : {}) } satisfies ProcedureMention);
       } else {
         const limit = nextStart(cands, meas, c.span.end, sentence.end);
         const sig = parseSig(text, c.span.end, limit);
@@ -220,7 +226,16 @@ function collectCandidates(
       if (sameMatch !== undefined && hit.senseCount === 1) continue; // the dictionary already coded it
       const concept = hit.sense ? codeSense(hit.sense, deps.terminology) : undefined;
       if (sameMatch !== undefined) removed.add(sameMatch);
-      else if (matches.some((m) => m.span.start < hit.span.end && hit.span.start < m.span.end)) continue;
+      else {
+        // a listed phrase longer than the dictionary's matches inside it is the more specific reading ("total knee
+        // arthroplasty" is a total knee replacement, not the "knee arthroplasty" inside it); a partial overlap loses
+        const overlapping = matches.flatMap((m, mi) => (m.span.start < hit.span.end && hit.span.start < m.span.end ? [mi] : []));
+        if (overlapping.length > 0) {
+          const covered = overlapping.every((mi) => !removed.has(mi) && matches[mi].span.start >= hit.span.start && matches[mi].span.end <= hit.span.end);
+          if (!covered || !concept) continue;
+          overlapping.forEach((mi) => removed.add(mi));
+        }
+      }
       if (!concept) continue;
       const score =
         hit.senseCount === 1
@@ -291,6 +306,7 @@ function candidateKind(
     return 'medication';
   }
   if (groupName === 'disorder' || groupName === 'finding') return 'problem';
+  if (groupName === 'procedure' && concept && isProcedureConcept(concept)) return 'procedure';
   return undefined;
 }
 
