@@ -210,7 +210,11 @@ export const PROCEDURE_PROFILE: ProfileSource = {
           `${RETRACTED_BY_STATUS} or (status = 'completed' implies (${ASSERTION} = 'affirmed' or ${ASSERTION} = 'historical')) and ` +
             `(status = 'preparation' implies (${ASSERTION} = 'affirmed' or ${ASSERTION} = 'hypothetical'))`
         ),
-        invariant('cm-proc-3', 'A planned procedure has no performed time', "status = 'preparation' implies performed.empty()"),
+        invariant(
+          'cm-proc-3',
+          'A planned procedure has no performed time',
+          "status = 'preparation' implies (performedDateTime.empty() and performedString.empty() and performedPeriod.empty())"
+        ),
       ],
     }),
     el('Procedure.status', { mustSupport: true }),
