@@ -19,6 +19,8 @@ export interface AllergyItem {
   readonly reaction?: Span;
   /** The item says the substance was tolerated ("tolerated cefazolin without reaction"): not an allergy. */
   readonly tolerated: boolean;
+  /** The item starts like prose ("takes lisinopril", "Pt reports ..."), not like an allergen: the list has ended. */
+  readonly prose: boolean;
 }
 
 /** An inline label that opens an allergy list inside another sentence ("... NKDA." / "Allergy: codeine - vomit"). */
@@ -81,7 +83,7 @@ const REACTION_SEPARATOR = /\s*(?:\(|->|-->|→|=>|\s-\s|–|—|:|\bcauses?\b|\
 const REACTION_ONLY = /^\s*(?:causes?|caused|gives?|makes?\s+(?:me|him|her|them)|results?\s+in|leads?\s+to|reaction\s*:?)\s+/i;
 const TOLERATED = /\btolerat(?:ed|es|ing)\b|\bavoid(?:ed|s|ing)?\b|\bwithout\s+(?:issue|reaction|problem)s?\b|\bw\/o\s+(?:issue|reaction|problem)s?\b/i;
 /** Words that start prose, not an allergen ("Pt", "has", "verified"). */
-const NOT_AN_ALLERGEN_START = /^(?:pt|patient|he|she|they|has|had|have|is|was|were|no|not|none|denies|reviewed|verified|per|see|as|also|other|but|and|or|reports?|states?|unknown|nkda|nka)\b/i;
+const NOT_AN_ALLERGEN_START = /^(?:pt|patient|he|she|they|has|had|have|is|was|were|no|not|none|denies|reviewed|verified|per|see|as|also|other|but|and|or|reports?|states?|unknown|nkda|nka|takes?|taking|uses?|using|on|started|starts?|received|receives|given|continues?|prescribed|which|that|who|so|then|now)\b/i;
 /** Longest uncoded allergen the list parser writes, in words ("iodinated contrast media" is 3). */
 const MAX_ALLERGEN_WORDS = 4;
 /** Longest reaction kept as text when no problem concept codes it, in characters. */
@@ -113,6 +115,7 @@ export function parseAllergyItems(text: string, region: Span): AllergyItem[] {
       allergen,
       ...(reaction && reaction.end > reaction.start ? { reaction } : {}),
       tolerated: TOLERATED.test(raw),
+      prose: NOT_AN_ALLERGEN_START.test(text.slice(allergen.start, allergen.end)),
     });
   }
   return items;

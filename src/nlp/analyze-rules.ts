@@ -339,6 +339,9 @@ function resolveAllergyLists(
     const inRegion = candidates.filter((c) => c.sentence === region.sentence && inside(c, region));
     const isList = text.slice(region.start - 12, region.start).search(/allerg\w*\s+to\s*$|intoleran\w*\s+(?:of|to)\s*$|sensitivity\s+to\s*$/i) < 0;
     for (const item of parseAllergyItems(text, region)) {
+      // prose after "allergic to X and ...": the list ended ("... and takes lisinopril")
+      if (item.prose && !isList) break;
+      if (item.prose) continue;
       const substances = inRegion.filter((c) => c.kind !== 'problem' && c.kind !== 'procedure' && inside(c, item.allergen));
       if (item.tolerated) {
         for (const c of substances) if (c.kind === 'allergy') replaced.set(c, c.concept?.group === 'allergen' ? undefined : { ...c, kind: 'medication' });
