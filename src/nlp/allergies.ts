@@ -40,7 +40,7 @@ export function findAllergyRegions(text: string, sentences: readonly Sentence[],
   const listEnds = new Map<number, number>();
   sentences.forEach((s, i) => {
     if (s.section >= 0 && sections[s.section].kind === 'allergies') {
-      const end = listEnds.get(s.section) ?? listEnd(text, sections[s.section]);
+      const end = listEnds.get(s.section) ?? allergyListEnd(text, sections[s.section]);
       listEnds.set(s.section, end);
       if (s.start < end) regions.push({ sentence: i, start: s.start, end: Math.min(s.end, end) });
       return;
@@ -58,9 +58,12 @@ export function findAllergyRegions(text: string, sentences: readonly Sentence[],
  * Where an Allergies section's list ends: with its line when the list follows the header on the same line
  * ("Allergies: PCN (hives), sulfa (rash)"), else at the first blank line ("ALLERGIES:" then one allergen per line).
  * Notes often run on without a header the table knows ("EKG in triage ...", "HOME MEDICATION LIST"), and a section
- * that runs on must not turn them into allergies.
+ * that runs on must not turn them into allergies (nor make them historical, as the section's context would).
+ * @param text - the note text.
+ * @param section - an Allergies section.
+ * @returns the offset where its list ends.
  */
-function listEnd(text: string, section: NamedSection): number {
+export function allergyListEnd(text: string, section: NamedSection): number {
   const { start, end } = section.body;
   const headerLineEnd = text.indexOf('\n', section.header.end);
   if (headerLineEnd < 0 || headerLineEnd >= end) return end;

@@ -5,7 +5,7 @@
  */
 import type { Concept, SemanticGroup, TerminologyIndex } from '../terminology/types.js';
 import { codeSense, findAbbreviations } from './abbreviations.js';
-import { findAllergyRegions, isPlausibleAllergen, parseAllergyItems, reactionTextSpan } from './allergies.js';
+import { allergyListEnd, findAllergyRegions, isPlausibleAllergen, parseAllergyItems, reactionTextSpan } from './allergies.js';
 import { applySectionContext, toAssertion } from './context/assertion.js';
 import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './context/context.js';
 import type { RuleLexicons } from './lexicons/rule-lexicons.js';
@@ -134,7 +134,9 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     const spans = [...cands.map((c) => c.span), ...meas.map((m) => m.span)];
     const targets = spans.map((s) => toTokenRange(tokens, s, ts, te));
     const decisions = runContext(tokens, ts, te, targets, lexicons.context, settings);
-    const section = sentence.section >= 0 ? sections[sentence.section] : undefined;
+    const inSection = sentence.section >= 0 ? sections[sentence.section] : undefined;
+    // past the end of an allergy list, the text is no longer about allergies (and not historical because of them)
+    const section = inSection?.kind === 'allergies' && sentence.start >= allergyListEnd(text, inSection) ? undefined : inSection;
     const attrsOf = (i: number): ContextAttributes => {
       const { triggers: _t, ...attrs } = decisions[i];
       return applySectionContext(attrs, section ? lexicons.sections.contextByName.get(section.name) : undefined);

@@ -124,6 +124,16 @@ describe('allergy lists', () => {
     expect(mentions.filter((m) => m.kind === 'allergy').map(say)).toEqual(['Lisinopril', 'Penicillin']);
     expect(findAllergyRegions(text, [{ start: 0, end: text.length, section: -1 }], [])).toEqual([]);
   });
+
+  test('past the end of the list, an Allergies section no longer makes what follows historical', async () => {
+    const text = 'ALLERGIES:\n- Penicillin -> rash\n\nHOME MEDS / LABS\nHR 77. Fever today.\n';
+    const { mentions, say } = await run(text);
+    expect(mentions.map((m) => [say(m), m.kind, m.assertion])).toEqual([
+      ['Penicillin', 'allergy', 'historical'],
+      ['HR 77', 'measurement', 'affirmed'],
+      ['Fever', 'problem', 'affirmed'],
+    ]);
+  });
 });
 
 describe('family history', () => {
