@@ -137,14 +137,18 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     const inSection = sentence.section >= 0 ? sections[sentence.section] : undefined;
     // past the end of an allergy list, the text is no longer about allergies (and not historical because of them)
     const section = inSection?.kind === 'allergies' && sentence.start >= allergyListEnd(text, inSection) ? undefined : inSection;
-    const attrsOf = (i: number): ContextAttributes => {
+    const sectionContext = section ? lexicons.sections.contextByName.get(section.name) : undefined;
+    const attrsOf = (i: number, kind?: CandidateKind): ContextAttributes => {
       const { triggers: _t, ...attrs } = decisions[i];
-      return applySectionContext(attrs, section ? lexicons.sections.contextByName.get(section.name) : undefined);
+      // A drug named in a history section ("PMH: ... He is on amiodarone") is not thereby a past drug: its status
+      // comes from its own cues (medication-status.ts), so the section's historical context does not apply to it.
+      if (kind === 'medication' && sectionContext === 'historical') return attrs;
+      return applySectionContext(attrs, sectionContext);
     };
     const reactionOf = attachReactions(cands);
     cands.forEach((c, i) => {
       if (reactionOf.consumed.has(c)) return;
-      const attrs = attrsOf(i);
+      const attrs = attrsOf(i, c.kind);
       const base = toBase(c.kind, c.span, si, section, c.concept, attrs, c.confidence, c.sources);
       if (c.kind === 'problem') mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
       else if (c.kind === 'allergy') {
