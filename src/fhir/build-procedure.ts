@@ -24,9 +24,10 @@ import { FINDING_IDENTIFIER_SYSTEM, PROFILES } from './naming.js';
 export function buildProcedure(key: string, mentions: readonly ProcedureMention[], ctx: BuildContext): Procedure {
   const first = mentions[0];
   const planned = key.endsWith('|planned');
-  const assertion: Assertion = !planned && mentions.some((m) => m.assertion === 'historical') ? 'historical' : first.assertion;
+  const done = mentions.filter((m) => m.status === 'completed');
+  const assertion: Assertion = planned ? first.assertion : done.some((m) => m.assertion === 'historical') ? 'historical' : (done[0] ?? first).assertion;
   const common = ctx.common(key, mentions, [PROFILES.procedure], assertion);
-  const performed = planned ? undefined : performedOf(mentions, ctx);
+  const performed = planned ? undefined : performedOf(done, ctx);
   return {
     resourceType: 'Procedure',
     meta: common.meta,

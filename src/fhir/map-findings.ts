@@ -79,6 +79,15 @@ export function mapFindings(note: NoteVersion, text: string, result: NlpResult, 
     const key = findingKey(m, text, ordinals, affirmedProblems);
     if (key) add(key, m);
   }
+  // One Procedure per procedure per note: a note that says it was done and plans it again ("s/p colonoscopy 2019,
+  // repeat colonoscopy in 5 years") writes the done one, with the plan's spans as part of its evidence.
+  for (const [key, planned] of [...groups]) {
+    if (!key.startsWith('Procedure|') || !key.endsWith('|planned')) continue;
+    const done = groups.get(`${key.slice(0, -'|planned'.length)}|completed`);
+    if (!done) continue;
+    done.push(...planned);
+    groups.delete(key);
+  }
   const out: DesiredFinding[] = [];
   for (const [key, group] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const resource = buildFor(key, group, ctx);

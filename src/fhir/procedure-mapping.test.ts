@@ -76,6 +76,17 @@ describe('procedures → Procedure', () => {
     expect(map(text, aProcedure(text, 'colonoscopy', COLONOSCOPY, { assertion: 'hypothetical' }))).toEqual([]);
   });
 
+  test('done and planned again in one note: one Procedure, the done one, with both spans', () => {
+    const text = 's/p colonoscopy 2019. Plan: repeat colonoscopy in 5 years.';
+    const done = aProcedure(text, 'colonoscopy', COLONOSCOPY, { performed: { kind: 'date', value: '2019', span: { start: 16, end: 20 } } });
+    const again = { ...aProcedure(text, 'colonoscopy', COLONOSCOPY, { assertion: 'affirmed', status: 'planned' }), span: { start: 35, end: 46 }, id: 'procedure-35' };
+    const found = map(text, done, again) as Procedure[];
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ status: 'completed', performedDateTime: '2019' });
+    expect(found[0].extension?.filter((e) => e.url.endsWith('derivation-reference'))).toHaveLength(2);
+    expect(errors(found[0])).toEqual([]);
+  });
+
   test('the profile refuses a planned procedure with a performed time and a completed one the text denied', () => {
     const text = 's/p CABG 2009.';
     const [p] = map(text, aProcedure(text, 'CABG')) as Procedure[];
