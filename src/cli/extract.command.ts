@@ -17,7 +17,7 @@ export const extractCommand: CliCommand = {
     'Usage: chartmine extract [FILE|-]... [--subject REF] [--ndjson] [--concurrency N]',
     '',
     'Runs the same pipeline as the worker on each input, with no Redis and no server, and prints the transaction',
-    'Bundle the worker would write: Conditions, MedicationStatements, Observations, FamilyMemberHistory and',
+    'Bundle the worker would write: Conditions, MedicationStatements, Observations, FamilyMemberHistory, Procedures and',
     'AllergyIntolerance, a Provenance, and the pipeline Device. Input is plain text, or a DocumentReference JSON',
     'with the text inline in content[].attachment.data. `-` or no FILE reads stdin.',
     '',

@@ -187,7 +187,10 @@ export function buildFamilyMemberHistory(
   for (const m of mentions) {
     const code = ctx.toCodeableConcept(m.concept, m.span);
     const k = JSON.stringify(code);
-    if (!conditions.has(k)) conditions.set(k, [{ code }]);
+    const age = findOnsetAge(ctx.text, m.span, ctx.sentenceOf(m));
+    const known = conditions.get(k);
+    if (!known) conditions.set(k, [{ code, ...(age !== undefined ? { onsetAge: toAge(age) } : {}) }]);
+    else if (age !== undefined && known[0] && !known[0].onsetAge) known[0] = { ...known[0], onsetAge: toAge(age) };
   }
   return {
     resourceType: 'FamilyMemberHistory',
@@ -200,6 +203,30 @@ export function buildFamilyMemberHistory(
     relationship: codeable(V3_ROLE_CODE, relative, RELATIVES[relative] ?? 'family member'),
     condition: [...conditions.values()].flatMap((c) => c ?? []),
   };
+}
+
+/** How far after a relative's condition its age may be written, in UTF-16 code units ("colon ca dx at age 60"). */
+const ONSET_AGE_WINDOW = 28;
+/** "at 60", "at age 45", "dx age 60", "died at 70", "@ 52 y/o": an age, never a year or a dose. */
+const ONSET_AGE_AFTER = /^[\s,(\-]*(?:(?:was\s+)?(?:dx'?d?|diagnosed|died|passed(?:\s+away)?|deceased|onset)\s+)?(?:(?:at|@)\s+(?:age\s+)?|age\s+)(\d{1,3})(?!\s*(?:%|mg|kg|\/|\.\d|s\b))\b/i;
+
+/**
+ * The age a relative had a condition at, written right after it in its sentence.
+ * @param text - the note text.
+ * @param span - the condition mention.
+ * @param sentence - its sentence.
+ * @returns the age in years, or undefined.
+ */
+export function findOnsetAge(text: string, span: { start: number; end: number }, sentence: { start: number; end: number }): number | undefined {
+  const end = Math.min(sentence.end, span.end + ONSET_AGE_WINDOW);
+  if (end <= span.end) return undefined;
+  const match = ONSET_AGE_AFTER.exec(text.slice(span.end, end));
+  const age = match ? Number(match[1]) : undefined;
+  return age !== undefined && age > 0 && age < 120 ? age : undefined;
+}
+
+function toAge(years: number): NonNullable<NonNullable<FamilyMemberHistory['condition']>[number]['onsetAge']> {
+  return { value: years, unit: 'a', system: UCUM, code: 'a' };
 }
 
 /** MedicationStatement for a drug in one status, with each distinct dosage the note gives. */

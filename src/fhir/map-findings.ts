@@ -3,7 +3,8 @@
  *
  * Mentions of the same thing collapse into one resource, keyed by what the resource says rather than where:
  * Condition per (concept, assertion), MedicationStatement per (drug, status), AllergyIntolerance per (substance,
- * verification), FamilyMemberHistory per relative, Observation per (code, n-th occurrence). A historical mention of a
+ * verification), FamilyMemberHistory per relative, Procedure per (procedure, done or planned), Observation per (code,
+ * n-th occurrence). A historical mention of a
  * problem the note also affirms joins the affirmed Condition (the note says it is current; the history gives the
  * onset). Every span behind a resource is kept as a `derivation-reference` extension. The key, hashed with the note
  * id, is the resource's identifier: it stays the same when the note is reprocessed or a new version still says the
@@ -19,11 +20,13 @@ import type {
   Mention,
   NlpResult,
   ProblemMention,
+  ProcedureMention,
   Sentence,
   Span,
 } from '../nlp/types.js';
 import type { Concept } from '../terminology/types.js';
 import { buildAllergyIntolerance, buildCondition, buildFamilyMemberHistory, buildMedicationStatement, buildObservation } from './build-resources.js';
+import { buildProcedure } from './build-procedure.js';
 import { medicationStatus, type BuildContext } from './build-context.js';
 import { consolidateMentions } from './consolidate.js';
 import type { DesiredFinding, MappingOptions, NoteVersion } from './finding-types.js';
@@ -69,9 +72,20 @@ export function mapFindings(note: NoteVersion, text: string, result: NlpResult, 
   );
   for (const m of mentions) {
     if (!m.concept && !options.writeUncoded) continue;
-    if (m.assertion === 'hypothetical' && !options.writeHypothetical) continue;
+    // a planned procedure is a fact about the patient's care ("plan: colonoscopy"), written as `preparation`
+    const planned = m.kind === 'procedure' && m.status === 'planned';
+    if (m.assertion === 'hypothetical' && !options.writeHypothetical && !planned) continue;
     const key = findingKey(m, text, affirmedProblems);
     if (key) add(key, m);
+  }
+  // One Procedure per procedure per note: a note that says it was done and plans it again ("s/p colonoscopy 2019,
+  // repeat colonoscopy in 5 years") writes the done one, with the plan's spans as part of its evidence.
+  for (const [key, planned] of [...groups]) {
+    if (!key.startsWith('Procedure|') || !key.endsWith('|planned')) continue;
+    const done = groups.get(`${key.slice(0, -'|planned'.length)}|completed`);
+    if (!done) continue;
+    done.push(...planned);
+    groups.delete(key);
   }
   const out: DesiredFinding[] = [];
   for (const [key, group] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -115,6 +129,12 @@ function findingKey(m: Mention, text: string, affirmedProblems: ReadonlySet<stri
     case 'allergy':
       if (m.assertion === 'hypothetical') return undefined;
       return `AllergyIntolerance|${concept}|${m.assertion === 'negated' ? 'refuted' : m.assertion === 'possible' ? 'unconfirmed' : 'asserted'}`;
+    case 'procedure':
+      // Done or planned; a procedure the text denies, hedges or puts in an if-clause ("no prior surgeries", "may need
+      // AVR", "tubes if recurrent") is not written.
+      if (m.assertion === 'negated' || m.assertion === 'possible') return undefined;
+      if (m.assertion === 'hypothetical' && m.status !== 'planned') return undefined;
+      return `Procedure|${concept}|${m.status}`;
     case 'measurement': {
       // Only measurements the note reports now: a past one ("previous BP 150/90") has no time Chartmine could state,
       // and dating it by the note would be wrong. One Observation per measured value: the same value repeated in
@@ -168,6 +188,8 @@ function buildFor(key: string, group: readonly Mention[], ctx: BuildContext): Re
       return buildMedicationStatement(key, group as readonly MedicationMention[], ctx);
     case 'AllergyIntolerance':
       return buildAllergyIntolerance(key, group as readonly AllergyMention[], ctx);
+    case 'Procedure':
+      return buildProcedure(key, group as readonly ProcedureMention[], ctx);
     case 'Observation':
       return first.kind === 'measurement' ? buildObservation(key, first as MeasurementMention, ctx, group as readonly MeasurementMention[]) : undefined;
     default:

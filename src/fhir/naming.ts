@@ -59,6 +59,7 @@ export const PROFILES = {
   measure: profileUrl('chartmine-observation-measure'),
   familyMemberHistory: profileUrl('chartmine-family-member-history'),
   allergyIntolerance: profileUrl('chartmine-allergy-intolerance'),
+  procedure: profileUrl('chartmine-procedure'),
   device: profileUrl('chartmine-pipeline-device'),
   provenance: profileUrl('chartmine-provenance'),
   auditEvent: profileUrl('chartmine-audit-event'),
@@ -96,6 +97,7 @@ export const DERIVED_RESOURCE_TYPES = [
   'Observation',
   'FamilyMemberHistory',
   'AllergyIntolerance',
+  'Procedure',
 ] as const;
 
 /** One of the derived resource types. */

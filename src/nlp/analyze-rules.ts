@@ -5,11 +5,13 @@
  */
 import type { Concept, SemanticGroup, TerminologyIndex } from '../terminology/types.js';
 import { codeSense, findAbbreviations } from './abbreviations.js';
+import { allergyListEnd, findAllergyRegions, isPlausibleAllergen, parseAllergyItems, reactionTextSpan } from './allergies.js';
 import { applySectionContext, toAssertion } from './context/assertion.js';
 import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './context/context.js';
 import type { RuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, type FoundMeasurement } from './measurements.js';
 import { parseSig } from './medication-sig.js';
+import { detectProcedureStatus, findProcedureTime, isProcedureConcept } from './procedures.js';
 import { detectMedicationStatusWithCue } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
@@ -25,6 +27,7 @@ import type {
   MentionSource,
   NlpResult,
   ProblemMention,
+  ProcedureMention,
   Sentence,
   Span,
   Token,
@@ -39,7 +42,7 @@ export interface RuleAnalysisDeps {
   readonly modelOnlyUncoded?: boolean;
 }
 
-type CandidateKind = 'problem' | 'medication' | 'allergy';
+type CandidateKind = 'problem' | 'medication' | 'allergy' | 'procedure';
 
 /** A dictionary match, abbreviation or model span before it becomes a candidate. */
 interface MatchCandidate {
@@ -115,7 +118,8 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
   const sentenceTokens = sentences.map((s) => [firstTokenAtOrAfter(tokens, s.start), firstTokenAtOrAfter(tokens, s.end)] as const);
 
   const measured = extractMeasurements(text, tokens, lexicons.measurements, headers);
-  const candidates = collectCandidates(text, tokens, sentences, sentenceTokens, sections, headers, measured.found, deps, modelSpans);
+  const collected = collectCandidates(text, tokens, sentences, sentenceTokens, sections, headers, measured.found, deps, modelSpans);
+  const { candidates, reactions: listedReactions } = resolveAllergyLists(text, sentences, sections, collected);
 
   // ConText, sentence by sentence, over dictionary candidates and measurements together
   const bySentence = new Map<number, { cands: Candidate[]; meas: FoundMeasurement[] }>();
@@ -130,7 +134,9 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     const spans = [...cands.map((c) => c.span), ...meas.map((m) => m.span)];
     const targets = spans.map((s) => toTokenRange(tokens, s, ts, te));
     const decisions = runContext(tokens, ts, te, targets, lexicons.context, settings);
-    const section = sentence.section >= 0 ? sections[sentence.section] : undefined;
+    const inSection = sentence.section >= 0 ? sections[sentence.section] : undefined;
+    // past the end of an allergy list, the text is no longer about allergies (and not historical because of them)
+    const section = inSection?.kind === 'allergies' && sentence.start >= allergyListEnd(text, inSection) ? undefined : inSection;
     const sectionContext = section ? lexicons.sections.contextByName.get(section.name) : undefined;
     const attrsOf = (i: number, kind?: CandidateKind): ContextAttributes => {
       const { triggers: _t, ...attrs } = decisions[i];
@@ -146,12 +152,18 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
       const base = toBase(c.kind, c.span, si, section, c.concept, attrs, c.confidence, c.sources);
       if (c.kind === 'problem') mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
       else if (c.kind === 'allergy') {
-        const reaction = reactionOf.reactions.get(c);
+        const listed = listedReactions.get(c);
+        const next = reactionOf.reactions.get(c);
+        const reaction = listed ?? (next ? { span: next.span, concept: next.concept } : undefined);
         mentions.push({
           ...base,
           kind: 'allergy',
           ...(reaction ? { reaction: { span: reaction.span, concept: reaction.concept } } : {}),
         } satisfies AllergyMention);
+      } else if (c.kind === 'procedure') {
+        const status = detectProcedureStatus(text, c.span, sentence, section?.kind, attrs);
+        const performed = status === 'completed' ? findProcedureTime(text, c.span, sentence) : undefined;
+        mentions.push({ ...base, kind: 'procedure', status, ...(performed ? { performed } : {}) } satisfies ProcedureMention);
       } else {
         const limit = nextStart(cands, meas, c.span.end, sentence.end);
         const sig = parseSig(text, c.span.end, limit);
@@ -227,7 +239,16 @@ function collectCandidates(
       if (sameMatch !== undefined && hit.senseCount === 1) continue; // the dictionary already coded it
       const concept = hit.sense ? codeSense(hit.sense, deps.terminology) : undefined;
       if (sameMatch !== undefined) removed.add(sameMatch);
-      else if (matches.some((m) => m.span.start < hit.span.end && hit.span.start < m.span.end)) continue;
+      else {
+        // a listed phrase longer than the dictionary's matches inside it is the more specific reading ("total knee
+        // arthroplasty" is a total knee replacement, not the "knee arthroplasty" inside it); a partial overlap loses
+        const overlapping = matches.flatMap((m, mi) => (m.span.start < hit.span.end && hit.span.start < m.span.end ? [mi] : []));
+        if (overlapping.length > 0) {
+          const covered = overlapping.every((mi) => !removed.has(mi) && matches[mi].span.start >= hit.span.start && matches[mi].span.end <= hit.span.end);
+          if (!covered || !concept) continue;
+          overlapping.forEach((mi) => removed.add(mi));
+        }
+      }
       if (!concept) continue;
       const score =
         hit.senseCount === 1
@@ -244,8 +265,7 @@ function collectCandidates(
   for (const m of all) {
     const si = sentenceIndexOf(sentences, m.span.start);
     if (si < 0) continue;
-    const sectionKind = sentences[si].section >= 0 ? sections[sentences[si].section].kind : undefined;
-    const kind = candidateKind(text, m.span, m.concept, sectionKind, m.label);
+    const kind = candidateKind(text, m.span, m.concept, m.label);
     if (!kind) continue;
     candidates.push({
       kind,
@@ -285,20 +305,89 @@ function candidateKind(
   text: string,
   span: Span,
   concept: Concept | undefined,
-  section: NamedSection['kind'] | undefined,
   label?: NerLabel
 ): CandidateKind | undefined {
   const groupName = concept?.group ?? (label === 'PROBLEM' ? 'disorder' : label === 'DRUG' ? 'medication' : undefined);
   if (groupName === 'allergen') return 'allergy';
   if (groupName === 'medication' || groupName === 'clinical-drug') {
-    if (section === 'allergies') return 'allergy';
     const before = text.slice(Math.max(0, span.start - 30), span.start);
     const after = text.slice(span.end, span.end + 15);
     if (ALLERGY_BEFORE_RE.test(before) || ALLERGY_AFTER_RE.test(after)) return 'allergy';
     return 'medication';
   }
   if (groupName === 'disorder' || groupName === 'finding') return 'problem';
+  if (groupName === 'procedure' && concept && isProcedureConcept(concept)) return 'procedure';
   return undefined;
+}
+
+/** Confidence of an allergen the dictionary could not code, written as text from an allergy list. */
+const CONFIDENCE_UNCODED_ALLERGEN = 0.7;
+
+type Reaction = { readonly span: Span; readonly concept: Concept | undefined };
+
+/**
+ * Allergy lists (`allergies.ts`) joined with the candidates: the allergen of each item becomes an allergy (coded by
+ * the dictionary's match inside it, else as text when it looks like a substance: "adhesive tape", "IV contrast"),
+ * the problems in its reaction become its reaction and are never written as Conditions; a problem anywhere in an
+ * Allergies section or inline allergy list is a reaction too. A tolerated substance ("tolerated cefazolin without
+ * reaction") is not an allergy.
+ */
+function resolveAllergyLists(
+  text: string,
+  sentences: readonly Sentence[],
+  sections: readonly NamedSection[],
+  candidates: readonly Candidate[]
+): { candidates: Candidate[]; reactions: Map<Candidate, Reaction> } {
+  const regions = findAllergyRegions(text, sentences, sections);
+  if (regions.length === 0) return { candidates: [...candidates], reactions: new Map() };
+  const replaced = new Map<Candidate, Candidate | undefined>();
+  const added: Candidate[] = [];
+  const reactions = new Map<Candidate, Reaction>();
+  const inside = (c: Candidate, span: Span): boolean => c.span.start < span.end && span.start < c.span.end;
+  for (const region of regions) {
+    const inRegion = candidates.filter((c) => c.sentence === region.sentence && inside(c, region));
+    const isList = text.slice(region.start - 12, region.start).search(/allerg\w*\s+to\s*$|intoleran\w*\s+(?:of|to)\s*$|sensitivity\s+to\s*$/i) < 0;
+    for (const item of parseAllergyItems(text, region)) {
+      // prose after "allergic to X and ...": the list ended ("... and takes lisinopril")
+      if (item.prose && !isList) break;
+      if (item.prose) continue;
+      const substances = inRegion.filter((c) => c.kind !== 'problem' && c.kind !== 'procedure' && inside(c, item.allergen));
+      if (item.tolerated) {
+        for (const c of substances) if (c.kind === 'allergy') replaced.set(c, c.concept?.group === 'allergen' ? undefined : { ...c, kind: 'medication' });
+        continue;
+      }
+      let allergens: Candidate[] = substances.map((c) => {
+        const a: Candidate = { ...c, kind: 'allergy' };
+        replaced.set(c, a);
+        return a;
+      });
+      if (allergens.length === 0 && isPlausibleAllergen(text, item.allergen)) {
+        const a: Candidate = { kind: 'allergy', span: item.allergen, concept: undefined, confidence: CONFIDENCE_UNCODED_ALLERGEN, sources: ['rule'], sentence: region.sentence };
+        added.push(a);
+        allergens = [a];
+      }
+      if (allergens.length === 0) continue;
+      for (const c of inRegion) if (c.kind === 'problem' && inside(c, item.allergen)) replaced.set(c, undefined);
+      const problems = item.reaction ? inRegion.filter((c) => c.kind === 'problem' && inside(c, item.reaction as Span)) : [];
+      problems.forEach((c) => replaced.set(c, undefined));
+      const textSpan = problems.length === 0 && item.reaction ? reactionTextSpan(text, item.reaction) : undefined;
+      const reaction: Reaction | undefined = problems.length > 0 ? { span: problems[0].span, concept: problems[0].concept } : textSpan ? { span: textSpan, concept: undefined } : undefined;
+      if (reaction) for (const a of allergens) reactions.set(a, reaction);
+    }
+    // a list is only allergens and reactions: nothing in it is the patient's Condition
+    if (isList) for (const c of inRegion) if (c.kind === 'problem' && !replaced.has(c)) replaced.set(c, undefined);
+  }
+  const out: Candidate[] = [];
+  for (const c of candidates) {
+    if (!replaced.has(c)) out.push(c);
+    else {
+      const r = replaced.get(c);
+      if (r) out.push(r);
+    }
+  }
+  out.push(...added);
+  out.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  return { candidates: out, reactions };
 }
 
 /** In an allergy list, a problem right after an allergen is its reaction ("penicillin (hives)"). */

@@ -236,10 +236,23 @@ function firstTokenEndingAfter(tokens: readonly Token[], from: number, offset: n
   return j;
 }
 
+/** Longest parenthetical aside between a header and its colon, in characters. */
+const MAX_HEADER_ASIDE_CHARS = 30;
+
 /** Offset just after a `:` or ` -` that follows `pos` (spaces allowed before it), or -1. */
 function colonAfter(text: string, pos: number): number {
   let p = pos;
   while (p < text.length && (text[p] === ' ' || text[p] === '\t')) p++;
+  if (text[p] === '(') {
+    // a short aside before the colon: "ALLERGIES (verified w/ pt):", "Meds (home):"
+    const close = text.indexOf(')', p);
+    if (close > p && close - p <= MAX_HEADER_ASIDE_CHARS && !text.slice(p, close).includes('\n')) {
+      let q = close + 1;
+      while (q < text.length && (text[q] === ' ' || text[q] === '\t')) q++;
+      if (text[q] === ':') return q + 1;
+    }
+    return -1;
+  }
   if (text[p] === ':') return p + 1;
   if (text[p] === '-' && p > pos && (text[p + 1] === ' ' || text[p + 1] === '\n')) return p + 1;
   return -1;

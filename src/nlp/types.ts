@@ -203,8 +203,29 @@ export interface AllergyMention extends MentionBase {
   readonly reaction?: { readonly span: Span; readonly concept: Concept | undefined };
 }
 
+/**
+ * When a procedure was done, as the text states it next to the procedure: a date (`2009`, `04/2033`, `2007-08-27`,
+ * normalised to FHIR `YYYY`, `YYYY-MM` or `YYYY-MM-DD`) or a phrase ("as a child", "two months ago", "at age 40").
+ */
+export type ProcedureTime =
+  | { readonly kind: 'date'; readonly value: string; readonly span: Span }
+  | { readonly kind: 'phrase'; readonly span: Span };
+
+/**
+ * Whether a procedure is done or planned: `completed` (the default: "s/p CABG", a surgical history) or `planned`
+ * (a plan or scheduling cue: "plan: colonoscopy", "scheduled for TKA", "will need PICC").
+ */
+export type ProcedureStatus = 'completed' | 'planned';
+
+/** A procedure (surgery, intervention): the patient's own, done or planned. */
+export interface ProcedureMention extends MentionBase {
+  readonly kind: 'procedure';
+  readonly status: ProcedureStatus;
+  readonly performed?: ProcedureTime;
+}
+
 /** Anything the pipeline found. */
-export type Mention = ProblemMention | MedicationMention | MeasurementMention | AllergyMention;
+export type Mention = ProblemMention | MedicationMention | MeasurementMention | AllergyMention | ProcedureMention;
 
 /** The pipeline's result for one text. */
 export interface NlpResult {

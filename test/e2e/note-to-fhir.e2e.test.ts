@@ -4,14 +4,27 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Bundle, Condition, Device, DocumentReference, MedicationStatement, Observation, Provenance, Resource } from '@medplum/fhirtypes';
+import type {
+  AllergyIntolerance,
+  Bundle,
+  Condition,
+  Device,
+  DocumentReference,
+  MedicationStatement,
+  Observation,
+  Procedure,
+  Provenance,
+  Resource,
+} from '@medplum/fhirtypes';
 import { DEFAULT_MODELS_DIR } from '../../src/config/config.js';
 import { DEFAULT_NER_MODEL, readShippedModelFiles } from '../../src/nlp/ner/load-ner-model.js';
 import { aNote } from '../builders/note.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-const NOTE_TEXT = 'Hypertension, type 2 diabetes on metformin 500 mg PO BID; denies chest pain; BP 151/93, HR 77';
+const NOTE_TEXT =
+  'Hypertension, type 2 diabetes on metformin 500 mg PO BID; denies chest pain; BP 151/93, HR 77. S/p appendectomy 2009. ' +
+  'Allergies: penicillin (hives).';
 const SNOMED = 'http://snomed.info/sct';
 const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
 
@@ -30,7 +43,7 @@ function codes(concept: { coding?: { system?: string; code?: string }[] } | unde
 
 async function countAll(): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const type of ['Condition', 'MedicationStatement', 'Observation', 'FamilyMemberHistory', 'AllergyIntolerance', 'Provenance', 'Device']) {
+  for (const type of ['Condition', 'MedicationStatement', 'Observation', 'FamilyMemberHistory', 'AllergyIntolerance', 'Procedure', 'Provenance', 'Device']) {
     out[type] = (await search(`${type}?_count=1000`)).map((r) => `${r.id}@${r.meta?.versionId}`).sort();
   }
   return out;
@@ -104,6 +117,22 @@ describe('a note posted to the embedded store', () => {
     expect(hr?.derivedFrom?.[0].reference).toBe(`DocumentReference/${note.id}`);
   });
 
+  test('yields a completed Procedure for the appendectomy, dated, and an AllergyIntolerance whose reaction is no Condition', async () => {
+    const [procedure, ...otherProcedures] = await search<Procedure>('Procedure?subject=Patient/p-e2e');
+    expect(otherProcedures).toHaveLength(0);
+    expect(codes(procedure.code)).toContain(`${SNOMED}|80146002`);
+    expect(procedure).toMatchObject({ status: 'completed', performedDateTime: '2009' });
+    expect(procedure.meta?.profile).toContain('https://chartmine.dev/fhir/StructureDefinition/chartmine-procedure');
+    const [allergy, ...otherAllergies] = await search<AllergyIntolerance>('AllergyIntolerance?patient=Patient/p-e2e');
+    expect(otherAllergies).toHaveLength(0);
+    // coded when the index knows penicillin, else by its text: either way it names the substance
+    const names = [allergy.code?.text, ...(allergy.code?.coding ?? []).map((c) => c.display)].map((n) => (n ?? '').toLowerCase());
+    expect(names.some((n) => n.includes('penicillin'))).toBe(true);
+    expect(allergy.verificationStatus?.coding?.[0].code).toBe('confirmed');
+    expect(allergy.reaction?.[0].manifestation).toHaveLength(1);
+    // the reaction (hives) is not among the patient's Conditions (the Conditions test counts exactly three)
+  });
+
   test('one Provenance links everything written to that document version and the pipeline Device', async () => {
     const provenances = await search<Provenance>(`Provenance?entity=DocumentReference/${note.id}/_history/${note.meta?.versionId}`);
     expect(provenances).toHaveLength(1);
@@ -112,6 +141,8 @@ describe('a note posted to the embedded store', () => {
       ...(await search('Condition?subject=Patient/p-e2e')),
       ...(await search('MedicationStatement?subject=Patient/p-e2e')),
       ...(await search('Observation?subject=Patient/p-e2e')),
+      ...(await search('Procedure?subject=Patient/p-e2e')),
+      ...(await search('AllergyIntolerance?patient=Patient/p-e2e')),
     ].map((r) => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`);
     // Versioned targets: exactly the versions this run wrote.
     expect(provenance.target.map((t) => t.reference).sort()).toEqual(written.sort());

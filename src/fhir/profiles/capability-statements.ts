@@ -22,6 +22,7 @@ const SUPPORTED_PROFILES: Partial<Record<ResourceType, string[]>> = {
   Observation: [PROFILES.vitalSigns, PROFILES.laboratory, PROFILES.measure],
   FamilyMemberHistory: [PROFILES.familyMemberHistory],
   AllergyIntolerance: [PROFILES.allergyIntolerance],
+  Procedure: [PROFILES.procedure],
   Device: [PROFILES.device],
   Provenance: [PROFILES.provenance],
   AuditEvent: [PROFILES.auditEvent],

@@ -184,6 +184,50 @@ export const ALLERGY_INTOLERANCE_PROFILE: ProfileSource = {
   ],
 };
 
+export const PROCEDURE_PROFILE: ProfileSource = {
+  id: 'chartmine-procedure',
+  name: 'ChartmineProcedure',
+  title: 'Chartmine NLP-derived Procedure',
+  description:
+    'A surgery or intervention the note says the patient had (completed, with performedDateTime or performedString ' +
+    'when the note states when) or will have (preparation: a plan the note states). Never a procedure the note denies, ' +
+    'hedges or puts in an if-clause, nor a relative\'s. Aligned with US Core Procedure (status, code, subject).',
+  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Procedure',
+  type: 'Procedure',
+  kind: 'resource',
+  elements: [
+    ...findingContract('Procedure', PROFILES.procedure),
+    el('Procedure', {
+      constraint: [
+        invariant(
+          'cm-proc-1',
+          'completed or preparation, or retracted',
+          "status = 'completed' or status = 'preparation' or status = 'entered-in-error'"
+        ),
+        invariant(
+          'cm-proc-2',
+          'Done ⇒ affirmed or historical; planned ⇒ affirmed or hypothetical',
+          `${RETRACTED_BY_STATUS} or (status = 'completed' implies (${ASSERTION} = 'affirmed' or ${ASSERTION} = 'historical')) and ` +
+            `(status = 'preparation' implies (${ASSERTION} = 'affirmed' or ${ASSERTION} = 'hypothetical'))`
+        ),
+        invariant(
+          'cm-proc-3',
+          'A planned procedure has no performed time',
+          "status = 'preparation' implies (performedDateTime.empty() and performedString.empty() and performedPeriod.empty())"
+        ),
+      ],
+    }),
+    el('Procedure.status', { mustSupport: true }),
+    el('Procedure.code', {
+      min: 1,
+      mustSupport: true,
+      constraint: [invariant('cm-code-1', 'Coded, or at least the text', 'coding.exists() or text.exists()')],
+    }),
+    el('Procedure.subject', { mustSupport: true, type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Patient'] }] }),
+    el('Procedure.performed[x]', { mustSupport: true }),
+  ],
+};
+
 /** Every derived-resource profile, in file order. */
 export const DERIVED_PROFILE_SOURCES: readonly ProfileSource[] = [
   CONDITION_PROFILE,
@@ -193,4 +237,5 @@ export const DERIVED_PROFILE_SOURCES: readonly ProfileSource[] = [
   MEASURE_PROFILE,
   FAMILY_MEMBER_HISTORY_PROFILE,
   ALLERGY_INTOLERANCE_PROFILE,
+  PROCEDURE_PROFILE,
 ];

@@ -11,8 +11,8 @@ import { buildSnapshot, toDifferential, type DefinitionLookup, type DiffElement 
  * JSON from the sources; the version says consumers should re-read it). Kept apart from the package version so a
  * release that changes no profile does not churn them.
  */
-export const CONFORMANCE_VERSION = '0.2.0';
-export const CONFORMANCE_DATE = '2026-11-27';
+export const CONFORMANCE_VERSION = '0.3.0';
+export const CONFORMANCE_DATE = '2026-12-04';
 export const PUBLISHER = 'Chartmine';
 
 /** What names a canonical resource Chartmine publishes. */
