@@ -30,7 +30,7 @@ import { assertFile, readText } from './read-files.js';
 /** Name of the shipped index. */
 export const DEFAULT_INDEX_NAME = 'chartmine-default';
 /** Version of the shipped content; bump when the sources or curated lists change. */
-export const DEFAULT_INDEX_VERSION = '1.0.0';
+export const DEFAULT_INDEX_VERSION = '1.1.0';
 
 /** The files the build reads, relative to the data directory. */
 export const DEFAULT_BUILD_INPUTS = {

@@ -43,6 +43,7 @@ interface MutableConcept {
   codings: ConceptCoding[];
   ingredients: ConceptCoding[];
   base?: string;
+  components?: string[];
 }
 
 /** Packing of a term entry: concept * 1024 + priority * 32 + flags. */
@@ -92,6 +93,7 @@ export class IndexBuilder {
       codings: [...c.codings],
       ingredients: [...(c.ingredients ?? [])],
       ...(c.base ? { base: c.base } : {}),
+      ...(c.components && c.components.length > 0 ? { components: [...c.components] } : {}),
     });
     this.ids.set(c.id, i);
     return i;
