@@ -26,6 +26,8 @@ export const PRIORITY = {
   rxnorm: 18,
   loinc: 14,
   cvx: 12,
+  /** Generated synonyms of SNOMED CT condition names (`synonym-rules.ts`). */
+  generated: 10,
   icd10cm: 8,
   variant: 4,
 } as const;
