@@ -3,12 +3,12 @@
  * wording, terse abbreviations, and both SNOMED CT and ICD-10-CM on what is written. Sentences are paraphrased.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRulePipeline } from '../nlp/pipeline.js';
-import type { NlpPipeline } from '../nlp/pipeline.js';
-import type { DictionaryIndex } from './dictionary-index.js';
-import { loadTerminologyIndex } from './load-index.js';
-import { ICD10CM, SNOMED } from './systems.js';
-import type { Concept } from './types.js';
+import type { DictionaryIndex } from '../terminology/dictionary-index.js';
+import { loadTerminologyIndex } from '../terminology/load-index.js';
+import { ICD10CM, SNOMED } from '../terminology/systems.js';
+import type { Concept } from '../terminology/types.js';
+import { createRulePipeline } from './pipeline.js';
+import type { NlpPipeline } from './types.js';
 
 let index: DictionaryIndex;
 let pipeline: NlpPipeline;
