@@ -16,6 +16,8 @@ import { formatMetricTable, toMetricRow, type EvalReport, type EvalSuite, type M
 
 /** The file, relative to the data directory. */
 export const NEGEX_FILE = 'negex-context/rsAnnotations-1-120-random.txt';
+/** Held-out line numbers whose sentence occurs nowhere in lines 1–1900 (`SOURCE.md`: the figure to report). */
+export const NEGEX_SENTENCE_DISJOINT_FILE = 'negex-context/evaluation-lines-sentence-disjoint.txt';
 /** First line number of the held-out evaluation split (inclusive), per `negex-context/SOURCE.md`. */
 export const NEGEX_EVAL_FIRST_LINE = 1901;
 
@@ -165,10 +167,21 @@ export const negexSuite: EvalSuite = {
     const allRows = scoreNegex(judged);
     const devRows = scoreNegex(devSplit);
     const unlocated = judged.filter((j) => !j.span).length;
+    const disjointPath = join(dataDir, NEGEX_SENTENCE_DISJOINT_FILE);
+    const disjointLines = existsSync(disjointPath) ? parseLineNumbers(readFileSync(disjointPath, 'utf8')) : undefined;
+    const disjoint = disjointLines ? judged.filter((j) => disjointLines.has(j.row.line)) : undefined;
+    const disjointRows = disjoint ? scoreNegex(disjoint) : undefined;
     const text = [
       `Suite negex: ${NEGEX_FILE}`,
       `${rows.length} annotated mentions; condition not found in its sentence: ${unlocated}.`,
       '',
+      ...(disjoint && disjointRows
+        ? [
+            `Sentence-disjoint evaluation rows (${NEGEX_SENTENCE_DISJOINT_FILE}: ${disjoint.length} mentions whose sentence occurs nowhere in lines 1-${NEGEX_EVAL_FIRST_LINE - 1}; the figure to report):`,
+            formatMetricTable(disjointRows),
+            '',
+          ]
+        : [`(${NEGEX_SENTENCE_DISJOINT_FILE} not found: no sentence-disjoint figures)`, '']),
       `Evaluation split: lines ${NEGEX_EVAL_FIRST_LINE}-${rows.length} (${evalSplit.length} mentions, held out, never tuned on)`,
       formatMetricTable(evalRows),
       '',
@@ -191,6 +204,7 @@ export const negexSuite: EvalSuite = {
         split: { eval: `lines ${NEGEX_EVAL_FIRST_LINE}-${rows.length}`, mentions: evalSplit.length },
         allLines: { lines: `1-${rows.length}`, mentions: judged.length, rows: allRows },
         developmentLines: { lines: `1-${NEGEX_EVAL_FIRST_LINE - 1}`, mentions: devSplit.length, rows: devRows },
+        ...(disjoint && disjointRows ? { sentenceDisjoint: { file: NEGEX_SENTENCE_DISJOINT_FILE, mentions: disjoint.length, rows: disjointRows } } : {}),
         unlocatedConditions: unlocated,
         published: NEGEX_PUBLISHED,
       },
@@ -198,6 +212,18 @@ export const negexSuite: EvalSuite = {
     };
   },
 };
+
+/** One line number per line; blank lines and `#` comments skipped; anything else is an error naming the line. */
+function parseLineNumbers(content: string): Set<number> {
+  const out = new Set<number>();
+  content.split(/\r?\n/).forEach((line, i) => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) return;
+    if (!/^\d+$/.test(t)) throw new Error(`${NEGEX_SENTENCE_DISJOINT_FILE} line ${i + 1}: expected a line number`);
+    out.add(Number(t));
+  });
+  return out;
+}
 
 function listErrors(judged: readonly NegexJudged[]): string[] {
   const out: string[] = [];

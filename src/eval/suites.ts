@@ -8,6 +8,7 @@ import { formatTopTerms, nerHybridExtractor, topTerms, type HybridCounts } from 
 import { mtsamplesNerSuite } from './mtsamples-ner.js';
 import { ncbiSuite } from './ncbi.js';
 import { negexSuite } from './negex.js';
+import { notesSuite } from './notes.js';
 import type { EvalSuite } from './suite.js';
 import { createSyntheaSuite, extractedFromMentions } from './synthea.js';
 
@@ -64,6 +65,7 @@ async function runSyntheaWithNer(options: Parameters<EvalSuite['run']>[0]): Retu
 export const EVAL_SUITES: readonly EvalSuite[] = [
   negexSuite,
   syntheaPipelineSuite,
+  notesSuite,
   bc5cdrSuite,
   ncbiSuite,
   mtsamplesNerSuite,

@@ -25,6 +25,7 @@ import type {
 import type { Concept } from '../terminology/types.js';
 import { buildAllergyIntolerance, buildCondition, buildFamilyMemberHistory, buildMedicationStatement, buildObservation } from './build-resources.js';
 import { medicationStatus, type BuildContext } from './build-context.js';
+import { consolidateMentions } from './consolidate.js';
 import type { DesiredFinding, MappingOptions, NoteVersion } from './finding-types.js';
 import {
   ASSERTION_EXTENSION_URL,
@@ -47,7 +48,13 @@ import {
  * @returns the desired findings, sorted by key.
  */
 export function mapFindings(note: NoteVersion, text: string, result: NlpResult, options: MappingOptions): DesiredFinding[] {
-  const ctx = createContext(note, text, options, result.sentences, differentialMentions(result.mentions));
+  // Stage "consolidated findings": one finding per concept per note, with the note's final assertion and status.
+  const consolidated = consolidateMentions(
+    text,
+    [...result.mentions].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end),
+    result.sentences
+  );
+  const ctx = createContext(note, text, options, result.sentences, differentialMentions(consolidated));
   const groups = new Map<string, Mention[]>();
   const add = (key: string, m: Mention): void => {
     const list = groups.get(key);
@@ -55,7 +62,7 @@ export function mapFindings(note: NoteVersion, text: string, result: NlpResult, 
     else groups.set(key, [m]);
   };
   const ordinals = new Map<string, number>();
-  const mentions = [...result.mentions].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  const mentions = consolidated;
   const affirmedProblems = new Set(
     mentions
       .filter((m) => m.kind === 'problem' && m.assertion === 'affirmed' && (m.context?.experiencer ?? 'patient') === 'patient')

@@ -48,7 +48,7 @@ describe('mapFindings', () => {
     expect(condition.identifier).toEqual([{ system: FINDING_IDENTIFIER_SYSTEM, value: findings[0].identifier }]);
   });
 
-  test('negated and affirmed mentions of one concept are two Conditions; hypothetical ones are not written', () => {
+  test('negated and historical mentions of one concept are one Condition (consolidated: historical); hypothetical ones are not written', () => {
     const text = 'No asthma. Asthma as a child. Call if asthma.';
     const result = aResult(
       aProblem(text, 'asthma', ASTHMA, { assertion: 'negated' }),
@@ -57,7 +57,8 @@ describe('mapFindings', () => {
     );
     const findings = mapFindings(note(), text, result, options);
     const statuses = findings.map((f) => (f.resource as Condition).verificationStatus?.coding?.[0].code).sort();
-    expect(statuses).toEqual(['confirmed', 'refuted']);
+    expect(statuses).toEqual(['confirmed']);
+    expect(findings.map((f) => f.key)).toEqual(['Condition|sct:195967001|historical']);
     expect(findings.every((f) => !(f.resource as Condition).clinicalStatus)).toBe(true);
   });
 

@@ -11,7 +11,7 @@ import type { RuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, type FoundMeasurement } from './measurements.js';
 import { splitCombinationProducts } from './combination-drugs.js';
 import { parseSig } from './medication-sig.js';
-import { detectMedicationStatus } from './medication-status.js';
+import { detectMedicationStatusWithCue } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
 import { mergeModelAndDictionary } from './ner/merge.js';
@@ -132,14 +132,18 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     const targets = spans.map((s) => toTokenRange(tokens, s, ts, te));
     const decisions = runContext(tokens, ts, te, targets, lexicons.context, settings);
     const section = sentence.section >= 0 ? sections[sentence.section] : undefined;
-    const attrsOf = (i: number): ContextAttributes => {
+    const sectionContext = section ? lexicons.sections.contextByName.get(section.name) : undefined;
+    const attrsOf = (i: number, kind?: CandidateKind): ContextAttributes => {
       const { triggers: _t, ...attrs } = decisions[i];
-      return applySectionContext(attrs, section ? lexicons.sections.contextByName.get(section.name) : undefined);
+      // A drug named in a history section ("PMH: ... He is on amiodarone") is not thereby a past drug: its status
+      // comes from its own cues (medication-status.ts), so the section's historical context does not apply to it.
+      if (kind === 'medication' && sectionContext === 'historical') return attrs;
+      return applySectionContext(attrs, sectionContext);
     };
     const reactionOf = attachReactions(cands);
     cands.forEach((c, i) => {
       if (reactionOf.consumed.has(c)) return;
-      const attrs = attrsOf(i);
+      const attrs = attrsOf(i, c.kind);
       const base = toBase(c.kind, c.span, si, section, c.concept, attrs, c.confidence, c.sources);
       if (c.kind === 'problem') mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
       else if (c.kind === 'allergy') {
@@ -152,7 +156,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
       } else {
         const limit = nextStart(cands, meas, c.span.end, sentence.end);
         const sig = parseSig(text, c.span.end, limit);
-        const status = detectMedicationStatus(
+        const { status, cued } = detectMedicationStatusWithCue(
           text,
           sentence,
           c.span,
@@ -160,7 +164,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
           section?.kind,
           attrs.negation === 'negated'
         );
-        mentions.push({ ...base, kind: 'medication', sig, status } satisfies MedicationMention);
+        mentions.push({ ...base, kind: 'medication', sig, status, statusStated: cued } satisfies MedicationMention);
       }
     });
     meas.forEach((m, j) => {

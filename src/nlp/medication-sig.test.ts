@@ -87,6 +87,12 @@ describe('detectMedicationStatus', () => {
     ['Continue albuterol.', 'albuterol', 'active'],
     ['He is not taking his aspirin.', 'aspirin', 'not-taken'],
     ['She is on metformin.', 'metformin', 'active'],
+    ['Aspirin given in the ED.', 'Aspirin', 'completed'],
+    ['Received ceftriaxone 1 g IV x1.', 'ceftriaxone', 'completed'],
+    ['Restart amlodipine at home dose.', 'amlodipine', 'intended'],
+    ['Amlodipine was resumed on day 2.', 'Amlodipine', 'active'],
+    ['metformin - HOLD until seen by PCP.', 'metformin', 'on-hold'],
+    ['glyburide - DISCONTINUED (hypoglycemia).', 'glyburide', 'stopped'],
   ] as const)('%s -> %s', (text, drug, expected) => {
     expect(status(text, drug)).toBe(expected);
   });
@@ -97,5 +103,12 @@ describe('detectMedicationStatus', () => {
     expect(status('Metformin 500 mg BID.', 'Metformin', 'plan')).toBe('intended');
     expect(status('Metformin helps.', 'Metformin', 'history-present-illness')).toBe('unknown');
     expect(status('No aspirin.', 'aspirin', undefined, true)).toBe('not-taken');
+  });
+
+  test('issue 14 item 14: a drug stated with its dose or frequency and no cue, outside any section, is active', () => {
+    const text = 'Lisinopril 10 mg daily.';
+    const sigEnd = text.indexOf('.');
+    expect(detectMedicationStatus(text, { start: 0, end: text.length }, { start: 0, end: 10 }, sigEnd, undefined, false)).toBe('active');
+    expect(detectMedicationStatus(text, { start: 0, end: text.length }, { start: 0, end: 10 }, 10, undefined, false)).toBe('unknown'); // no sig
   });
 });

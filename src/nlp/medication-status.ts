@@ -9,16 +9,18 @@ const CUES_BEFORE: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
   [/\b(?:not\s+(?:been\s+)?taking|isn't\s+taking|has\s+not\s+taken|never\s+(?:took|taken)|ran\s+out\s+of|refuses|refused|noncompliant\s+with|non-compliant\s+with|not\s+on|no\s+longer\s+(?:on|taking))\b/gi, 'not-taken'],
   [/\b(?:stop|stopped|stopping|discontinue|discontinued|discontinuing|d\/c|d\/c'd|dc|dc'd|dced|cease|ceased|off|taken\s+off)\b/gi, 'stopped'],
   [/\b(?:hold|held|holding)\b/gi, 'on-hold'],
-  [/\b(?:was\s+started|were\s+started|started|has\s+been\s+on|been\s+on|continue|continued|continuing|resume|resumed|restart|restarted|cont|remains?\s+on|maintained\s+on|on|taking|takes|currently\s+on|uses|using|increase|increased|decrease|decreased)\b/gi, 'active'],
-  [/\b(?:start|starting|begin|initiate|add|will\s+start|plan\s+to\s+start|trial\s+of|prescribe|prescribed|recommend|recommended|consider|will\s+try|try|switch\s+to|change\s+to)\b/gi, 'intended'],
+  [/\b(?:was\s+started|were\s+started|started|has\s+been\s+on|been\s+on|continue|continued|continuing|resumed|restarted|cont|remains?\s+on|maintained\s+on|on|taking|takes|currently\s+on|uses|using|increase|increased|decrease|decreased)\b/gi, 'active'],
+  [/\b(?:was\s+given|were\s+given|given|received|administered|got)\b/gi, 'completed'],
+  [/\b(?:start|starting|resume|restart|begin|initiate|add|will\s+start|plan\s+to\s+start|trial\s+of|prescribe|prescribed|recommend|recommended|consider|will\s+try|try|switch\s+to|change\s+to)\b/gi, 'intended'],
 ];
 /** Status cues after the drug and its sig ("lisinopril was held"). */
 const CUES_AFTER: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
-  [/^[\s,]*(?:was|were|is|has\s+been|have\s+been|will\s+be|to\s+be)?\s*(?:discontinued|stopped|d\/c'd|dc'd|dced)\b/i, 'stopped'],
-  [/^[\s,]*(?:was|were|is|has\s+been|will\s+be|to\s+be)?\s*(?:held|on\s+hold)\b/i, 'on-hold'],
+  [/^[\s,;:>\-\u2013\u2014]*(?:was|were|is|has\s+been|have\s+been|will\s+be|to\s+be)?\s*(?:discontinued|stopped|d\/c'd|dc'd|dced)\b/i, 'stopped'],
+  [/^[\s,;:>\-\u2013\u2014]*(?:was|were|is|has\s+been|will\s+be|to\s+be)?\s*(?:held|on\s+hold|hold)\b/i, 'on-hold'],
   [/^[\s,]*(?:will\s+be|to\s+be)\s+started\b/i, 'intended'],
-  [/^[\s,]*(?:was|were|has\s+been)\s+started\b/i, 'active'],
+  [/^[\s,]*(?:was|were|has\s+been)\s+(?:started|resumed|restarted)\b/i, 'active'],
   [/^[\s,]*(?:continued|to\s+continue|will\s+be\s+continued)\b/i, 'active'],
+  [/^[\s,]*(?:was|were)?\s*(?:given|administered)\b/i, 'completed'],
 ];
 
 /** How far before a drug a status cue may stand, in characters. */
@@ -42,8 +44,24 @@ export function detectMedicationStatus(
   section: SectionKind | undefined,
   negated: boolean
 ): MedicationStatus {
+  return detectMedicationStatusWithCue(text, sentence, drug, sigEnd, section, negated).status;
+}
+
+/**
+ * As {@link detectMedicationStatus}, saying also whether the status was stated (a cue word, a negation, a discharge
+ * medication list) rather than a default (a medication list, a plan, a dose alone): consolidation lets a stated
+ * status outweigh a later default ("held for AKI" in the hospital course, then the pre-admission list).
+ */
+export function detectMedicationStatusWithCue(
+  text: string,
+  sentence: Span,
+  drug: Span,
+  sigEnd: number,
+  section: SectionKind | undefined,
+  negated: boolean
+): { status: MedicationStatus; cued: boolean } {
   const after = text.slice(sigEnd, Math.min(sentence.end, sigEnd + 40));
-  for (const [re, status] of CUES_AFTER) if (re.test(after)) return status;
+  for (const [re, status] of CUES_AFTER) if (re.test(after)) return { status, cued: true };
   const windowStart = Math.max(sentence.start, drug.start - CUE_WINDOW_CHARS);
   let before = text.slice(windowStart, drug.start);
   const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('.'));
@@ -57,9 +75,12 @@ export function detectMedicationStatus(
       if (!best || at > best.at) best = { status, at };
     }
   }
-  if (best) return best.status;
-  if (negated) return 'not-taken';
-  if (section === 'medications' || section === 'discharge-medications') return 'active';
-  if (section === 'plan' || section === 'assessment-and-plan') return 'intended';
-  return 'unknown';
+  if (best) return { status: best.status, cued: true };
+  if (negated) return { status: 'not-taken', cued: true };
+  if (section === 'discharge-medications') return { status: 'active', cued: true };
+  if (section === 'medications') return { status: 'active', cued: false };
+  if (section === 'plan' || section === 'assessment-and-plan') return { status: 'intended', cued: false };
+  // A drug written with its dose or frequency and no cue ("Lisinopril 10 mg daily.") is a medication the patient takes.
+  if (sigEnd > drug.end) return { status: 'active', cued: false };
+  return { status: 'unknown', cued: false };
 }

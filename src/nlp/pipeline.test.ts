@@ -67,6 +67,14 @@ describe('createRulePipeline (M1 acceptance)', () => {
     expect(code(hr, LOINC)).toBe('8867-4');
   });
 
+  test('a drug named in a past-medical-history section keeps its own status; a problem there stays historical', async () => {
+    const note = 'PAST MEDICAL HISTORY: Hypertension. He is on lisinopril.';
+    const { mentions } = await pipeline.analyze(note);
+    const drug = mentions.find((m) => m.kind === 'medication') as MedicationMention;
+    expect(drug).toMatchObject({ assertion: 'affirmed', status: 'active' });
+    expect(mentions.find((m) => m.kind === 'problem')).toMatchObject({ assertion: 'historical' }); // consolidation decides chronic → present
+  });
+
   test('every span round-trips and ids follow kind-start-end', async () => {
     const result = await pipeline.analyze(text);
     for (const m of result.mentions) {

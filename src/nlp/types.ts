@@ -151,6 +151,8 @@ export interface MedicationMention extends MentionBase {
   readonly kind: 'medication';
   readonly sig: MedicationSig;
   readonly status: MedicationStatus;
+  /** Whether the text states the status (a cue word, a negation, a discharge list) rather than a default. */
+  readonly statusStated?: boolean;
 }
 
 /** One value of a measurement (BP has two). */

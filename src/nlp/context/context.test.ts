@@ -37,6 +37,13 @@ describe('ConText: negation', () => {
     expect(assertion('Fever: none.', 'Fever')).toBe('negated');
   });
 
+  test('"-free" negates only the word it is attached to; a "salt-free diet" negates nothing', () => {
+    const text = 'The patient is on digoxin, furosemide and a salt-free diet.';
+    expect(assertion(text, 'digoxin')).toBe('affirmed');
+    expect(assertion(text, 'furosemide')).toBe('affirmed');
+    expect(assertion('She has been pain free since surgery.', 'pain')).toBe('negated');
+  });
+
   test('pseudo-triggers do not negate', () => {
     expect(assertion('There is no increase in the pleural effusion.', 'pleural effusion')).toBe('affirmed');
     expect(assertion('Cultures grew gram negative rods.', 'rods')).toBe('affirmed');
