@@ -29,4 +29,16 @@ describe('splitCombinationProducts', () => {
     const allergy = mention('allergy', percocet);
     expect(splitCombinationProducts([single, allergy], terminology)).toEqual([single, allergy]);
   });
+
+  it('writes one problem mention per finding of a compound finding ("N/V")', () => {
+    const nausea = { ...concept('sct:422587007', 'Nausea'), group: 'finding' as const };
+    const vomiting = { ...concept('sct:422400008', 'Vomiting'), group: 'finding' as const };
+    const nv = { ...concept('sct:16932000', 'Nausea and vomiting', ['sct:422587007', 'sct:422400008']), group: 'finding' as const };
+    const terms = { get: (id: string): Concept | undefined => [nausea, vomiting].find((c) => c.id === id) };
+    const out = splitCombinationProducts([{ ...mention('medication', nv), kind: 'problem' } as unknown as Mention], terms);
+    expect(out.map((m) => [m.kind, m.concept?.display])).toEqual([
+      ['problem', 'Nausea'],
+      ['problem', 'Vomiting'],
+    ]);
+  });
 });

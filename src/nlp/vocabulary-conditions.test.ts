@@ -99,8 +99,16 @@ describe('terse abbreviations through the rule pipeline', () => {
     ['BPH with LUTS.', 'BPH', 'N40.0'],
     ['DVT, on anticoagulation.', 'DVT', 'I82.409'],
     ['Left leg DVT.', 'DVT', 'I82.402'],
-    ['Denies N/V.', 'N/V', 'R11.2'],
   ])('%j: %s → %s', async (text, phrase, icd) => {
     expect(codes(await problem(text, phrase), ICD10CM)).toContain(icd);
+  });
+
+  it('codes N/V and "nausea and vomiting" as nausea and vomiting apart, as a coder records them', async () => {
+    for (const [text, phrase] of [['Denies N/V.', 'N/V'], ['Nausea and vomiting since noon.', 'Nausea and vomiting']]) {
+      const { mentions } = await pipeline.analyze(text);
+      const start = text.indexOf(phrase);
+      const found = mentions.filter((m) => m.kind === 'problem' && m.span.start === start).map((m) => codes(m.concept, ICD10CM));
+      expect(found).toEqual([['R11.0'], ['R11.10']]);
+    }
   });
 });

@@ -25,6 +25,8 @@ export interface CuratedCounts {
   ingredients: number;
   brands: number;
   combinations: number;
+  /** Findings stated together that are coded apart ("N/V" → nausea, vomiting). */
+  compounds: number;
   substances: number;
   synonyms: number;
   abbreviations: number;
@@ -68,6 +70,7 @@ export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<Cur
     ingredients: 0,
     brands: 0,
     combinations: 0,
+    compounds: 0,
     substances: await addSubstances(b, dir),
     synonyms: 0,
     abbreviations: 0,
@@ -85,6 +88,22 @@ export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<Cur
       addCombination(b, brand, ids);
       counts.combinations++;
     }
+  }
+  for (const [ref, parts, synonyms] of await readTsv(join(dir, 'compounds.tsv'))) {
+    const ids = parts.split('+').map(drugId);
+    for (const id of ids) requireConcept(b, id, 'compounds.tsv');
+    let id = ref;
+    if (!ref.includes(':')) {
+      id = `combo:${slugOf(ref)}`;
+      const first = b.get(ids[0]);
+      b.addConcept({ id, group: first?.group ?? 'finding', display: ref, codings: [] });
+    }
+    requireConcept(b, id, 'compounds.tsv');
+    b.setComponents(id, ids);
+    for (const term of [...(ref.includes(':') ? [] : [ref]), ...(synonyms ? synonyms.split('|') : [])]) {
+      b.addTerm(id, term, { priority: PRIORITY.curated });
+    }
+    counts.compounds++;
   }
   for (const [system, code, synonyms] of await readTsv(join(dir, 'synonyms.tsv'))) {
     const id = `${system}:${code}`;

@@ -145,6 +145,17 @@ export class IndexBuilder {
   }
 
   /**
+   * Makes a concept a compound of other concepts (a combination product, "nausea and vomiting"): the pipeline
+   * writes one resource per component.
+   * @param id - the compound's concept id.
+   * @param components - the component concept ids, in order.
+   */
+  setComponents(id: string, components: readonly string[]): void {
+    for (const c of components) this.indexOf(c);
+    this.record(id).components = [...components];
+  }
+
+  /**
    * Changes a concept's semantic group.
    * @param id - the concept id.
    * @param group - the new group.
