@@ -99,6 +99,11 @@ describe('terse abbreviations through the rule pipeline', () => {
     ['BPH with LUTS.', 'BPH', 'N40.0'],
     ['DVT, on anticoagulation.', 'DVT', 'I82.409'],
     ['Left leg DVT.', 'DVT', 'I82.402'],
+    ['PAF, rate controlled.', 'PAF', 'I48.0'],
+    ['Wakes with PND.', 'PND', 'R06.00'],
+    ['Uses tobacco daily.', 'Uses tobacco', 'Z72.0'],
+    ['Denies tobacco or alcohol.', 'tobacco', 'Z72.0'],
+    ['Oral thrush on exam.', 'Oral thrush', 'B37.0'],
   ])('%j: %s → %s', async (text, phrase, icd) => {
     expect(codes(await problem(text, phrase), ICD10CM)).toContain(icd);
   });
