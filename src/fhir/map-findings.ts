@@ -213,6 +213,8 @@ function createContext(
       if (!concept) {
         return { text: text.slice(span.start, span.end).replace(/\s+/g, ' ').trim() };
       }
+      // A name-only concept (a drug with no shipped code) is written as text alone: FHIR forbids an empty array.
+      if (concept.codings.length === 0) return { text: concept.display };
       const coding: Coding[] = concept.codings.map((c) => ({ system: c.system, code: c.code, display: c.display }));
       return { coding, text: concept.display };
     },

@@ -37,7 +37,7 @@ describe('abbreviation expansion keeps the original offsets', () => {
     ['Reports N/V since last night.', 'N/V', 'Nausea and vomiting'],
     ['Recurrent UTI.', 'UTI', 'Urinary tract infectious disease'],
     ['GERD on omeprazole.', 'GERD', 'Gastroesophageal reflux disease'],
-    ['CKD stage 3.', 'CKD', 'Chronic kidney disease'],
+    ['CKD with proteinuria.', 'CKD', 'Chronic kidney disease'],
     ['Prior CVA.', 'CVA', 'Cerebrovascular accident'],
   ])('%s (%s)', async (text, abbr, display) => {
     expect(await coded(text, abbr)).toBe(display);

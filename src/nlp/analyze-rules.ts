@@ -10,6 +10,7 @@ import { applySectionContext, toAssertion } from './context/assertion.js';
 import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './context/context.js';
 import type { RuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, type FoundMeasurement } from './measurements.js';
+import { splitCombinationProducts } from './combination-drugs.js';
 import { parseSig } from './medication-sig.js';
 import { detectProcedureStatus, findProcedureTime, isProcedureConcept } from './procedures.js';
 import { detectMedicationStatusWithCue } from './medication-status.js';
@@ -201,7 +202,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
   return {
     sections,
     sentences,
-    mentions,
+    mentions: splitCombinationProducts(mentions, deps.terminology),
     tokens,
     rejectedMeasurements: measured.rejected,
   };

@@ -11,6 +11,8 @@ import { SpellingCorrector } from './spelling.js';
 import type { Concept, SemanticGroup, TerminologyIndex, TermMatch } from './types.js';
 
 const GROUPS: ReadonlySet<string> = new Set(SEMANTIC_GROUPS);
+/** List separator of the index format (U+001F). */
+const COMPONENT_SEPARATOR = '\u001f';
 
 /** Counts describing an index, for `chartmine terminology info` and the README. */
 export interface IndexStats {
@@ -109,7 +111,7 @@ export class DictionaryIndex implements TerminologyIndex {
   private conceptAt(i: number): Concept {
     const cached = this.concepts[i];
     if (cached) return cached;
-    const [, id, , display, codings, ingredients, base] = this.data.conceptLines[i].split('\t');
+    const [, id, , display, codings, ingredients, base, components] = this.data.conceptLines[i].split('\t');
     const ingredientList = parseCodings(ingredients ?? '');
     const concept: Concept = Object.freeze({
       id,
@@ -118,6 +120,7 @@ export class DictionaryIndex implements TerminologyIndex {
       codings: Object.freeze(parseCodings(codings).map((c) => Object.freeze(c))),
       ...(ingredientList.length > 0 ? { ingredients: Object.freeze(ingredientList.map((c) => Object.freeze(c))) } : {}),
       ...(base ? { base } : {}),
+      ...(components ? { components: Object.freeze(components.split(COMPONENT_SEPARATOR)) } : {}),
     });
     this.concepts[i] = concept;
     return concept;

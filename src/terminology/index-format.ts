@@ -5,7 +5,8 @@
  *
  * ```
  * {"format":"chartmine-terminology/1","name":…,"version":…}      header (JSON, first line)
- * C  id  group  display  codings  ingredients  base                one concept; its line number is its index
+ * C  id  group  display  codings  ingredients  base  [components]  one concept; its line number is its index
+ *                                                                  (components: ids of a combination product's parts)
  * T  key  postings                                                 exact term key → concept postings
  * B  bagKey  postings                                              word-order-free key → postings
  * R  conceptIndex  kind  words  targetIndex                        refinement (laterality, qualifier)
@@ -76,6 +77,8 @@ export interface ConceptRecord {
   readonly ingredients: readonly ConceptCoding[];
   /** For a refined variant, the id of the concept it refines. */
   readonly base?: string;
+  /** For a combination product (Percocet), the concept ids of its ingredients, in order. */
+  readonly components?: readonly string[];
 }
 
 /** A posting: which concept a key means, with flags. */
@@ -170,9 +173,10 @@ export function parsePostings(field: string): Posting[] {
  * @returns the line without newline.
  */
 export function formatConceptLine(c: ConceptRecord): string {
-  return ['C', c.id, c.group, clean(c.display), formatCodings(c.codings), formatCodings(c.ingredients), c.base ?? ''].join(
-    '\t'
-  );
+  const fields = ['C', c.id, c.group, clean(c.display), formatCodings(c.codings), formatCodings(c.ingredients), c.base ?? ''];
+  // The components column is written only for combination products, so older readers and indexes stay compatible.
+  if (c.components && c.components.length > 0) fields.push(c.components.join(FS));
+  return fields.join('\t');
 }
 
 /** Replaces characters that would break the line format. */

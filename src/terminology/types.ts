@@ -36,6 +36,11 @@ export interface Concept {
    * qualifier such as hyperglycaemia), the id of the concept it refines. Variant ids are `<base>~<icd code>`.
    */
   readonly base?: string;
+  /**
+   * For a combination product (a brand such as Percocet or Entresto), the index ids of its ingredient concepts:
+   * the pipeline writes one MedicationStatement per ingredient. Such a concept has no coding of its own.
+   */
+  readonly components?: readonly string[];
 }
 
 /** How a match was made, best first. */

@@ -10,6 +10,7 @@ import { tokenize } from '../normalize.js';
 import { addCuratedLists, addIngredients, addRefinements } from './curated.js';
 import {
   addDrugIngredients,
+  addGeneratedConditionSynonyms,
   addIcdMaps,
   addLateralityRefinements,
   markSymptomsAsFindings,
@@ -30,7 +31,7 @@ import { assertFile, readText } from './read-files.js';
 /** Name of the shipped index. */
 export const DEFAULT_INDEX_NAME = 'chartmine-default';
 /** Version of the shipped content; bump when the sources or curated lists change. */
-export const DEFAULT_INDEX_VERSION = '1.0.0';
+export const DEFAULT_INDEX_VERSION = '1.1.0';
 
 /** The files the build reads, relative to the data directory. */
 export const DEFAULT_BUILD_INPUTS = {
@@ -77,6 +78,8 @@ export async function buildDefaultIndex(options: BuildOptions): Promise<BuildRep
   say(`SNOMED CT: IPS ${ips}, Synthea modules ${modules.snomed}, Synthea FHIR (development split) ${fhir.snomed}`);
   const duplicates = mergeDuplicateConditions(b);
   say(`SNOMED CT: ${duplicates} same-name duplicate codes folded into one concept`);
+  const generatedSynonyms = addGeneratedConditionSynonyms(b);
+  say(`SNOMED CT: ${generatedSynonyms} generated condition synonyms`);
   const loinc = await addLoincSubsets(b, join(dataDir, DEFAULT_BUILD_INPUTS.loinc));
   say(`LOINC: ${loinc + modules.loinc}`);
   const ingredientByKey = await addIngredients(b, curated);
@@ -94,7 +97,7 @@ export async function buildDefaultIndex(options: BuildOptions): Promise<BuildRep
   for (const [name, rel] of Object.entries(DEFAULT_BUILD_INPUTS)) {
     if (rel.includes('.')) inputs[name] = createHash('sha256').update(await readFile(join(dataDir, rel))).digest('hex');
   }
-  const counts = { ips, modules, fhir, duplicates, loinc, curated: curatedCounts, drugs, icdMaps, findings, refinements, lateralityRefinements };
+  const counts = { ips, modules, fhir, duplicates, generatedSynonyms, loinc, curated: curatedCounts, drugs, icdMaps, findings, refinements, lateralityRefinements };
   const index = await b.write(
     join(outDir, INDEX_FILE),
     {

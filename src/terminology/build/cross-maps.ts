@@ -10,11 +10,15 @@ import type { IcdEntry, IcdTable } from './default-sources.js';
 import type { IndexBuilder } from './index-builder.js';
 import { addTargetTerms, CuratedListError } from './curated.js';
 import { assertFile, readTsv } from './read-files.js';
+import { conditionVariants } from './synonym-rules.js';
+import { PRIORITY } from './index-builder.js';
 
 /** How many SNOMED CT concepts got an ICD-10-CM map, by source. */
 export interface IcdMapCounts {
   curated: number;
   lexical: number;
+  /** Maps through generated synonyms on both sides ("Malignant tumor of colon" ↔ "Malignant neoplasm of colon, unspecified"). */
+  generated: number;
   diseaseOntology: number;
   conditionsWithout: number;
 }
@@ -69,7 +73,7 @@ export function billableDefault(icd: IcdTable, code: string): IcdEntry | undefin
  * @returns counts by source.
  */
 export async function addIcdMaps(b: IndexBuilder, icd: IcdTable, curatedDir: string, doDir: string): Promise<IcdMapCounts> {
-  const counts: IcdMapCounts = { curated: 0, lexical: 0, diseaseOntology: 0, conditionsWithout: 0 };
+  const counts: IcdMapCounts = { curated: 0, lexical: 0, generated: 0, diseaseOntology: 0, conditionsWithout: 0 };
   const mapped = new Set<string>();
   const add = (id: string, entry: IcdEntry): void => {
     b.addCoding(id, { system: ICD10CM, code: entry.code, display: entry.description });
@@ -99,6 +103,23 @@ export async function addIcdMaps(b: IndexBuilder, icd: IcdTable, curatedDir: str
     if (only) {
       add(id, only);
       counts.lexical++;
+    }
+  }
+  for (const id of conditions) {
+    if (mapped.has(id)) continue;
+    const c = b.get(id);
+    if (!c) continue;
+    const codes = new Set<string>();
+    for (const coding of c.codings.filter((x) => x.system === SNOMED)) {
+      for (const v of conditionVariants(stripSemanticTag(coding.display))) {
+        const key = termKey(v);
+        for (const code of [...(icd.codesByKey.get(key) ?? []), ...(icd.codesByGeneratedKey.get(key) ?? [])]) codes.add(code);
+      }
+    }
+    const only = codes.size === 1 ? icd.entries.get([...codes][0]) : undefined;
+    if (only) {
+      add(id, only);
+      counts.generated++;
     }
   }
   const doMaps = await readDiseaseOntologyMaps(doDir);
@@ -301,6 +322,27 @@ export function markSymptomsAsFindings(b: IndexBuilder): number {
     if (c.codings.some((x) => x.system === ICD10CM && x.code.startsWith('R'))) {
       b.setGroup(id, 'finding');
       n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Adds the generated synonyms (`conditionVariants`: "breast cancer" for "Malignant tumor of breast", "aortic
+ * stenosis" for "Aortic valve stenosis") of every SNOMED CT condition concept's names as its terms. They rank below
+ * every name a source gives, so a source's own wording always wins a clash.
+ * @param b - the builder.
+ * @returns the number of terms added.
+ */
+export function addGeneratedConditionSynonyms(b: IndexBuilder): number {
+  let n = 0;
+  for (const id of [...b.conceptIds()]) {
+    const c = b.get(id);
+    if (!c || !id.startsWith('sct:') || id.includes('~') || !CONDITION_GROUPS.has(c.group)) continue;
+    for (const coding of c.codings.filter((x) => x.system === SNOMED)) {
+      for (const v of conditionVariants(stripSemanticTag(coding.display))) {
+        if (b.addTerm(id, v, { priority: PRIORITY.generated }) !== '') n++;
+      }
     }
   }
   return n;

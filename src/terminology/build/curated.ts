@@ -24,6 +24,10 @@ export class CuratedListError extends Error {
 export interface CuratedCounts {
   ingredients: number;
   brands: number;
+  combinations: number;
+  /** Findings stated together that are coded apart ("N/V" → nausea, vomiting). */
+  compounds: number;
+  substances: number;
   synonyms: number;
   abbreviations: number;
   ambiguous: number;
@@ -62,14 +66,44 @@ export async function addIngredients(b: IndexBuilder, dir: string): Promise<Map<
  * @returns counts per list.
  */
 export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<CuratedCounts> {
-  const counts: CuratedCounts = { ingredients: 0, brands: 0, synonyms: 0, abbreviations: 0, ambiguous: 0, blocked: 0, contextRules: 0 };
+  const counts: CuratedCounts = {
+    ingredients: 0,
+    brands: 0,
+    combinations: 0,
+    compounds: 0,
+    substances: await addSubstances(b, dir),
+    synonyms: 0,
+    abbreviations: 0,
+    ambiguous: 0,
+    blocked: 0,
+    contextRules: 0,
+  };
   for (const [brand, ingredients] of await readTsv(join(dir, 'brands.tsv'))) {
-    const cuis = ingredients.split('+');
-    for (const cui of cuis) requireConcept(b, `rx:${cui}`, 'brands.tsv');
-    // A combination brand (Percocet) has no single ingredient: only single-ingredient brands become terms.
-    if (cuis.length !== 1) continue;
-    b.addTerm(`rx:${cuis[0]}`, brand, { priority: PRIORITY.curated, flags: POSTING_FLAGS.noFuzzy });
-    counts.brands++;
+    const ids = ingredients.split('+').map(drugId);
+    for (const id of ids) requireConcept(b, id, 'brands.tsv');
+    if (ids.length === 1) {
+      b.addTerm(ids[0], brand, { priority: PRIORITY.curated, flags: POSTING_FLAGS.noFuzzy });
+      counts.brands++;
+    } else {
+      addCombination(b, brand, ids);
+      counts.combinations++;
+    }
+  }
+  for (const [ref, parts, synonyms] of await readTsv(join(dir, 'compounds.tsv'))) {
+    const ids = parts.split('+').map(drugId);
+    for (const id of ids) requireConcept(b, id, 'compounds.tsv');
+    let id = ref;
+    if (!ref.includes(':')) {
+      id = `combo:${slugOf(ref)}`;
+      const first = b.get(ids[0]);
+      b.addConcept({ id, group: first?.group ?? 'finding', display: ref, codings: [] });
+    }
+    requireConcept(b, id, 'compounds.tsv');
+    b.setComponents(id, ids);
+    for (const term of [...(ref.includes(':') ? [] : [ref]), ...(synonyms ? synonyms.split('|') : [])]) {
+      b.addTerm(id, term, { priority: PRIORITY.curated });
+    }
+    counts.compounds++;
   }
   for (const [system, code, synonyms] of await readTsv(join(dir, 'synonyms.tsv'))) {
     const id = `${system}:${code}`;
@@ -103,6 +137,79 @@ export async function addCuratedLists(b: IndexBuilder, dir: string): Promise<Cur
     counts.contextRules++;
   }
   return counts;
+}
+
+/**
+ * The concept id a drug reference in a curated list names: a bare number is an RxNorm ingredient (`6809`), otherwise
+ * an index id (`txt:sacubitril`, a row of `substances.tsv`).
+ * @param ref - the reference.
+ * @returns the concept id.
+ */
+export function drugId(ref: string): string {
+  const r = ref.trim();
+  return /^\d+$/.test(r) ? `rx:${r}` : r;
+}
+
+/**
+ * The id part of a name-only concept: lower case, runs of other characters as one hyphen (`Lactated Ringer's
+ * solution` → `lactated-ringer-s-solution`).
+ * @param name - the name.
+ * @returns the slug.
+ */
+export function slugOf(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+/**
+ * Adds a combination product (a brand with several ingredients) as a concept without a coding of its own whose
+ * `components` are the ingredient concepts; the pipeline writes one MedicationStatement per component. Coded
+ * ingredients are also listed as the concept's ingredient codings.
+ * @param b - the builder.
+ * @param name - the product name as written (Percocet).
+ * @param ids - the ingredient concept ids.
+ */
+export function addCombination(b: IndexBuilder, name: string, ids: readonly string[]): void {
+  const id = `combo:${slugOf(name)}`;
+  const parts = ids.map((i) => b.get(i)).filter((c) => c !== undefined);
+  b.addConcept({
+    id,
+    group: 'medication',
+    display: `${name} (${parts.map((c) => c.display).join(' / ')})`,
+    codings: [],
+    ingredients: parts.flatMap((c) => c.codings.slice(0, 1)),
+    components: ids,
+  });
+  b.addTerm(id, name, { priority: PRIORITY.curated, flags: POSTING_FLAGS.noFuzzy });
+}
+
+/**
+ * Adds `substances.tsv`: drugs, supplements and allergens that have no RxNorm ingredient code in the curated list.
+ * Each row is a name-only concept (`txt:<name>`) written with its name in `code.text`, rather than dropped; where
+ * the shipped SNOMED CT content (the IPS Free Set's substances: iron, albumin, fish oil) has the substance or a
+ * broader one, that SNOMED CT code is its coding.
+ * @param b - the builder.
+ * @param dir - the curated folder.
+ * @returns the number of rows.
+ */
+export async function addSubstances(b: IndexBuilder, dir: string): Promise<number> {
+  let n = 0;
+  for (const [name, synonyms, group, snomed] of await readTsv(join(dir, 'substances.tsv'))) {
+    if (group !== 'medication' && group !== 'allergen') throw new CuratedListError(`substances.tsv: group ${group} for ${name}`);
+    const id = `txt:${slugOf(name)}`;
+    const codings = [];
+    if (snomed) {
+      const coded = b.get(`sct:${snomed}`);
+      if (!coded) throw new CuratedListError(`substances.tsv: sct:${snomed} is not in the shipped sources`);
+      codings.push(coded.codings[0]);
+    }
+    if (b.has(id)) throw new CuratedListError(`substances.tsv: ${name} is listed twice`);
+    b.addConcept({ id, group, display: name, codings });
+    for (const term of [name, ...(synonyms ? synonyms.split('|') : [])]) {
+      b.addTerm(id, term, { priority: PRIORITY.curated });
+    }
+    n++;
+  }
+  return n;
 }
 
 /**

@@ -9,6 +9,7 @@ import { CVX, ICD10CM, LOINC, RXNORM, SNOMED } from '../systems.js';
 import type { SemanticGroup } from '../types.js';
 import { semanticTagOf, SNOMED_TAG_GROUPS, stripSemanticTag, termKey } from '../normalize.js';
 import { parseCsvLine } from './csv.js';
+import { conditionVariants } from './synonym-rules.js';
 import type { IndexBuilder } from './index-builder.js';
 import { PRIORITY } from './index-builder.js';
 import { assertFile, readText, readTsv } from './read-files.js';
@@ -26,6 +27,8 @@ export interface IcdTable {
   readonly entries: ReadonlyMap<string, IcdEntry>;
   /** Key of a billable code's description (and its variants) → codes. */
   readonly codesByKey: ReadonlyMap<string, readonly string[]>;
+  /** Key of a generated synonym of a billable code's description (`conditionVariants`) → codes. */
+  readonly codesByGeneratedKey: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -70,6 +73,7 @@ export function icdVariants(description: string): string[] {
 export function addIcd10cm(b: IndexBuilder, rows: Iterable<{ code: string; billable: boolean; description: string }>): IcdTable {
   const entries = new Map<string, IcdEntry>();
   const codesByKey = new Map<string, string[]>();
+  const codesByGeneratedKey = new Map<string, string[]>();
   for (const row of rows) {
     const code = dottedIcd(row.code);
     const entry: IcdEntry = { code, billable: row.billable, description: row.description };
@@ -90,8 +94,20 @@ export function addIcd10cm(b: IndexBuilder, rows: Iterable<{ code: string; billa
       codesByKey.set(key, list);
       if (!'VWXY'.includes(code[0])) b.addKey(id, key, { priority: i === 0 ? PRIORITY.icd10cm : PRIORITY.variant });
     });
+    if ('VWXY'.includes(code[0])) continue;
+    for (const v of conditionVariants(row.description)) {
+      const key = termKey(v);
+      // Sided variants are left to the laterality refinements, which keep the SNOMED CT concept ("otitis media of
+      // the right ear" is Otitis media + H66.91, not an ICD-10-CM-only match).
+      if (key === '' || codesByKey.has(key) || /\b(?:right|left|bilateral)\b/.test(key)) continue;
+      const list = codesByGeneratedKey.get(key) ?? [];
+      if (!list.includes(code)) list.push(code);
+      codesByGeneratedKey.set(key, list);
+      // A generated synonym names the code only when no other code's generates it too.
+      if (list.length === 1) b.addKey(id, key, { priority: PRIORITY.variant });
+    }
   }
-  return { entries, codesByKey };
+  return { entries, codesByKey, codesByGeneratedKey };
 }
 
 /**

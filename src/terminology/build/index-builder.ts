@@ -26,6 +26,8 @@ export const PRIORITY = {
   rxnorm: 18,
   loinc: 14,
   cvx: 12,
+  /** Generated synonyms of SNOMED CT condition names (`synonym-rules.ts`). */
+  generated: 10,
   icd10cm: 8,
   variant: 4,
 } as const;
@@ -43,6 +45,7 @@ interface MutableConcept {
   codings: ConceptCoding[];
   ingredients: ConceptCoding[];
   base?: string;
+  components?: string[];
 }
 
 /** Packing of a term entry: concept * 1024 + priority * 32 + flags. */
@@ -92,6 +95,7 @@ export class IndexBuilder {
       codings: [...c.codings],
       ingredients: [...(c.ingredients ?? [])],
       ...(c.base ? { base: c.base } : {}),
+      ...(c.components && c.components.length > 0 ? { components: [...c.components] } : {}),
     });
     this.ids.set(c.id, i);
     return i;
@@ -138,6 +142,17 @@ export class IndexBuilder {
   addIngredient(id: string, coding: ConceptCoding): void {
     const r = this.record(id);
     if (!r.ingredients.some((c) => c.system === coding.system && c.code === coding.code)) r.ingredients.push(coding);
+  }
+
+  /**
+   * Makes a concept a compound of other concepts (a combination product, "nausea and vomiting"): the pipeline
+   * writes one resource per component.
+   * @param id - the compound's concept id.
+   * @param components - the component concept ids, in order.
+   */
+  setComponents(id: string, components: readonly string[]): void {
+    for (const c of components) this.indexOf(c);
+    this.record(id).components = [...components];
   }
 
   /**
