@@ -73,12 +73,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
   producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
   const startedAt = new Date().toISOString();
-  const store =
-    config.fhir.kind === 'embedded'
-      ? new EmbeddedFhirStore(
-          buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/fhir/R4` : undefined)
-        )
-      : undefined;
+  const store = config.fhir.kind === 'embedded' ? await openEmbeddedStore(config, startedAt, log) : undefined;
   const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
 
   // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
@@ -117,7 +112,11 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
       redis: async () => {
         await clientRedis.ping();
       },
-      fhir: store ? async () => undefined : async () => requireGateway(gateway).checkReachable(),
+      fhir: store
+        ? async () => {
+            if (!store.healthy) throw new Error('the embedded store cannot write to DATA_DIR');
+          }
+        : async () => requireGateway(gateway).checkReachable(),
       pipeline:
         config.workers > 0
           ? async () => {
@@ -171,9 +170,32 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
       await worker?.close();
       relay.close();
       await producer.close();
+      await store?.close();
       await Promise.allSettled([producerRedis.quit(), clientRedis.quit()]);
     },
   };
+}
+
+/**
+ * The embedded store: in DATA_DIR (loaded from its snapshot and journal), or in memory with `STORE=memory`.
+ * @param config - the configuration.
+ * @param startedAt - for the CapabilityStatement.
+ * @param log - the logger.
+ * @returns the store.
+ */
+async function openEmbeddedStore(config: Config, startedAt: string, log: Logger): Promise<EmbeddedFhirStore> {
+  const statement = buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/fhir/R4` : undefined);
+  if (config.storage.kind === 'memory') {
+    log.warn({ store: 'memory' }, 'embedded FHIR store is in memory only (STORE=memory): everything is lost on restart');
+    return new EmbeddedFhirStore(statement);
+  }
+  const started = Date.now();
+  const store = await EmbeddedFhirStore.open(statement, { dataDir: config.storage.dataDir });
+  log.info({ store: 'file', dataDir: config.storage.dataDir, ...store.loadReport, loadMs: Date.now() - started }, 'embedded FHIR store loaded');
+  if (store.loadReport?.tornBytes) {
+    log.warn({ tornBytes: store.loadReport.tornBytes }, 'embedded store journal ended in a torn write (never acknowledged); it was cut off');
+  }
+  return store;
 }
 
 /**
