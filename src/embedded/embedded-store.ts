@@ -11,11 +11,13 @@ import {
   getSearchParameter,
   getStatus,
   isOk,
+  notFound,
+  OperationOutcomeError,
   parseSearchRequest,
   type IncludeTarget,
 } from '@medplum/core';
-import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, Reference, Resource } from '@medplum/fhirtypes';
-import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
+import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
+import { FhirRouter, type FhirRequest, type FhirResponse, type HttpMethod } from '@medplum/fhir-router';
 import { AppError } from '../errors.js';
 import { ensureFhirDefinitions } from '../fhir/definitions.js';
 import { EmbeddedRepository, type PendingCommit } from './embedded-repository.js';
@@ -49,6 +51,12 @@ export interface StoreResponse {
 const UNAVAILABLE: Resource = {
   resourceType: 'OperationOutcome',
   issue: [{ severity: 'error', code: 'transient', details: { text: 'The embedded store cannot write to its data folder' } }],
+};
+
+/** Answer for a request the router failed on without an OperationOutcome (its own message is not passed on). */
+const UNPROCESSABLE_REQUEST: OperationOutcome = {
+  resourceType: 'OperationOutcome',
+  issue: [{ severity: 'error', code: 'invalid', details: { text: 'The request could not be processed' } }],
 };
 
 /** Options of a store kept on disk. */
@@ -182,7 +190,7 @@ export class EmbeddedFhirStore {
       headers: req.headers as FhirRequest['headers'],
       config: { transactions: true },
     };
-    const [outcome, resource] = await this.router.handleRequest(fhirRequest, this.repo);
+    const [outcome, resource] = await this.route(fhirRequest);
     if (!isOk(outcome) || !resource) {
       return { status: getStatus(outcome), body: outcome, headers: {} };
     }
@@ -194,6 +202,24 @@ export class EmbeddedFhirStore {
       return { status: getStatus(outcome), body: withVersionedLocations(resource), headers: {} };
     }
     return { status: getStatus(outcome), body: resource, headers: resourceHeaders(resource, req.baseUrl) };
+  }
+
+  /**
+   * `FhirRouter.handleRequest`, except that an error other than an OperationOutcomeError (a TypeError or RangeError
+   * inside the router, whose message can quote the request) is answered with a fixed text, never its message.
+   */
+  private async route(req: FhirRequest): Promise<FhirResponse> {
+    const found = this.router.find(req.method, req.url);
+    if (!found) return [notFound];
+    req.params = found.params;
+    req.pathname = found.path;
+    if (found.query) req.query = found.query;
+    try {
+      return await found.handler(req, this.repo, this.router);
+    } catch (err: unknown) {
+      if (err instanceof OperationOutcomeError) return [err.outcome];
+      return [UNPROCESSABLE_REQUEST];
+    }
   }
 
   /** Adds `total`, paging links and `_include` / `_revinclude` results to a search Bundle. */

@@ -10,6 +10,7 @@ import { createNotifyRouter, type NotifyRoutesDeps } from '../ingest/notify.rout
 import { checkReadiness, type ReadinessCheck } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import { requireApiToken } from './api-token.js';
+import { rejectDeclaredOversize, verifyJsonDepth } from './body-limits.js';
 import { createErrorHandler, notFoundHandler } from './error-handler.js';
 import { createFhirRouter } from './fhir.routes.js';
 import { createRateLimit } from './rate-limit.js';
@@ -45,6 +46,9 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestId);
+  const bodyLimitBytes = Math.ceil((deps.maxDocumentBytes * 4) / 3) + BODY_HEADROOM_BYTES;
+  // Before anything reads a body: a declared size over the limit is refused at once, on every route.
+  app.use(rejectDeclaredOversize(bodyLimitBytes));
   app.use(
     pinoHttp({
       logger: deps.log,
@@ -57,7 +61,6 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     })
   );
-  const bodyLimitBytes = Math.ceil((deps.maxDocumentBytes * 4) / 3) + BODY_HEADROOM_BYTES;
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -74,7 +77,7 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(
     '/notify',
-    createNotifyRouter({ ...deps.notify, rateLimit: createRateLimit(deps.notify.rateLimitPerMinute), bodyLimitBytes, log: deps.log })
+    createNotifyRouter({ ...deps.notify, rateLimit: createRateLimit(deps.notify.rateLimitPerMinute), bodyLimitBytes, verifyBody: verifyJsonDepth, log: deps.log })
   );
   if (deps.store) {
     app.use('/fhir/R4', requireApiToken(deps.apiToken), createFhirRouter(deps.store, bodyLimitBytes));
