@@ -1,6 +1,7 @@
 /**
  * The embedded FHIR store's repository: `@medplum/fhir-router`'s MemoryRepository made strict and atomic.
- * - every create/update is validated against the base R4 definitions and against the profiles it claims in
+ * - every create/update is validated against the base R4 definitions (required terminology bindings included,
+ *   `required-bindings.ts`) and against the profiles it claims in
  *   `meta.profile` that the store knows (Chartmine's and FHIR's vital signs; others are ignored, as a server does
  *   for profiles it does not hold): invalid resources are refused with 400;
  * - reference searches without a version match versioned references too (`Provenance?target=Condition/1` finds a
@@ -35,6 +36,7 @@ import {
   type WithId,
 } from '@medplum/core';
 import { errorsOf, validateAgainstProfiles } from '../fhir/profiles/validate.js';
+import { requiredBindingIssues } from './required-bindings.js';
 import type { Bundle, Reference, Resource } from '@medplum/fhirtypes';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { CreateResourceOptions, UpdateResourceOptions } from '@medplum/fhir-router';
@@ -441,7 +443,7 @@ function assertValid(resource: Resource): void {
   if (resource.id !== undefined && (typeof resource.id !== 'string' || !FHIR_ID.test(resource.id))) {
     throw new OperationOutcomeError(badRequest('id must be 1 to 64 letters, digits, "-" or "."', `${resource.resourceType}.id`));
   }
-  const errors = errorsOf(validateAgainstProfiles(resource, { unknownProfiles: 'ignore' }));
+  const errors = [...errorsOf(validateAgainstProfiles(resource, { unknownProfiles: 'ignore' })), ...requiredBindingIssues(resource)];
   if (errors.length > 0) {
     throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: errors });
   }

@@ -1,10 +1,11 @@
 /**
- * The embedded store assigns ids and versions as a FHIR server does (issue 12 item 4), over HTTP: a POST never lets
- * the client choose `id` or `meta.versionId`, a POST with an existing id creates a new resource, only a PUT updates
- * (and its version counts up), and ids follow FHIR's `[A-Za-z0-9\-\.]{1,64}`.
+ * The embedded store's rules, over HTTP. Ids and versions are the server's (issue 12 item 4): a POST never lets the
+ * client choose `id` or `meta.versionId`, a POST with an existing id creates a new resource, only a PUT updates (and
+ * its version counts up), and ids follow FHIR's `[A-Za-z0-9\-\.]{1,64}`. Required bindings are enforced (issue 14
+ * item 7): a code outside a required value set is a 400 OperationOutcome.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Bundle, DocumentReference, OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, Condition, DocumentReference, Observation, OperationOutcome } from '@medplum/fhirtypes';
 import { aNote } from '../builders/note.js';
 import { scriptedPipeline } from '../support/scripted-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -64,5 +65,54 @@ describe('embedded store ids and versions', () => {
     const ok = await app.request<DocumentReference>('PUT', `/fhir/R4/DocumentReference/${'A-z.9'.repeat(12)}`, { ...aNote(), id: 'A-z.9'.repeat(12) });
     expect(ok.status).toBe(201);
     expect(ok.body.meta?.versionId).toBe('1');
+  });
+});
+
+describe('required bindings', () => {
+  const refused = async (path: string, body: unknown, expression: string): Promise<void> => {
+    const response = await app.request<OperationOutcome>('POST', `/fhir/R4/${path}`, body);
+    expect(response.status, expression).toBe(400);
+    expect(response.body.resourceType).toBe('OperationOutcome');
+    expect(response.body.issue.some((i) => i.code === 'code-invalid' && i.expression?.includes(expression)), JSON.stringify(response.body)).toBe(true);
+    expect(JSON.stringify(response.body)).not.toContain('ZZ-');
+  };
+
+  test('a code outside a required value set is a 400 naming the element, not the value', async () => {
+    await refused('DocumentReference', { ...aNote(), status: 'ZZ-not-a-status' }, 'DocumentReference.status');
+    await refused('DocumentReference', { ...aNote(), docStatus: 'ZZ-draft' }, 'DocumentReference.docStatus');
+    const condition: Condition = { resourceType: 'Condition', subject: { reference: 'Patient/p1' }, code: { text: 'x' } };
+    await refused(
+      'Condition',
+      { ...condition, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'ZZ-active' }] } },
+      'Condition.clinicalStatus'
+    );
+    // A datatype's binding, wherever the datatype appears.
+    await refused('Condition', { ...condition, identifier: [{ use: 'ZZ-usual', value: '1' }] }, 'Condition.identifier.use');
+    await refused(
+      'Observation',
+      { resourceType: 'Observation', status: 'final', code: { text: 'bp' }, valueQuantity: { value: 1, comparator: 'ZZ' } },
+      'Observation.valueQuantity.comparator'
+    );
+    expect((await app.request<Bundle>('GET', '/fhir/R4/DocumentReference?status=ZZ-not-a-status')).body.total).toBe(0);
+  });
+
+  test('codes inside the value sets are accepted', async () => {
+    expect((await post({ ...aNote(), status: 'superseded', docStatus: 'amended' })).status).toBe(201);
+    const observation: Observation = {
+      resourceType: 'Observation',
+      status: 'amended',
+      code: { text: 'bp' },
+      valueQuantity: { value: 1, comparator: '<' },
+      identifier: [{ use: 'official', value: '2' }],
+    };
+    expect((await app.request('POST', '/fhir/R4/Observation', observation)).status).toBe(201);
+    const condition: Condition = {
+      resourceType: 'Condition',
+      subject: { reference: 'Patient/p1' },
+      code: { text: 'x' },
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+    };
+    expect((await app.request('POST', '/fhir/R4/Condition', condition)).status).toBe(201);
   });
 });
