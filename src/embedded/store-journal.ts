@@ -307,3 +307,23 @@ export function writeFileAtomic(path: string, dir: string, content: string): voi
   renameSync(tmp, path);
   syncDir(dir);
 }
+
+/** The catch-up watermark in DATA_DIR (see `ingest/redis-recovery.ts`): one small file, replaced atomically. */
+export class FileWatermark {
+  private readonly path: string;
+
+  constructor(private readonly dir: string) {
+    this.path = join(dir, 'catch-up-watermark.json');
+  }
+
+  read(): string | undefined {
+    if (!existsSync(this.path)) return undefined;
+    const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as { watermark?: unknown };
+    return typeof parsed.watermark === 'string' ? parsed.watermark : undefined;
+  }
+
+  write(instant: string): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileAtomic(this.path, this.dir, `${JSON.stringify({ watermark: instant })}\n`);
+  }
+}

@@ -29,6 +29,8 @@ export interface AppDeps {
   readonly maxDocumentBytes: number;
   /** Readiness checks by name (`undefined`: not required in this process). */
   readonly readiness: Readonly<Record<string, ReadinessCheck | undefined>>;
+  /** Facts `/readyz` reports beside the checks (Redis persistence settings); never secrets. */
+  readonly readinessDetails?: () => Record<string, unknown>;
   /** The service's CapabilityStatement, served at `/metadata` (the notification side). */
   readonly capabilityStatement?: () => CapabilityStatement;
 }
@@ -67,7 +69,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     const report = await checkReadiness(deps.readiness);
-    res.status(report.status === 'ready' ? 200 : 503).json(report);
+    res.status(report.status === 'ready' ? 200 : 503).json({ ...report, ...(deps.readinessDetails ? { details: deps.readinessDetails() } : {}) });
   });
   if (deps.capabilityStatement) {
     const statement = deps.capabilityStatement;
