@@ -165,6 +165,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     relayIdle: () => relay.backlog === 0,
     requestCatchUp: (reason) => catchUp.request(reason),
     embedded: store !== undefined,
+    catchUpAtStart: store !== undefined && config.storage.kind === 'file',
     log,
   });
   const recoveryFailed = (err: unknown): void => log.warn({ err }, 'redis data-loss check failed, will retry on reconnect');

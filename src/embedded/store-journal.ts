@@ -16,7 +16,6 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { crc32 } from 'node:zlib';
 import { ConfigError } from '../errors.js';
 import type { StoreOp, StoreRecord } from './embedded-repository.js';
@@ -147,9 +146,8 @@ export class StoreJournal {
     let snapshotVersions = 0;
     const snapshotPath = join(this.dir, SNAPSHOT);
     if (existsSync(snapshotPath)) {
-      const lines = createInterface({ input: createReadStream(snapshotPath, { encoding: 'utf8' }), crlfDelay: Infinity });
       let first = true;
-      for await (const line of lines) {
+      for await (const line of readLines(snapshotPath)) {
         if (first) {
           first = false;
           const header = JSON.parse(line) as { format?: string; nextJournal?: number };
@@ -274,6 +272,17 @@ export function decodeRecords(buffer: Buffer): { records: StoreRecord[]; validBy
     offset = end;
   }
   return { records, validBytes: offset };
+}
+
+/** Lines of a file, read in large chunks (several times faster than `readline` for a big snapshot). */
+async function* readLines(path: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 4 * 1024 * 1024 })) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop() ?? '';
+    yield* lines;
+  }
+  if (rest.length > 0) yield rest;
 }
 
 function isAlive(pid: number): boolean {

@@ -46,6 +46,11 @@ export interface RedisRecoveryDeps {
   readonly requestCatchUp: (reason: string) => Promise<void>;
   /** The embedded store: every note change passes through this process, so the observation time is safe too. */
   readonly embedded: boolean;
+  /**
+   * Catch up from the watermark at every start (the embedded store kept on disk): a note written just before a
+   * crash, whose change was still waiting in the in-memory relay, is durable but was never queued.
+   */
+  readonly catchUpAtStart?: boolean;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -63,7 +68,13 @@ export class RedisRecovery {
       // First start on this data folder: nothing was queued before now.
       this.deps.watermark.write(new Date(this.now()).toISOString());
     }
-    await this.checkEpoch();
+    const lost = await this.checkEpoch();
+    const watermark = this.deps.watermark.read() as string;
+    if (this.deps.catchUpAtStart && !lost) {
+      const cursor = await this.deps.state.readCursor();
+      if (cursor === undefined || Date.parse(cursor) < Date.parse(watermark)) await this.deps.state.resetCursor(watermark);
+      await this.deps.requestCatchUp('start-up');
+    }
     this.timer = setInterval(() => void this.advance(), intervalMs);
     this.timer.unref();
   }

@@ -62,6 +62,23 @@ describe('Redis data loss', () => {
     expect((await second.request<DocumentReference>('GET', `/fhir/R4/DocumentReference/${note.id}`)).status).toBe(200);
   });
 
+  test('a durable embedded store catches up at start: a note written but never queued (crash) is queued then', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chartmine-unqueued-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const env = { STORE: 'file', DATA_DIR: dataDir };
+    const first = await start(env);
+    const note = (await first.request<DocumentReference>('POST', '/fhir/R4/DocumentReference', aNote({ text: 'asthma' }))).body;
+    await first.handle.settled();
+    // As if the process died while the change still waited in the relay: the note is on disk, its job is not.
+    await first.handle.producer.queue.obliterate({ force: true });
+    await first.handle.close();
+    cleanups.pop();
+
+    const second = await start({ ...env, QUEUE_PREFIX: first.prefix });
+    await second.handle.settled();
+    expect(await queuedNoteIds(second)).toEqual([note.id]);
+  });
+
   test('/readyz reports the Redis persistence settings', async () => {
     const app = await start();
     type Details = { details?: { redis?: { appendonly?: string; maxmemoryPolicy?: string; warnings?: string[] } } };
