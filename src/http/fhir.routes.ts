@@ -71,6 +71,28 @@ function assertBodyShape(req: Request, path: string): void {
       400
     );
   }
+  if (method === 'POST' && path === '') assertBundleEntries(body as { entry?: unknown });
+}
+
+/**
+ * Batch and transaction entries the router would otherwise fail on with a TypeError (whose message a batch answer
+ * passes on): each needs a `request` with `method` and `url`, and a POST or PUT entry a resource object.
+ */
+function assertBundleEntries(bundle: { entry?: unknown }): void {
+  if (bundle.entry === undefined) return;
+  if (!Array.isArray(bundle.entry)) throw new InvalidNotificationError('Bundle.entry must be an array', 'Bundle.entry', 400);
+  bundle.entry.forEach((entry: unknown, i) => {
+    const e = entry as { request?: { method?: unknown; url?: unknown }; resource?: { resourceType?: unknown } } | null;
+    const where = `Bundle.entry[${i}]`;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new InvalidNotificationError('a Bundle entry must be an object', where, 400);
+    if (typeof e.request?.method !== 'string' || typeof e.request.url !== 'string') {
+      throw new InvalidNotificationError('a Bundle entry needs request.method and request.url', `${where}.request`, 400);
+    }
+    const needsResource = e.request.method === 'POST' || e.request.method === 'PUT';
+    if (needsResource && (typeof e.resource !== 'object' || e.resource === null || typeof e.resource.resourceType !== 'string')) {
+      throw new InvalidNotificationError('a POST or PUT entry needs a resource with resourceType', `${where}.resource`, 400);
+    }
+  });
 }
 
 function hasBody(req: Request): boolean {

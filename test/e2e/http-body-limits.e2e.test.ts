@@ -65,6 +65,16 @@ describe('request bodies', () => {
     }
   });
 
+  test('batch entries the router cannot read are a 400 naming the entry, never a TypeError message', async () => {
+    for (const entry of [[null], [{}], [{ request: { method: 'POST', url: 'Condition' } }], [{ request: { method: 'PUT', url: 'Condition/x' }, resource: 5 }]]) {
+      for (const type of ['batch', 'transaction']) {
+        const response = await app.request<OperationOutcome>('POST', '/fhir/R4', { resourceType: 'Bundle', type, entry });
+        expect(response.status, JSON.stringify(entry)).toBe(400);
+        expect(JSON.stringify(response.body), JSON.stringify(entry)).not.toMatch(INTERNAL);
+      }
+    }
+  });
+
   test('a declared Content-Length of 99999999999 is answered 413 at once, on every route', async () => {
     for (const [method, path] of [
       ['POST', '/notify'],
