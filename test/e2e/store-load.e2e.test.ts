@@ -15,9 +15,12 @@ import { ensureFhirDefinitions } from '../../src/fhir/definitions.js';
 import { aNote } from '../builders/note.js';
 
 const RESOURCES = 100_000;
-/** The target is 10 s; the assertion is generous because CI machines are shared (the printed number is the measure). */
+/**
+ * The target is 10 s. It is asserted on CPU time, which a busy shared machine does not inflate much; wall time,
+ * printed too, only gets a generous sanity bound.
+ */
 const TARGET_MS = 10_000;
-const LOAD_BOUND_MS = 3 * TARGET_MS;
+const WALL_BOUND_MS = 6 * TARGET_MS;
 const dir = mkdtempSync(join(tmpdir(), 'chartmine-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -42,7 +45,7 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   return Math.round((used.user + used.system) / 1000);
 }
 
-test(`${RESOURCES} resources load in ≤ ${TARGET_MS / 1000} s (asserted ≤ ${LOAD_BOUND_MS / 1000} s), from the journal and from a snapshot`, { timeout: 120_000 }, async () => {
+test(`${RESOURCES} resources load in ≤ ${TARGET_MS / 1000} s (CPU time), from the journal and from a snapshot`, { timeout: 120_000 }, async () => {
   const statement = buildEmbeddedCapabilityStatement('test', '2026-01-01');
   // The R4 definitions are indexed once per process whatever the store holds: timed apart from the load.
   let started = Date.now();
@@ -81,6 +84,8 @@ test(`${RESOURCES} resources load in ≤ ${TARGET_MS / 1000} s (asserted ≤ ${L
     `store load: ${RESOURCES} resources from the journal in ${journalMs} ms (CPU ${journalCpuMs} ms), ` +
       `from a snapshot in ${snapshotMs} ms (CPU ${snapshotCpuMs} ms); R4 definitions, once per process: ${definitionsMs} ms`
   );
-  expect(journalMs).toBeLessThanOrEqual(LOAD_BOUND_MS);
-  expect(snapshotMs).toBeLessThanOrEqual(LOAD_BOUND_MS);
+  expect(journalCpuMs).toBeLessThanOrEqual(TARGET_MS);
+  expect(snapshotCpuMs).toBeLessThanOrEqual(TARGET_MS);
+  expect(journalMs).toBeLessThanOrEqual(WALL_BOUND_MS);
+  expect(snapshotMs).toBeLessThanOrEqual(WALL_BOUND_MS);
 });
