@@ -65,7 +65,9 @@ export class RedisRecovery {
   /** Checks the epoch (recovering if Redis lost its data), then advances the watermark every interval. */
   async start(intervalMs = WATERMARK_INTERVAL_MS): Promise<void> {
     if (this.deps.watermark.read() === undefined) {
-      // First start on this data folder: nothing was queued before now.
+      // First start on this data folder (or in memory): nothing was queued before now, so a missing epoch key only
+      // means a fresh Redis prefix, not a loss.
+      await this.deps.state.markEpoch();
       this.deps.watermark.write(new Date(this.now()).toISOString());
     }
     const lost = await this.checkEpoch();
