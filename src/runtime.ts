@@ -222,7 +222,10 @@ async function openEmbeddedStore(config: Config, startedAt: string, log: Logger)
     return new EmbeddedFhirStore(statement);
   }
   const started = Date.now();
-  const store = await EmbeddedFhirStore.open(statement, { dataDir: config.storage.dataDir });
+  const store = await EmbeddedFhirStore.open(statement, {
+    dataDir: config.storage.dataDir,
+    onSnapshotError: (err) => log.error({ err }, 'embedded store snapshot failed: the store stops taking requests (disk full?)'),
+  });
   log.info({ store: 'file', dataDir: config.storage.dataDir, ...store.loadReport, loadMs: Date.now() - started }, 'embedded FHIR store loaded');
   if (store.loadReport?.tornBytes) {
     log.warn({ tornBytes: store.loadReport.tornBytes }, 'embedded store journal ended in a torn write (never acknowledged); it was cut off');

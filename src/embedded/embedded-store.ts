@@ -65,6 +65,8 @@ export interface DurableStoreOptions {
   readonly dataDir: string;
   /** Journal size that triggers a snapshot (tests use a small one). */
   readonly compactAfterBytes?: number;
+  /** Told when a snapshot cannot be written (the store then stops taking requests). */
+  readonly onSnapshotError?: (err: unknown) => void;
 }
 
 /** The embedded FHIR server. */
@@ -75,6 +77,7 @@ export class EmbeddedFhirStore {
   private journal: StoreJournal | undefined;
   /** Set when a journal write failed: the memory is ahead of the disk, so the store stops answering. */
   private failed = false;
+  private onSnapshotError: ((err: unknown) => void) | undefined;
   /** What the last load from disk found (undefined in memory). */
   loadReport: JournalLoadReport | undefined;
 
@@ -101,6 +104,7 @@ export class EmbeddedFhirStore {
     });
     store.journal = journal;
     store.loadReport = report;
+    store.onSnapshotError = options.onSnapshotError;
     return store;
   }
 
@@ -154,8 +158,9 @@ export class EmbeddedFhirStore {
     }
     if (this.journal?.needsCompaction) {
       // The writes are durable already; a snapshot that cannot be written (disk full) stops further writes.
-      await this.journal.compact(this.repo.exportState()).catch(() => {
+      await this.journal.compact(this.repo.exportState()).catch((err: unknown) => {
         this.failed = true;
+        this.onSnapshotError?.(err);
       });
     }
     if (failure !== undefined) throw failure;
