@@ -28,6 +28,9 @@ import { ChangeRelay } from './queue/change-relay.js';
 import { createRedis } from './queue/connection.js';
 import { NoteLocks } from './queue/document-lock.js';
 import { RedisIngestState } from './queue/ingest-state.js';
+import { FileWatermark } from './embedded/store-journal.js';
+import { RedisRecovery, type WatermarkStore } from './ingest/redis-recovery.js';
+import { readRedisDurability, type RedisDurability } from './observability/redis-durability.js';
 import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
 import { CHARTMINE_VERSION } from './version.js';
@@ -46,6 +49,8 @@ export interface ServerHandle {
   readonly worker: WorkerHandle | undefined;
   /** Catch-ups (pings, gaps, polling). */
   readonly catchUp: CatchUp;
+  /** The catch-up watermark and the check for a Redis that lost its data. */
+  readonly recovery: RedisRecovery;
   /** Resolves once embedded-store changes seen so far are queued and requested catch-ups have run. */
   settled(): Promise<void>;
   /** Stops HTTP, drains the worker, closes queues and Redis. */
@@ -73,12 +78,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
   producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
   const startedAt = new Date().toISOString();
-  const store =
-    config.fhir.kind === 'embedded'
-      ? new EmbeddedFhirStore(
-          buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/fhir/R4` : undefined)
-        )
-      : undefined;
+  const store = config.fhir.kind === 'embedded' ? await openEmbeddedStore(config, startedAt, log) : undefined;
   const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
 
   // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
@@ -102,6 +102,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   });
   let worker: WorkerHandle | undefined;
   let pipelineReady = false;
+  let redisDurability: RedisDurability | undefined;
   const app = createApp({
     log,
     notify: {
@@ -113,11 +114,16 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     apiToken: config.apiToken,
     maxDocumentBytes: config.maxDocumentBytes,
     capabilityStatement: () => serviceCapability,
+    readinessDetails: () => ({ redis: redisDurability ?? { appendonly: 'checking', save: 'checking', maxmemoryPolicy: 'checking', warnings: [] } }),
     readiness: {
       redis: async () => {
         await clientRedis.ping();
       },
-      fhir: store ? async () => undefined : async () => requireGateway(gateway).checkReachable(),
+      fhir: store
+        ? async () => {
+            if (!store.healthy) throw new Error('the embedded store cannot write to DATA_DIR');
+          }
+        : async () => requireGateway(gateway).checkReachable(),
       pipeline:
         config.workers > 0
           ? async () => {
@@ -142,6 +148,29 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
 
   const relay = new ChangeRelay(sink, log);
   store?.repo.onChange((change) => relay.onChange(change));
+  // Redis must keep what /notify acknowledged: say so loudly once when it is not set up to (README "Configuration").
+  void readRedisDurability(clientRedis).then((report) => {
+    redisDurability = report;
+    for (const warning of report.warnings) {
+      log.warn({ redis: { appendonly: report.appendonly, save: report.save, maxmemoryPolicy: report.maxmemoryPolicy } }, `REDIS DURABILITY: ${warning}`);
+    }
+  });
+  const recovery = new RedisRecovery({
+    state: ingestState,
+    watermark: config.storage.kind === 'file' ? new FileWatermark(config.storage.dataDir) : memoryWatermark(),
+    queueIdle: async () => {
+      const counts = await producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      return Object.values(counts).every((n) => n === 0);
+    },
+    relayIdle: () => relay.backlog === 0,
+    requestCatchUp: (reason) => catchUp.request(reason),
+    embedded: store !== undefined,
+    catchUpAtStart: store !== undefined && config.storage.kind === 'file',
+    log,
+  });
+  const recoveryFailed = (err: unknown): void => log.warn({ err }, 'redis data-loss check failed, will retry on reconnect');
+  await recovery.start().catch(recoveryFailed);
+  clientRedis.on('ready', () => void recovery.checkEpoch().catch(recoveryFailed)); // after every reconnect
   catchUp.kick(); // a catch-up requested before a crash or restart runs now
   const poller: Poller | undefined = config.ingest.pollIntervalMs ? startPoller(catchUp, config.ingest.pollIntervalMs, log) : undefined;
 
@@ -160,6 +189,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     producer,
     worker,
     catchUp,
+    recovery,
     async settled() {
       await relay.settled();
       await catchUp.settled();
@@ -167,13 +197,40 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     async close() {
       poller?.stop();
       await closeServer(server);
+      await recovery.close();
       await catchUp.close();
       await worker?.close();
       relay.close();
       await producer.close();
+      await store?.close();
       await Promise.allSettled([producerRedis.quit(), clientRedis.quit()]);
     },
   };
+}
+
+/**
+ * The embedded store: in DATA_DIR (loaded from its snapshot and journal), or in memory with `STORE=memory`.
+ * @param config - the configuration.
+ * @param startedAt - for the CapabilityStatement.
+ * @param log - the logger.
+ * @returns the store.
+ */
+async function openEmbeddedStore(config: Config, startedAt: string, log: Logger): Promise<EmbeddedFhirStore> {
+  const statement = buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/fhir/R4` : undefined);
+  if (config.storage.kind === 'memory') {
+    log.warn({ store: 'memory' }, 'embedded FHIR store is in memory only (STORE=memory): everything is lost on restart');
+    return new EmbeddedFhirStore(statement);
+  }
+  const started = Date.now();
+  const store = await EmbeddedFhirStore.open(statement, {
+    dataDir: config.storage.dataDir,
+    onSnapshotError: (err) => log.error({ err }, 'embedded store snapshot failed: the store stops taking requests (disk full?)'),
+  });
+  log.info({ store: 'file', dataDir: config.storage.dataDir, ...store.loadReport, loadMs: Date.now() - started }, 'embedded FHIR store loaded');
+  if (store.loadReport?.tornBytes) {
+    log.warn({ tornBytes: store.loadReport.tornBytes }, 'embedded store journal ended in a torn write (never acknowledged); it was cut off');
+  }
+  return store;
 }
 
 /**
@@ -273,6 +330,17 @@ export function securityWarnings(config: Config): string[] {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The watermark of a process without a data folder (STORE=memory): it covers Redis restarts while it runs. */
+function memoryWatermark(): WatermarkStore {
+  let value: string | undefined;
+  return {
+    read: () => value,
+    write: (instant) => {
+      value = instant;
+    },
+  };
 }
 
 function requireGateway(gateway: FhirGateway | undefined): FhirGateway {

@@ -93,7 +93,8 @@ export async function benchServer(
   loadPipeline: (config: Config, edges: PipelineEdges) => Promise<NlpPipeline>,
   concurrency = 16
 ): Promise<BenchReport> {
-  const config = loadConfig({ ...env, PORT: '0', QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'silent' });
+  // A throwaway embedded store (STORE=memory): a benchmark never writes into the user's DATA_DIR.
+  const config = loadConfig({ ...env, PORT: '0', QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'silent', STORE: 'memory' });
   const handle = await startServer(config, createLogger('silent'), (edges) => loadPipeline(config, edges));
   const stopRss = rssSampler();
   const posted = new Map<string, number>();

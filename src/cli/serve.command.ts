@@ -13,7 +13,7 @@ export const serveCommand: CliCommand = {
   help: [
     'Usage: chartmine serve',
     '',
-    'Runs the HTTP server. With FHIR_BASE_URL unset it serves an embedded, in-memory FHIR R4 store at /fhir/R4;',
+    'Runs the HTTP server. With FHIR_BASE_URL unset it serves an embedded FHIR R4 store at /fhir/R4 (kept in DATA_DIR);',
     'creating or updating a DocumentReference there queues it for analysis. POST /notify accepts subscription',
     'notifications. WORKERS (default 2) analyse notes in this process; set WORKERS=0 and run `chartmine worker`',
     'processes to scale them apart. Stops cleanly on SIGTERM/SIGINT (drains running jobs).',

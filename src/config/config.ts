@@ -32,6 +32,9 @@ const schema = z
       .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
       .default('chartmine'),
     FHIR_BASE_URL: z.url().optional(),
+    // The embedded store (FHIR_BASE_URL unset): kept in DATA_DIR (`file`), or in memory only (`memory`, for tests).
+    STORE: z.enum(['file', 'memory']).default('file'),
+    DATA_DIR: z.string().min(1).default('./data'),
     FHIR_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     WORKERS: z.coerce.number().int().min(0).max(64).default(2),
     NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -100,6 +103,8 @@ const schema = z
     fhir: e.FHIR_BASE_URL
       ? { kind: 'external' as const, baseUrl: withTrailingSlash(e.FHIR_BASE_URL), timeoutMs: e.FHIR_TIMEOUT_MS }
       : { kind: 'embedded' as const, timeoutMs: e.FHIR_TIMEOUT_MS },
+    /** Where state that must outlive Redis and restarts is kept: the embedded store, the catch-up watermark. */
+    storage: { kind: e.STORE, dataDir: e.DATA_DIR },
     workers: e.WORKERS,
     notifySecret: e.NOTIFY_SECRET,
     apiToken: e.API_TOKEN,

@@ -30,7 +30,8 @@ describe('health', () => {
     expect((await app.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
     const ready = await app.request<{ status: string; checks: Record<string, string> }>('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', checks: { redis: 'ok', fhir: 'ok', pipeline: 'ok' } });
+    // (`details` beside them reports Redis's persistence settings: redis-data-loss.e2e.test.ts)
+    expect({ status: ready.body.status, checks: ready.body.checks }).toEqual({ status: 'ready', checks: { redis: 'ok', fhir: 'ok', pipeline: 'ok' } });
   });
 });
 
