@@ -31,6 +31,10 @@ const schema = z
       .string()
       .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
       .default('chartmine'),
+    QUEUE_NAMESPACE: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+      .optional(),
     FHIR_BASE_URL: z.url().optional(),
     FHIR_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     WORKERS: z.coerce.number().int().min(0).max(64).default(2),
@@ -97,6 +101,8 @@ const schema = z
     publicUrl: e.PUBLIC_URL,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
+    /** Overrides the namespace derived from the FHIR server's base URL (README "Failure behaviour"). */
+    queueNamespace: e.QUEUE_NAMESPACE,
     fhir: e.FHIR_BASE_URL
       ? { kind: 'external' as const, baseUrl: withTrailingSlash(e.FHIR_BASE_URL), timeoutMs: e.FHIR_TIMEOUT_MS }
       : { kind: 'embedded' as const, timeoutMs: e.FHIR_TIMEOUT_MS },

@@ -28,6 +28,8 @@ export interface AppDeps {
   readonly maxDocumentBytes: number;
   /** Readiness checks by name (`undefined`: not required in this process). */
   readonly readiness: Readonly<Record<string, ReadinessCheck | undefined>>;
+  /** Facts `/readyz` reports beside the checks (queue namespace, FHIR circuit state). */
+  readonly readinessDetails?: () => Readonly<Record<string, string>>;
   /** The service's CapabilityStatement, served at `/metadata` (the notification side). */
   readonly capabilityStatement?: () => CapabilityStatement;
 }
@@ -64,7 +66,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     const report = await checkReadiness(deps.readiness);
-    res.status(report.status === 'ready' ? 200 : 503).json(report);
+    res.status(report.status === 'ready' ? 200 : 503).json({ ...report, ...(deps.readinessDetails ? { details: deps.readinessDetails() } : {}) });
   });
   if (deps.capabilityStatement) {
     const statement = deps.capabilityStatement;

@@ -19,7 +19,8 @@ import { startAnalyzeNoteWorker } from './workers.js';
 import { runCli } from '../../test/support/cli.js';
 
 async function runJobsCli(args: string[], prefix: string): Promise<string> {
-  const { code, out } = await runCli(args, { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix });
+  const [queuePrefix, namespace] = prefix.split(':');
+  const { code, out } = await runCli(args, { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: queuePrefix, QUEUE_NAMESPACE: namespace });
   expect(code).toBe(0);
   return out;
 }
@@ -69,13 +70,13 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-function setUp(gateway: FhirGateway): { prefix: string; queue: Queue<AnalyzeNoteJobData>; worker: Worker<AnalyzeNoteJobData, AnalyzeNoteResult>; locks: NoteLocks } {
-  const prefix = uniquePrefix();
+function setUp(gateway: FhirGateway, leaseMs?: number): { prefix: string; queue: Queue<AnalyzeNoteJobData>; worker: Worker<AnalyzeNoteJobData, AnalyzeNoteResult>; locks: NoteLocks } {
+  const prefix = `${uniquePrefix()}:ns`;
   const connection = createRedis(TEST_REDIS_URL, 'worker');
   const lockRedis = createRedis(TEST_REDIS_URL, 'client');
   const queue = new Queue<AnalyzeNoteJobData>(ANALYZE_NOTE_QUEUE, { connection: createRedis(TEST_REDIS_URL, 'worker'), prefix });
   const nlp = scriptedPipeline();
-  const locks = new NoteLocks(lockRedis, prefix);
+  const locks = new NoteLocks(lockRedis, prefix, leaseMs ? { leaseMs, renewMs: Math.floor(leaseMs / 3) } : {});
   const log = createLogger('silent');
   const worker = startAnalyzeNoteWorker({
     connection,
@@ -100,7 +101,7 @@ function setUp(gateway: FhirGateway): { prefix: string; queue: Queue<AnalyzeNote
     await queue.close();
     connection.disconnect();
     lockRedis.disconnect();
-    await deleteKeys(prefix);
+    await deleteKeys(prefix.split(':')[0]);
   });
   return { prefix, queue, worker, locks };
 }
@@ -159,12 +160,12 @@ describe('analyze-note worker on real Redis', () => {
   test('a note locked by another worker waits without spending an attempt', async () => {
     const gateway = fakeGateway(storedNote('Hypertension.'));
     const { queue, worker, locks } = setUp(gateway);
-    const release = await locks.tryAcquire('n1');
-    expect(release).toBeDefined();
+    const lease = await locks.tryAcquire('n1');
+    expect(lease).toBeDefined();
     await queue.add(ANALYZE_NOTE_JOB, { noteId: 'n1', versionId: '7', requestId: 'r1' }, { attempts: 1 });
     await new Promise((r) => setTimeout(r, 300));
     expect(await queue.getDelayedCount()).toBe(1);
-    await release?.();
+    await lease?.release();
     const [job] = (await once(worker, 'completed')) as [Job];
     expect(job.attemptsMade).toBe(1);
     expect(gateway.transactions).toHaveLength(1);

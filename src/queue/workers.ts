@@ -1,20 +1,23 @@
 /**
- * The analyze-note worker: BullMQ job → per-note lock → the use case. It only adds job context, holds the lock and
- * classifies failures: not retryable → UnrecoverableError (failed at once, kept with its reason); note busy → put
- * back as delayed without spending an attempt; anything else → retried with backoff.
+ * The analyze-note worker: BullMQ job → per-note lease → the use case. It only adds job context, holds the lease
+ * (renewed while the job runs; its fencing token guards every write) and classifies failures: not retryable →
+ * UnrecoverableError (failed at once, kept with its reason); note busy or FHIR circuit open → put back as delayed
+ * (BullMQ `moveToDelayed` + DelayedError) without spending an attempt; anything else → retried with backoff.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AppError } from '../errors.js';
+import { AppError, CircuitOpenError } from '../errors.js';
 import type { AnalyzeNoteDeps, AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
 import { runAnalyzeNote } from '../jobs/run-analyze-note.js';
 import type { Logger } from '../observability/logger.js';
 import { ANALYZE_NOTE_QUEUE } from './analyze-note.queue.js';
-import type { NoteLocks } from './document-lock.js';
+import { NOTE_LEASE_MS, type NoteLocks } from './document-lock.js';
 import { toFailureOutcome } from './failure-reason.js';
 
-/** How long a job waits before trying a busy note again. */
-export const NOTE_BUSY_DELAY_MS = 1_000;
+/** First wait of a job whose note is busy; doubled on each further wait, never past the holder's lease. */
+export const NOTE_BUSY_DELAY_MS = 500;
+/** Spread of delayed jobs, so jobs put back together do not all come back in the same millisecond. */
+const JITTER_MS = 250;
 
 /** Worker settings. */
 export interface AnalyzeNoteWorkerOptions {
@@ -24,6 +27,8 @@ export interface AnalyzeNoteWorkerOptions {
   readonly locks: NoteLocks;
   readonly deps: AnalyzeNoteDeps;
   readonly log: Logger;
+  /** The FHIR server's circuit breaker: while open, jobs wait (delayed) instead of spending attempts. */
+  readonly circuit?: { retryAt(): number | undefined };
 }
 
 /**
@@ -60,15 +65,31 @@ async function processJob(
     versionId: job.data.versionId,
     attempt: job.attemptsMade + 1,
   });
-  const release = await options.locks.tryAcquire(job.data.noteId);
-  if (!release) {
-    log.debug('note busy, job delayed');
-    await job.moveToDelayed(Date.now() + NOTE_BUSY_DELAY_MS, token);
-    throw new DelayedError();
+  const circuitRetryAt = options.circuit?.retryAt();
+  if (circuitRetryAt !== undefined) {
+    log.debug('FHIR circuit open, job delayed');
+    return delay(job, token, circuitRetryAt - Date.now());
+  }
+  const lease = await options.locks.tryAcquire(job.data.noteId);
+  if (!lease) {
+    // Another run holds the note (or a dead worker's lease has not expired yet): wait, doubling, at most until the
+    // lease would expire. attemptsStarted counts these waits; attemptsMade does not.
+    const waits = Math.max(0, (job.attemptsStarted ?? 1) - job.attemptsMade - 1);
+    const remaining = await options.locks.remainingMs(job.data.noteId);
+    log.debug({ waits }, 'note busy, job delayed');
+    return delay(job, token, Math.min(NOTE_BUSY_DELAY_MS * 2 ** Math.min(waits, 10), Math.max(remaining, NOTE_BUSY_DELAY_MS), NOTE_LEASE_MS));
   }
   try {
-    return await runAnalyzeNote(job.data, { ...options.deps, log }, { jobId: job.id, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
+    return await runAnalyzeNote(
+      job.data,
+      { ...options.deps, log, fence: lease },
+      { jobId: job.id, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }
+    );
   } catch (err: unknown) {
+    if (err instanceof CircuitOpenError) {
+      log.warn({ err }, 'FHIR circuit opened during the job, job delayed');
+      return delay(job, token, err.retryAtMs - Date.now());
+    }
     const reason = JSON.stringify(toFailureOutcome(err));
     if (err instanceof AppError && !err.retryable) {
       log.warn({ err }, 'job failed permanently');
@@ -77,6 +98,12 @@ async function processJob(
     log.warn({ err }, 'job failed, will retry');
     throw new Error(reason);
   } finally {
-    await release().catch((err: unknown) => log.warn({ err }, 'note lock release failed'));
+    await lease.release().catch((err: unknown) => log.warn({ err }, 'note lease release failed'));
   }
+}
+
+/** Puts the job back as delayed without spending an attempt. */
+async function delay(job: Job<AnalyzeNoteJobData, AnalyzeNoteResult>, token: string | undefined, ms: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + Math.max(0, ms) + Math.floor(Math.random() * JITTER_MS), token);
+  throw new DelayedError();
 }
