@@ -109,7 +109,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   let worker: WorkerHandle | undefined;
   let pipelineReady = false;
   let namespace: { namespace: string; prefix: string } | undefined;
-  const circuit = new FhirCircuit();
+  const circuit = new FhirCircuit(config.fhirCircuit.threshold, config.fhirCircuit.openMs);
   const app = createApp({
     log,
     notify: {
@@ -213,7 +213,7 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
     throw new ConfigError('WORKERS: must be at least 1 for `chartmine worker`');
   }
   const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
-  const gateway = createFhirGateway(config, config.fhir.baseUrl, auth, new FhirCircuit());
+  const gateway = createFhirGateway(config, config.fhir.baseUrl, auth, new FhirCircuit(config.fhirCircuit.threshold, config.fhirCircuit.openMs));
   const handle = await startWorker(config, log, gateway, loadPipeline, resolveQueueNamespace(config));
   log.info({ fhir: config.fhir.baseUrl, queueNamespace: handle.queue.namespace, queuePrefix: handle.queue.prefix, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;

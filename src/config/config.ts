@@ -37,6 +37,8 @@ const schema = z
       .optional(),
     FHIR_BASE_URL: z.url().optional(),
     FHIR_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    FHIR_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+    FHIR_CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).default(30_000),
     WORKERS: z.coerce.number().int().min(0).max(64).default(2),
     NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     NOTIFY_SECRET_HEADER: z
@@ -106,6 +108,8 @@ const schema = z
     fhir: e.FHIR_BASE_URL
       ? { kind: 'external' as const, baseUrl: withTrailingSlash(e.FHIR_BASE_URL), timeoutMs: e.FHIR_TIMEOUT_MS }
       : { kind: 'embedded' as const, timeoutMs: e.FHIR_TIMEOUT_MS },
+    /** The FHIR server's circuit breaker: consecutive timeouts/outages before it opens, and how long it stays open. */
+    fhirCircuit: { threshold: e.FHIR_CIRCUIT_THRESHOLD, openMs: e.FHIR_CIRCUIT_OPEN_MS },
     workers: e.WORKERS,
     notifySecret: e.NOTIFY_SECRET,
     apiToken: e.API_TOKEN,

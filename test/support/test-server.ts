@@ -34,7 +34,7 @@ export interface TestServerOptions {
  * @returns the test server.
  */
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
-  const prefix = uniquePrefix();
+  const prefix = options.env?.QUEUE_PREFIX ?? uniquePrefix();
   const config = loadConfig({ PORT: '0', WORKERS: '2', REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, ...options.env });
   const handle = await startServer(config, options.log ?? createLogger('silent'), options.pipeline);
   return {
