@@ -257,8 +257,9 @@ async function startWorker(
       maxDocumentBytes: config.maxDocumentBytes,
       clock: { nowIso: () => new Date().toISOString() },
       log,
-      // One deadline per step (read, write, audit), each FHIR_TIMEOUT_MS, however many requests the step makes.
-      step: (_step, fn) => withFhirDeadline(config.fhir.timeoutMs, fn),
+      // One deadline per step (read, write, audit), however many requests the step makes; each request also has
+      // FHIR_TIMEOUT_MS.
+      step: (_step, fn) => withFhirDeadline(config.fhirStepTimeoutMs, fn),
     },
   });
   return {

@@ -37,6 +37,7 @@ const schema = z
       .optional(),
     FHIR_BASE_URL: z.url().optional(),
     FHIR_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    FHIR_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
     FHIR_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
     FHIR_CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).default(30_000),
     WORKERS: z.coerce.number().int().min(0).max(64).default(2),
@@ -110,6 +111,8 @@ const schema = z
       : { kind: 'embedded' as const, timeoutMs: e.FHIR_TIMEOUT_MS },
     /** The FHIR server's circuit breaker: consecutive timeouts/outages before it opens, and how long it stays open. */
     fhirCircuit: { threshold: e.FHIR_CIRCUIT_THRESHOLD, openMs: e.FHIR_CIRCUIT_OPEN_MS },
+    /** One deadline for all FHIR requests of a job step (read, write, audit). */
+    fhirStepTimeoutMs: e.FHIR_STEP_TIMEOUT_MS,
     workers: e.WORKERS,
     notifySecret: e.NOTIFY_SECRET,
     apiToken: e.API_TOKEN,
