@@ -16,6 +16,10 @@ import { toFailureOutcome } from './failure-reason.js';
 
 /** First wait of a job whose note is busy; doubled on each further wait, never past the holder's lease. */
 export const NOTE_BUSY_DELAY_MS = 500;
+/** BullMQ's job lock (renewed at half of it while the job runs). */
+export const JOB_LOCK_MS = 15_000;
+/** How often BullMQ looks for jobs whose worker died. */
+export const STALLED_CHECK_MS = 5_000;
 /** Spread of delayed jobs, so jobs put back together do not all come back in the same millisecond. */
 const JITTER_MS = 250;
 
@@ -40,7 +44,16 @@ export function startAnalyzeNoteWorker(options: AnalyzeNoteWorkerOptions): Worke
   const worker = new Worker<AnalyzeNoteJobData, AnalyzeNoteResult>(
     ANALYZE_NOTE_QUEUE,
     (job, token) => processJob(job, token, options),
-    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency }
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      // A killed worker's active jobs are found stalled and retaken within about 20 s (BullMQ's default is up to a
+      // minute); a job may stall a few times (crash loops) before BullMQ fails it.
+      lockDuration: JOB_LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      maxStalledCount: 5,
+    }
   );
   worker.on('error', (err) => options.log.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => {

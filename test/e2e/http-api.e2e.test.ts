@@ -30,7 +30,12 @@ describe('health', () => {
     expect((await app.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
     const ready = await app.request<{ status: string; checks: Record<string, string> }>('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', checks: { redis: 'ok', fhir: 'ok', pipeline: 'ok' } });
+    expect(ready.body).toEqual({
+      status: 'ready',
+      checks: { redis: 'ok', fhir: 'ok', pipeline: 'ok' },
+      details: { queueNamespace: app.handle.queue.namespace, fhirCircuit: 'closed' },
+    });
+    expect(app.handle.queue.namespace).toMatch(/^fhir-[0-9a-f]{12}$/);
   });
 });
 
