@@ -140,10 +140,13 @@ export class DocumentBusyError extends AppError {
   }
 }
 
-/** A run lost its note lease (it stalled, or Redis was unreachable past the lease): it must not write. */
+/**
+ * A run lost its note lease (it stalled, or Redis was unreachable past the lease): it must not write. The job is
+ * put back and runs again from the start under a new lease (then it is superseded if the note changed meanwhile).
+ */
 export class LeaseLostError extends AppError {
   constructor(noteRef: string, reason: string, options?: ErrorOptions) {
-    super('lease-lost', `lease on ${noteRef} lost: ${reason}`, false, options);
+    super('lease-lost', `lease on ${noteRef} lost: ${reason}`, true, options);
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import type { Bundle, Device, DocumentReference, Provenance, Reference, Resource } from '@medplum/fhirtypes';
 import type { WithId } from '@medplum/core';
-import { LeaseLostError, MissingSubjectError, NoteMissingError, UpstreamRejectedError, VersionNotAvailableError } from '../errors.js';
+import { MissingSubjectError, NoteMissingError, UpstreamRejectedError, VersionNotAvailableError } from '../errors.js';
 import type { DesiredFinding, MappingOptions, NoteVersion } from '../fhir/finding-types.js';
 import type { FhirGateway } from '../fhir/gateway.js';
 import { mapFindings } from '../fhir/map-findings.js';
@@ -92,14 +92,7 @@ type Decision =
  * @returns what was done.
  */
 export async function analyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<AnalyzeNoteResult> {
-  try {
-    return await analyzeNoteFenced(data, deps);
-  } catch (err: unknown) {
-    if (!(err instanceof LeaseLostError)) throw err;
-    // A later run holds the note now: this one wrote nothing after losing the lease and gives way.
-    deps.log.warn({ err }, 'note lease lost, run superseded');
-    return { outcome: 'skipped', reason: 'superseded' };
-  }
+  return analyzeNoteFenced(data, deps);
 }
 
 async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<AnalyzeNoteResult> {

@@ -4,7 +4,7 @@
  * input). The AuditEvent is best effort: when it cannot be written (often for the very reason the run failed) that
  * is logged and the run's own result or error stands.
  */
-import { AppError, CircuitOpenError, PartialWriteError, UpstreamError } from '../errors.js';
+import { AppError, CircuitOpenError, LeaseLostError, PartialWriteError, UpstreamError } from '../errors.js';
 import { buildAuditEvent, type RunOutcome } from '../provenance/build-audit-event.js';
 import { analyzeNote, type AnalyzeNoteDeps, type AnalyzeNoteJobData, type AnalyzeNoteResult } from './analyze-note.job.js';
 
@@ -28,6 +28,11 @@ export async function runAnalyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNote
   try {
     result = await analyzeNote(data, deps);
   } catch (err: unknown) {
+    if (err instanceof LeaseLostError) {
+      // Not an outcome: the job runs again under a new lease and that run is recorded.
+      deps.log.warn({ err }, 'note lease lost before writing, nothing written; the job runs again');
+      throw err;
+    }
     if (serverUnavailable(err)) {
       // The AuditEvent would wait on the same hanging or unreachable server a second time: the job's failed reason
       // records this attempt instead.

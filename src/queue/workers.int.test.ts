@@ -206,7 +206,7 @@ describe('leases and fencing (issue 12 items 1 and 8)', () => {
     expect(NOTE_LEASE_MS).toBeLessThanOrEqual(15_000);
   });
 
-  test('a run that lost its lease while stalled writes nothing and ends superseded', async () => {
+  test('a run that lost its lease while stalled writes nothing; it runs again and ends superseded by the newer version', async () => {
     const gateway = fakeGateway(storedNote('Hypertension.'));
     const { queue, worker, prefix } = setUp(gateway);
     const redis = createRedis(TEST_REDIS_URL, 'client');
@@ -215,19 +215,22 @@ describe('leases and fencing (issue 12 items 1 and 8)', () => {
     let takeover: NoteLease | undefined;
     const read = gateway.readNote.bind(gateway);
     gateway.readNote = async (id) => {
+      const answer = await read(id);
       if (!takeover) {
-        // The run stalls past its lease; the lease expires and another run takes the note.
+        // The run stalls past its lease; the lease expires and the run of version 8 takes the note, writes, leaves.
         await redis.del(`${prefix}:lock:note:n1`);
         takeover = await other.tryAcquire('n1');
+        gateway.note = { ...storedNote('Asthma.'), meta: { versionId: '8' } };
+        setTimeout(() => void takeover?.release(), 200);
       }
-      return read(id);
+      return answer;
     };
-    await queue.add(ANALYZE_NOTE_JOB, { noteId: 'n1', versionId: '7', requestId: 'r1' });
-    const [, result] = (await once(worker, 'completed')) as [Job, AnalyzeNoteResult];
+    await queue.add(ANALYZE_NOTE_JOB, { noteId: 'n1', versionId: '7', requestId: 'r1' }, { attempts: 1 });
+    const [job, result] = (await once(worker, 'completed')) as [Job, AnalyzeNoteResult];
     expect(result).toEqual({ outcome: 'skipped', reason: 'superseded' });
     expect(gateway.transactions).toHaveLength(0);
+    expect(job.attemptsMade).toBe(1); // put back without spending its only attempt
     expect(takeover?.token).toBeGreaterThan(1);
-    await takeover?.release();
   });
 
   test("a crashed worker's lease frees the note within the lease; the waiting job is delayed, not spun", async () => {

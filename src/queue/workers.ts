@@ -6,7 +6,7 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AppError, CircuitOpenError } from '../errors.js';
+import { AppError, CircuitOpenError, LeaseLostError } from '../errors.js';
 import type { AnalyzeNoteDeps, AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
 import { runAnalyzeNote } from '../jobs/run-analyze-note.js';
 import type { Logger } from '../observability/logger.js';
@@ -81,7 +81,7 @@ async function processJob(
   const circuitRetryAt = options.circuit?.retryAt();
   if (circuitRetryAt !== undefined) {
     log.debug('FHIR circuit open, job delayed');
-    return delay(job, token, circuitRetryAt - Date.now());
+    return await delay(job, token, circuitRetryAt - Date.now());
   }
   const lease = await options.locks.tryAcquire(job.data.noteId);
   if (!lease) {
@@ -90,7 +90,7 @@ async function processJob(
     const waits = Math.max(0, (job.attemptsStarted ?? 1) - job.attemptsMade - 1);
     const remaining = await options.locks.remainingMs(job.data.noteId);
     log.debug({ waits }, 'note busy, job delayed');
-    return delay(job, token, Math.min(NOTE_BUSY_DELAY_MS * 2 ** Math.min(waits, 10), Math.max(remaining, NOTE_BUSY_DELAY_MS), NOTE_LEASE_MS));
+    return await delay(job, token, Math.min(NOTE_BUSY_DELAY_MS * 2 ** Math.min(waits, 10), Math.max(remaining, NOTE_BUSY_DELAY_MS), NOTE_LEASE_MS));
   }
   try {
     return await runAnalyzeNote(
@@ -101,7 +101,11 @@ async function processJob(
   } catch (err: unknown) {
     if (err instanceof CircuitOpenError) {
       log.warn({ err }, 'FHIR circuit opened during the job, job delayed');
-      return delay(job, token, err.retryAtMs - Date.now());
+      return await delay(job, token, err.retryAtMs - Date.now());
+    }
+    if (err instanceof LeaseLostError) {
+      // It wrote nothing after losing the lease; it runs again from the start (superseded if the note changed).
+      return await delay(job, token, NOTE_BUSY_DELAY_MS);
     }
     const reason = JSON.stringify(toFailureOutcome(err));
     if (err instanceof AppError && !err.retryable) {
