@@ -13,6 +13,7 @@ import { EmbeddedFhirStore } from './embedded/embedded-store.js';
 import { createFhirAuth, NO_AUTH, staticBearerAuth, type FhirAuth } from './fhir/auth.js';
 import { buildEmbeddedCapabilityStatement, buildServiceCapabilityStatement } from './fhir/capability-statement.js';
 import { FhirChangedNotes } from './fhir/changed-notes.js';
+import { FhirCircuit, withFhirDeadline } from './fhir/fhir-http.js';
 import { MedplumFhirGateway, type FhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
 import { CatchUp } from './ingest/catch-up.js';
@@ -27,6 +28,7 @@ import { AnalyzeNoteProducer } from './queue/analyze-note.queue.js';
 import { ChangeRelay } from './queue/change-relay.js';
 import { createRedis } from './queue/connection.js';
 import { NoteLocks } from './queue/document-lock.js';
+import { resolveQueueNamespace } from './queue/namespace.js';
 import { RedisIngestState } from './queue/ingest-state.js';
 import { FileWatermark } from './embedded/store-journal.js';
 import { RedisRecovery, type WatermarkStore } from './ingest/redis-recovery.js';
@@ -44,6 +46,8 @@ export interface ServerHandle {
   readonly url: string;
   /** FHIR base the worker reads and writes (the embedded `/fhir/R4/` or FHIR_BASE_URL). */
   readonly fhirBaseUrl: string;
+  /** The queue namespace of that FHIR server, and the key prefix of its jobs and note leases. */
+  readonly queue: { readonly namespace: string; readonly prefix: string };
   readonly store: EmbeddedFhirStore | undefined;
   readonly producer: AnalyzeNoteProducer;
   readonly worker: WorkerHandle | undefined;
@@ -61,6 +65,8 @@ export interface ServerHandle {
 export interface WorkerHandle {
   readonly worker: Worker<AnalyzeNoteJobData, AnalyzeNoteResult>;
   readonly software: SoftwareInfo;
+  /** The queue namespace and prefix it consumes. */
+  readonly queue: { readonly namespace: string; readonly prefix: string };
   close(): Promise<void>;
 }
 
@@ -75,8 +81,8 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const producerRedis = createRedis(config.redisUrl, 'producer');
   const clientRedis = createRedis(config.redisUrl, 'client');
   for (const redis of [producerRedis, clientRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
-  producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
+  // The producer is keyed by the FHIR server's namespace, known once the server listens (its own URL).
+  let producer: AnalyzeNoteProducer | undefined;
   const startedAt = new Date().toISOString();
   const store = config.fhir.kind === 'embedded' ? await openEmbeddedStore(config, startedAt, log) : undefined;
   const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
@@ -84,7 +90,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
   const externalAuth = config.fhir.kind === 'external' ? await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs }) : undefined;
   let gateway: MedplumFhirGateway | undefined;
-  const sink = new QueueNoteEventSink(producer, async (noteId) => {
+  const sink = new QueueNoteEventSink(() => requireValue(producer), async (noteId) => {
     const read = await requireGateway(gateway).readNote(noteId);
     return read.state === 'found' ? read.note.meta?.versionId : undefined;
   });
@@ -103,6 +109,8 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   let worker: WorkerHandle | undefined;
   let pipelineReady = false;
   let redisDurability: RedisDurability | undefined;
+  let namespace: { namespace: string; prefix: string } | undefined;
+  const circuit = new FhirCircuit(config.fhirCircuit.threshold, config.fhirCircuit.openMs);
   const app = createApp({
     log,
     notify: {
@@ -114,16 +122,25 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     apiToken: config.apiToken,
     maxDocumentBytes: config.maxDocumentBytes,
     capabilityStatement: () => serviceCapability,
-    readinessDetails: () => ({ redis: redisDurability ?? { appendonly: 'checking', save: 'checking', maxmemoryPolicy: 'checking', warnings: [] } }),
+    readinessDetails: () => ({
+      redis: redisDurability ?? { appendonly: 'checking', save: 'checking', maxmemoryPolicy: 'checking', warnings: [] },
+      queueNamespace: namespace?.namespace ?? 'starting',
+      fhirCircuit: circuit.state,
+    }),
     readiness: {
       redis: async () => {
         await clientRedis.ping();
       },
+      // Honest while the breaker is open: requests to the server fail at once, so the server is not usable.
       fhir: store
         ? async () => {
             if (!store.healthy) throw new Error('the embedded store cannot write to DATA_DIR');
+            circuit.assertClosed();
           }
-        : async () => requireGateway(gateway).checkReachable(),
+        : async () => {
+            circuit.assertClosed();
+            await requireGateway(gateway).checkReachable();
+          },
       pipeline:
         config.workers > 0
           ? async () => {
@@ -138,9 +155,12 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`;
   const fhirBaseUrl = config.fhir.kind === 'external' ? config.fhir.baseUrl : `${url}/fhir/R4/`;
+  namespace = resolveQueueNamespace(config, url);
+  producer = new AnalyzeNoteProducer(producerRedis, namespace.prefix);
+  producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
   // The in-process worker reaches the embedded store over HTTP, so it presents API_TOKEN like any client.
   const auth = externalAuth ?? (config.apiToken ? staticBearerAuth(config.apiToken) : NO_AUTH);
-  gateway = createFhirGateway(config, fhirBaseUrl, auth);
+  gateway = createFhirGateway(config, fhirBaseUrl, auth, circuit);
   changedNotes = new FhirChangedNotes(gateway, { filter: config.ingest.pollQuery });
   for (const warning of securityWarnings(config)) {
     log.warn({ security: true }, warning);
@@ -159,7 +179,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     state: ingestState,
     watermark: config.storage.kind === 'file' ? new FileWatermark(config.storage.dataDir) : memoryWatermark(),
     queueIdle: async () => {
-      const counts = await producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      const counts = await requireValue(producer).queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
       return Object.values(counts).every((n) => n === 0);
     },
     relayIdle: () => relay.backlog === 0,
@@ -175,18 +195,20 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const poller: Poller | undefined = config.ingest.pollIntervalMs ? startPoller(catchUp, config.ingest.pollIntervalMs, log) : undefined;
 
   if (config.workers > 0) {
-    worker = await startWorker(config, log, gateway, loadPipeline);
+    worker = await startWorker(config, log, gateway, loadPipeline, namespace);
     pipelineReady = true;
   }
   log.info(
-    { url, fhir: config.fhir.kind, fhirAuth: config.fhirAuth.kind, workers: config.workers, pollIntervalMs: config.ingest.pollIntervalMs, pipelineVersion: worker?.software.pipelineVersion },
+    { url, fhir: config.fhir.kind, queueNamespace: namespace.namespace, queuePrefix: namespace.prefix, fhirAuth: config.fhirAuth.kind, workers: config.workers, pollIntervalMs: config.ingest.pollIntervalMs, pipelineVersion: worker?.software.pipelineVersion },
     'chartmine server started'
   );
+  const startedProducer = producer;
   return {
     url,
     fhirBaseUrl,
+    queue: namespace,
     store,
-    producer,
+    producer: startedProducer,
     worker,
     catchUp,
     recovery,
@@ -201,7 +223,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
       await catchUp.close();
       await worker?.close();
       relay.close();
-      await producer.close();
+      await startedProducer.close();
       await store?.close();
       await Promise.allSettled([producerRedis.quit(), clientRedis.quit()]);
     },
@@ -250,13 +272,19 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
     throw new ConfigError('WORKERS: must be at least 1 for `chartmine worker`');
   }
   const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
-  const gateway = createFhirGateway(config, config.fhir.baseUrl, auth);
-  const handle = await startWorker(config, log, gateway, loadPipeline);
-  log.info({ fhir: config.fhir.baseUrl, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
+  const gateway = createFhirGateway(config, config.fhir.baseUrl, auth, new FhirCircuit(config.fhirCircuit.threshold, config.fhirCircuit.openMs));
+  const handle = await startWorker(config, log, gateway, loadPipeline, resolveQueueNamespace(config));
+  log.info({ fhir: config.fhir.baseUrl, queueNamespace: handle.queue.namespace, queuePrefix: handle.queue.prefix, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;
 }
 
-async function startWorker(config: Config, log: Logger, gateway: FhirGateway, loadPipeline: PipelineLoader): Promise<WorkerHandle> {
+async function startWorker(
+  config: Config,
+  log: Logger,
+  gateway: MedplumFhirGateway,
+  loadPipeline: PipelineLoader,
+  queue: { readonly namespace: string; readonly prefix: string }
+): Promise<WorkerHandle> {
   const workerRedis = createRedis(config.redisUrl, 'worker');
   const lockRedis = createRedis(config.redisUrl, 'client');
   for (const redis of [workerRedis, lockRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
@@ -272,10 +300,11 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, lo
   };
   const worker = startAnalyzeNoteWorker({
     connection: workerRedis,
-    prefix: config.queuePrefix,
+    prefix: queue.prefix,
     concurrency: Math.max(1, config.workers),
-    locks: new NoteLocks(lockRedis, config.queuePrefix),
+    locks: new NoteLocks(lockRedis, queue.prefix),
     log,
+    circuit: gateway.circuit,
     deps: {
       fhir: gateway,
       nlp,
@@ -287,11 +316,15 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, lo
       maxDocumentBytes: config.maxDocumentBytes,
       clock: { nowIso: () => new Date().toISOString() },
       log,
+      // One deadline per step (read, write, audit), however many requests the step makes; each request also has
+      // FHIR_TIMEOUT_MS.
+      step: (_step, fn) => withFhirDeadline(config.fhirStepTimeoutMs, fn),
     },
   });
   return {
     worker,
     software,
+    queue,
     async close() {
       await worker.close();
       await Promise.allSettled([workerRedis.quit(), lockRedis.quit()]);
@@ -304,10 +337,11 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, lo
  * @param config - the configuration (timeout, FETCH_ALLOWLIST).
  * @param baseUrl - the FHIR base.
  * @param auth - how requests to it are authenticated.
+ * @param circuit - the server's circuit breaker (workers and readiness share one).
  * @returns the gateway.
  */
-export function createFhirGateway(config: Config, baseUrl: string, auth: FhirAuth): MedplumFhirGateway {
-  return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist });
+export function createFhirGateway(config: Config, baseUrl: string, auth: FhirAuth, circuit?: FhirCircuit): MedplumFhirGateway {
+  return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist, circuit });
 }
 
 /**

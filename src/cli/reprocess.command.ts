@@ -6,6 +6,7 @@ import { MedplumFhirGateway, type FhirGateway } from '../fhir/gateway.js';
 import type { AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
 import { AnalyzeNoteProducer } from '../queue/analyze-note.queue.js';
 import { createRedis } from '../queue/connection.js';
+import { namespacedPrefix, queueNamespace } from '../queue/namespace.js';
 import type { CliCommand, CliIo } from './command.js';
 import { UsageError } from './command.js';
 import { CONFIGURATION_HELP } from './configuration-help.js';
@@ -69,7 +70,7 @@ export const reprocessCommand: CliCommand = {
     const notes = await selectNotes(gateway, { all: values.all, since: values.since, documents: values.document ?? [] });
 
     const redis = createRedis(config.redisUrl, 'producer');
-    const producer = new AnalyzeNoteProducer(redis, config.queuePrefix);
+    const producer = new AnalyzeNoteProducer(redis, namespacedPrefix(config.queuePrefix, config.queueNamespace ?? queueNamespace(baseUrl)));
     const run = `reprocess-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
     try {
       const jobIds: string[] = [];

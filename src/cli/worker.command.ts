@@ -15,6 +15,8 @@ export const workerCommand: CliCommand = {
     '',
     'Takes analyze-note jobs from Redis (REDIS_URL, QUEUE_PREFIX) and writes results to FHIR_BASE_URL, which is',
     'required: an external FHIR server, or a Chartmine server\'s embedded store (http://<server>:8080/fhir/R4).',
+    'It takes only that server\'s jobs: the queue namespace is derived from FHIR_BASE_URL (the same URL the server',
+    'is known by: its PUBLIC_URL or listen address), or set with QUEUE_NAMESPACE (see /readyz of the server).',
     'WORKERS sets how many notes it analyses at once. Stops cleanly on SIGTERM/SIGINT (drains running jobs).',
     '',
     CONFIGURATION_HELP,

@@ -16,7 +16,7 @@ import {
   WriteBackRejectedError,
 } from '../errors.js';
 import { createAuthorizedFetch, NO_AUTH, type FhirAuth } from './auth.js';
-import { createFhirFetch, FhirHttpError, type FetchLike } from './fhir-http.js';
+import { createFhirFetch, FhirHttpError, type FetchLike, type FhirCircuit } from './fhir-http.js';
 import { DERIVED_RESOURCE_TYPES, DEVICE_IDENTIFIER_SYSTEM, SOURCE_DOCUMENT_TAG_SYSTEM } from './naming.js';
 
 /** Bytes behind an attachment URL. */
@@ -55,6 +55,10 @@ export interface FhirGateway {
   updateResource<T extends Resource>(resource: T & { id: string }, ifMatchVersion: string): Promise<T>;
   /** Throws unless the server answers `metadata`. */
   checkReachable(): Promise<void>;
+  /** Whether the server serves this version of the note (a `vread`): `false` when it does not (yet). */
+  hasNoteVersion?(id: string, versionId: string): Promise<boolean>;
+  /** Deletes a resource (undoing an entry a non-atomic transaction committed). */
+  deleteResource?(resourceType: string, id: string): Promise<void>;
 }
 
 /** Page size for reads of derived resources. */
@@ -77,12 +81,15 @@ export interface MedplumGatewayOptions {
   readonly auth?: FhirAuth;
   /** Other origins attachment URLs may point at (FETCH_ALLOWLIST); they never get our credentials. */
   readonly fetchAllowlist?: readonly string[];
+  /** The server's circuit breaker (shared by every gateway to the same server in this process). */
+  readonly circuit?: FhirCircuit;
 }
 
 /** FhirGateway over MedplumClient. */
 export class MedplumFhirGateway implements FhirGateway {
   readonly baseUrl: string;
   readonly client: MedplumClient;
+  readonly circuit: FhirCircuit | undefined;
   private readonly fetch: FetchLike;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly allowedOrigins: ReadonlySet<string>;
@@ -90,7 +97,8 @@ export class MedplumFhirGateway implements FhirGateway {
   constructor(options: MedplumGatewayOptions) {
     this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
     const url = new URL(this.baseUrl);
-    this.fetch = createFhirFetch(options.timeoutMs, createAuthorizedFetch(options.auth ?? NO_AUTH, url.origin, options.fetch ?? fetch));
+    this.circuit = options.circuit;
+    this.fetch = createFhirFetch(options.timeoutMs, createAuthorizedFetch(options.auth ?? NO_AUTH, url.origin, options.fetch ?? fetch), options.circuit);
     this.headers = options.headers ?? {};
     this.allowedOrigins = new Set((options.fetchAllowlist ?? []).map((o) => new URL(o).origin));
     this.client = new MedplumClient({
@@ -226,6 +234,25 @@ export class MedplumFhirGateway implements FhirGateway {
       }
       return { reference: getReferenceString(saved), display: device.deviceName?.[0]?.name };
     } catch (err: unknown) {
+      throw classifyWrite(err);
+    }
+  }
+
+  async hasNoteVersion(id: string, versionId: string): Promise<boolean> {
+    try {
+      await this.client.readVersion('DocumentReference', id, versionId, { maxRetries: 0 });
+      return true;
+    } catch (err: unknown) {
+      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) return false;
+      throw classifyRead(err, `DocumentReference/${id} version`);
+    }
+  }
+
+  async deleteResource(resourceType: string, id: string): Promise<void> {
+    try {
+      await this.client.deleteResource(resourceType as Resource['resourceType'], id, { maxRetries: 0 });
+    } catch (err: unknown) {
+      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) return;
       throw classifyWrite(err);
     }
   }

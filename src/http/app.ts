@@ -29,8 +29,8 @@ export interface AppDeps {
   readonly maxDocumentBytes: number;
   /** Readiness checks by name (`undefined`: not required in this process). */
   readonly readiness: Readonly<Record<string, ReadinessCheck | undefined>>;
-  /** Facts `/readyz` reports beside the checks (Redis persistence settings); never secrets. */
-  readonly readinessDetails?: () => Record<string, unknown>;
+  /** Facts `/readyz` reports beside the checks (Redis persistence settings, queue namespace, FHIR circuit state); never secrets. */
+  readonly readinessDetails?: () => Readonly<Record<string, unknown>>;
   /** The service's CapabilityStatement, served at `/metadata` (the notification side). */
   readonly capabilityStatement?: () => CapabilityStatement;
 }
