@@ -4,6 +4,7 @@ import { checkReadiness } from '../observability/health.js';
 import { createRedis } from '../queue/connection.js';
 import { createFhirGateway } from '../runtime.js';
 import type { CliCommand } from './command.js';
+import { assertNoArguments } from './command.js';
 import { CONFIGURATION_HELP } from './configuration-help.js';
 
 /** `chartmine check`: validates the configuration and reaches Redis and the FHIR server; exit 0 when all answer. */
@@ -18,7 +19,8 @@ export const checkCommand: CliCommand = {
     '',
     CONFIGURATION_HELP,
   ].join('\n'),
-  async run(_args, io) {
+  async run(args, io) {
+    assertNoArguments(args);
     const config = loadConfig(io.env);
     const fhir = config.fhir;
     const redis = createRedis(config.redisUrl, 'client');

@@ -1,8 +1,10 @@
 import { loadConfig } from '../config/config.js';
+import { assertListenHost, assertPipelinePaths } from '../config/preflight.js';
 import { createLogger } from '../observability/logger.js';
 import { loadPipeline } from '../pipeline-loader.js';
 import { securityWarnings, startServer } from '../runtime.js';
 import type { CliCommand } from './command.js';
+import { assertNoArguments } from './command.js';
 import { CONFIGURATION_HELP } from './configuration-help.js';
 import { runUntilStopped } from './process-lifecycle.js';
 
@@ -20,8 +22,11 @@ export const serveCommand: CliCommand = {
     '',
     CONFIGURATION_HELP,
   ].join('\n'),
-  async run(_args, io) {
+  async run(args, io) {
+    assertNoArguments(args);
     const config = loadConfig(io.env);
+    await assertListenHost(config.host);
+    if (config.workers > 0) assertPipelinePaths(config);
     const log = createLogger(config.logLevel);
     const handle = await startServer(config, log, (edges) => loadPipeline(config, edges));
     io.stderr.write(`chartmine listening on ${handle.url} (FHIR: ${handle.fhirBaseUrl})\n`);

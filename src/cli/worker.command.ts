@@ -1,8 +1,10 @@
 import { loadConfig } from '../config/config.js';
+import { assertPipelinePaths } from '../config/preflight.js';
 import { createLogger } from '../observability/logger.js';
 import { loadPipeline } from '../pipeline-loader.js';
 import { startWorkerProcess } from '../runtime.js';
 import type { CliCommand } from './command.js';
+import { assertNoArguments } from './command.js';
 import { CONFIGURATION_HELP } from './configuration-help.js';
 import { runUntilStopped } from './process-lifecycle.js';
 
@@ -19,8 +21,10 @@ export const workerCommand: CliCommand = {
     '',
     CONFIGURATION_HELP,
   ].join('\n'),
-  async run(_args, io) {
+  async run(args, io) {
+    assertNoArguments(args);
     const config = loadConfig(io.env);
+    assertPipelinePaths(config);
     const log = createLogger(config.logLevel);
     const handle = await startWorkerProcess(config, log, (edges) => loadPipeline(config, edges));
     return runUntilStopped(log, () => handle.close());

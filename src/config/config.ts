@@ -87,7 +87,14 @@ const schema = z
     NER_THREADS: z.coerce.number().int().min(1).max(64).default(2),
     NER_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
     NER_MAX_TOKENS: z.coerce.number().int().min(8).max(512).optional(),
-    NER_LABEL_MAP: z.string().min(1).optional(),
+    NER_LABEL_MAP: z
+      .string()
+      .min(1)
+      .refine(
+        (v) => v.split(',').every((part) => part.trim() === '' || /^[^=]+=\s*(PROBLEM|DRUG|TEST)?\s*$/i.test(part)),
+        'comma-separated Label=PROBLEM, Label=DRUG, Label=TEST or Label= (dropped)'
+      )
+      .optional(),
     NER_WRITE_UNCODED: flag(false),
   })
   .superRefine(checkFhirAuth)

@@ -68,6 +68,23 @@ export function toHttpOutcome(err: unknown): { status: number; outcome: Operatio
   }
 }
 
+/** A path segment logged as is: FHIR id syntax (ids may be logged); anything else a sender chose is not. */
+const LOGGABLE_SEGMENT = /^[A-Za-z0-9\-.$_]{1,64}$/;
+
+/**
+ * The request path as it may be logged: without the query string, and with every segment that is not id-shaped
+ * replaced by `{other}` (paths below /notify are chosen by the sender).
+ * @param url - the request URL or path.
+ * @returns the loggable path.
+ */
+export function toLoggablePath(url: string): string {
+  return url
+    .split('?')[0]
+    .split('/')
+    .map((segment) => (segment === '' || LOGGABLE_SEGMENT.test(segment) ? segment : '{other}'))
+    .join('/');
+}
+
 /**
  * Builds the error middleware.
  * @param log - the logger (errors are logged without their body).
@@ -76,9 +93,14 @@ export function toHttpOutcome(err: unknown): { status: number; outcome: Operatio
 export function createErrorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const { status, outcome: body } = toHttpOutcome(err);
-    const fields = { err, status, requestId: res.locals.requestId as string | undefined, path: req.path };
-    if (status >= 500) log.error(fields, 'request failed');
-    else log.warn(fields, 'request refused');
+    const requestId = res.locals.requestId as string | undefined;
+    if (status >= 500) {
+      log.error({ err, status, requestId, path: toLoggablePath(req.path) }, 'request failed');
+    } else {
+      // A refusal is the client's problem, not ours: one line naming the request and the rule, no stack trace.
+      const code = err instanceof AppError ? err.code : (err as BodyParserError | undefined)?.type;
+      log.warn({ status, requestId, path: toLoggablePath(req.path), code }, 'request refused');
+    }
     if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="chartmine"');
     res.status(status).type('application/fhir+json').json(body);
   };
