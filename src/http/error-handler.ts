@@ -72,8 +72,19 @@ export function toHttpOutcome(err: unknown): { status: number; outcome: Operatio
 const LOGGABLE_SEGMENT = /^[A-Za-z0-9\-.$_]{1,64}$/;
 
 /**
- * The request path as it may be logged: without the query string, and with every segment that is not id-shaped
- * replaced by `{other}` (paths below /notify are chosen by the sender).
+ * Resource types a path may name in a log line. A segment in a type's place that is not one of them is a value the
+ * sender chose (`/notify/<anything>/1`), so it is masked like any other.
+ */
+const LOGGABLE_TYPES = new Set([
+  'DocumentReference', 'Binary', 'Patient', 'Encounter', 'Practitioner', 'Organization', 'Condition',
+  'MedicationStatement', 'Observation', 'FamilyMemberHistory', 'AllergyIntolerance', 'Provenance', 'AuditEvent',
+  'Device', 'Bundle', 'Subscription', 'SubscriptionTopic', 'SubscriptionStatus', 'Parameters', 'OperationOutcome',
+  'CapabilityStatement', 'StructureDefinition', 'CodeSystem', 'ValueSet', 'ConceptMap', 'Basic',
+]);
+
+/**
+ * The request path as it may be logged: without the query string; an id-shaped segment is kept, a capitalised one
+ * only when it names a known resource type, anything else becomes `{other}` (paths below /notify are the sender's).
  * @param url - the request URL or path.
  * @returns the loggable path.
  */
@@ -81,7 +92,11 @@ export function toLoggablePath(url: string): string {
   return url
     .split('?')[0]
     .split('/')
-    .map((segment) => (segment === '' || LOGGABLE_SEGMENT.test(segment) ? segment : '{other}'))
+    .map((segment) => {
+      if (segment === '' || segment === 'R4') return segment;
+      if (/^[A-Z]/.test(segment)) return LOGGABLE_TYPES.has(segment) ? segment : '{other}';
+      return LOGGABLE_SEGMENT.test(segment) ? segment : '{other}';
+    })
     .join('/');
 }
 
