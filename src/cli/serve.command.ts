@@ -31,6 +31,6 @@ export const serveCommand: CliCommand = {
     const handle = await startServer(config, log, (edges) => loadPipeline(config, edges));
     io.stderr.write(`chartmine listening on ${handle.url} (FHIR: ${handle.fhirBaseUrl})\n`);
     for (const warning of securityWarnings(config)) io.stderr.write(`\n*** ${warning} ***\n\n`);
-    return runUntilStopped(log, () => handle.close());
+    return runUntilStopped(log, (drainMs) => handle.close(drainMs), config.shutdownGraceMs);
   },
 };

@@ -27,6 +27,6 @@ export const workerCommand: CliCommand = {
     assertPipelinePaths(config);
     const log = createLogger(config.logLevel);
     const handle = await startWorkerProcess(config, log, (edges) => loadPipeline(config, edges));
-    return runUntilStopped(log, () => handle.close());
+    return runUntilStopped(log, (drainMs) => handle.close(drainMs), config.shutdownGraceMs);
   },
 };

@@ -62,6 +62,7 @@ const schema = z
       .transform((list) => list.map((o) => new URL(o).origin))
       .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    SHUTDOWN_GRACE: durationMs('SHUTDOWN_GRACE').default(30_000),
     MAX_DOCUMENT_BYTES: z.coerce
       .number()
       .int()
@@ -122,6 +123,8 @@ const schema = z
     fhirAuth: toFhirAuth(e),
     fetchAllowlist: e.FETCH_ALLOWLIST ?? [],
     logLevel: e.LOG_LEVEL,
+    /** SIGTERM to exit: running jobs get this less 5 s (at most half) to finish; past it the process exits 1. */
+    shutdownGraceMs: e.SHUTDOWN_GRACE,
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
     modelsDir: e.MODELS_DIR,
     terminology: {

@@ -24,6 +24,8 @@ export interface AnalyzeNoteWorkerOptions {
   readonly locks: NoteLocks;
   readonly deps: AnalyzeNoteDeps;
   readonly log: Logger;
+  /** Handles the worker's `error` events (default: log each); the server routes Redis outages to one status. */
+  readonly onError?: (err: Error) => void;
 }
 
 /**
@@ -37,7 +39,7 @@ export function startAnalyzeNoteWorker(options: AnalyzeNoteWorkerOptions): Worke
     (job, token) => processJob(job, token, options),
     { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency }
   );
-  worker.on('error', (err) => options.log.error({ err }, 'worker error'));
+  worker.on('error', (err) => (options.onError ? options.onError(err) : options.log.error({ err }, 'worker error')));
   worker.on('failed', (job, err) => {
     if (!job) return;
     options.log.warn(
