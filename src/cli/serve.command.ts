@@ -5,7 +5,7 @@ import { loadPipeline } from '../pipeline-loader.js';
 import { securityWarnings, startServer } from '../runtime.js';
 import type { CliCommand } from './command.js';
 import { assertNoArguments } from './command.js';
-import { CONFIGURATION_HELP } from './configuration-help.js';
+import { configurationHelp } from './configuration-help.js';
 import { runUntilStopped } from './process-lifecycle.js';
 
 /** `chartmine serve`: the HTTP server (embedded FHIR store unless FHIR_BASE_URL is set) and in-process workers. */
@@ -20,7 +20,7 @@ export const serveCommand: CliCommand = {
     'notifications. WORKERS (default 2) analyse notes in this process; set WORKERS=0 and run `chartmine worker`',
     'processes to scale them apart. Stops cleanly on SIGTERM/SIGINT (drains running jobs).',
     '',
-    CONFIGURATION_HELP,
+    configurationHelp('serve'),
   ].join('\n'),
   async run(args, io) {
     assertNoArguments(args);

@@ -5,7 +5,7 @@ import { loadPipeline } from '../pipeline-loader.js';
 import { startWorkerProcess } from '../runtime.js';
 import type { CliCommand } from './command.js';
 import { assertNoArguments } from './command.js';
-import { CONFIGURATION_HELP } from './configuration-help.js';
+import { configurationHelp } from './configuration-help.js';
 import { runUntilStopped } from './process-lifecycle.js';
 
 /** `chartmine worker`: analyse queued notes, nothing else. */
@@ -19,7 +19,7 @@ export const workerCommand: CliCommand = {
     'required: an external FHIR server, or a Chartmine server\'s embedded store (http://<server>:8080/fhir/R4).',
     'WORKERS sets how many notes it analyses at once. Stops cleanly on SIGTERM/SIGINT (drains running jobs).',
     '',
-    CONFIGURATION_HELP,
+    configurationHelp('worker'),
   ].join('\n'),
   async run(args, io) {
     assertNoArguments(args);
