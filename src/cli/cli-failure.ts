@@ -29,7 +29,7 @@ const SYSTEM_ERRORS: Record<string, string> = {
 };
 
 /** Error classes of ours outside the AppError family (terminology files, HTTP to FHIR): their messages are safe. */
-const OWN_ERROR_NAMES = new Set(['TerminologyLoadError', 'IndexFormatError', 'CuratedListError', 'FhirHttpError']);
+const OWN_ERROR_NAMES = new Set(['TerminologyLoadError', 'IndexFormatError', 'CuratedListError', 'FhirHttpError', 'MissingInputError']);
 
 /**
  * Classifies a command's failure.
