@@ -26,7 +26,7 @@ import type { Logger } from './observability/logger.js';
 import { buildPipelineDevice, buildSoftwareInfo, type SoftwareInfo } from './provenance/software.js';
 import { AnalyzeNoteProducer } from './queue/analyze-note.queue.js';
 import { ChangeRelay } from './queue/change-relay.js';
-import { createRedis } from './queue/connection.js';
+import { closeRedis, createRedis, RedisStatus } from './queue/connection.js';
 import { NoteLocks } from './queue/document-lock.js';
 import { resolveQueueNamespace } from './queue/namespace.js';
 import { RedisIngestState } from './queue/ingest-state.js';
@@ -57,8 +57,11 @@ export interface ServerHandle {
   readonly recovery: RedisRecovery;
   /** Resolves once embedded-store changes seen so far are queued and requested catch-ups have run. */
   settled(): Promise<void>;
-  /** Stops HTTP, drains the worker, closes queues and Redis. */
-  close(): Promise<void>;
+  /**
+   * Stops HTTP and the catch-ups, drains the worker (running jobs get up to `drainMs` to finish; after that, or at
+   * once while Redis is down, they are left for BullMQ to put back when their lock expires), closes queues and Redis.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** A running worker. */
@@ -67,8 +70,12 @@ export interface WorkerHandle {
   readonly software: SoftwareInfo;
   /** The queue namespace and prefix it consumes. */
   readonly queue: { readonly namespace: string; readonly prefix: string };
-  close(): Promise<void>;
+  /** Stops taking jobs; running ones get up to `drainMs` to finish (none while Redis is down); closes Redis. */
+  close(drainMs?: number): Promise<void>;
 }
+
+/** How long running jobs may take to finish when the process stops, unless the caller says otherwise. */
+export const DEFAULT_DRAIN_MS = 25_000;
 
 /**
  * Starts the HTTP server, and an in-process worker when `config.workers > 0`.
@@ -78,9 +85,12 @@ export interface WorkerHandle {
  * @returns the running server.
  */
 export async function startServer(config: Config, log: Logger, loadPipeline: PipelineLoader): Promise<ServerHandle> {
+  // While Redis is down every connection fails on each reconnect: one status logs the change, not each failure.
+  const redisStatus = new RedisStatus(log);
   const producerRedis = createRedis(config.redisUrl, 'producer');
   const clientRedis = createRedis(config.redisUrl, 'client');
-  for (const redis of [producerRedis, clientRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  redisStatus.watch(producerRedis, 'producer', (err) => log.warn({ err }, 'redis connection error'));
+  redisStatus.watch(clientRedis, 'client', (err) => log.warn({ err }, 'redis connection error'));
   // The producer is keyed by the FHIR server's namespace, known once the server listens (its own URL).
   let producer: AnalyzeNoteProducer | undefined;
   const startedAt = new Date().toISOString();
@@ -157,7 +167,9 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const fhirBaseUrl = config.fhir.kind === 'external' ? config.fhir.baseUrl : `${url}/fhir/R4/`;
   namespace = resolveQueueNamespace(config, url);
   producer = new AnalyzeNoteProducer(producerRedis, namespace.prefix);
-  producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
+  producer.queue.on('error', (err) => {
+    if (!redisStatus.failed('queue', err)) log.error({ err }, 'queue error');
+  });
   // The in-process worker reaches the embedded store over HTTP, so it presents API_TOKEN like any client.
   const auth = externalAuth ?? (config.apiToken ? staticBearerAuth(config.apiToken) : NO_AUTH);
   gateway = createFhirGateway(config, fhirBaseUrl, auth, circuit);
@@ -195,7 +207,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const poller: Poller | undefined = config.ingest.pollIntervalMs ? startPoller(catchUp, config.ingest.pollIntervalMs, log) : undefined;
 
   if (config.workers > 0) {
-    worker = await startWorker(config, log, gateway, loadPipeline, namespace);
+    worker = await startWorker(config, log, gateway, loadPipeline, namespace, redisStatus);
     pipelineReady = true;
   }
   log.info(
@@ -216,16 +228,16 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
       await relay.settled();
       await catchUp.settled();
     },
-    async close() {
+    async close(drainMs = DEFAULT_DRAIN_MS) {
       poller?.stop();
       await closeServer(server);
       await recovery.close();
       await catchUp.close();
-      await worker?.close();
+      await worker?.close(drainMs);
       relay.close();
       await startedProducer.close();
       await store?.close();
-      await Promise.allSettled([producerRedis.quit(), clientRedis.quit()]);
+      await Promise.allSettled([closeRedis(producerRedis), closeRedis(clientRedis)]);
     },
   };
 }
@@ -273,7 +285,7 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
   }
   const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
   const gateway = createFhirGateway(config, config.fhir.baseUrl, auth, new FhirCircuit(config.fhirCircuit.threshold, config.fhirCircuit.openMs));
-  const handle = await startWorker(config, log, gateway, loadPipeline, resolveQueueNamespace(config));
+  const handle = await startWorker(config, log, gateway, loadPipeline, resolveQueueNamespace(config), new RedisStatus(log));
   log.info({ fhir: config.fhir.baseUrl, queueNamespace: handle.queue.namespace, queuePrefix: handle.queue.prefix, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;
 }
@@ -283,11 +295,13 @@ async function startWorker(
   log: Logger,
   gateway: MedplumFhirGateway,
   loadPipeline: PipelineLoader,
-  queue: { readonly namespace: string; readonly prefix: string }
+  queue: { readonly namespace: string; readonly prefix: string },
+  redisStatus: RedisStatus
 ): Promise<WorkerHandle> {
   const workerRedis = createRedis(config.redisUrl, 'worker');
   const lockRedis = createRedis(config.redisUrl, 'client');
-  for (const redis of [workerRedis, lockRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  redisStatus.watch(workerRedis, 'worker', (err) => log.warn({ err }, 'redis connection error'));
+  redisStatus.watch(lockRedis, 'client', (err) => log.warn({ err }, 'redis connection error'));
   const nlp = await loadPipeline({ redis: lockRedis, prefix: config.queuePrefix });
   const software = buildSoftwareInfo(CHARTMINE_VERSION, nlp.info);
   let device: Promise<Reference<Device>> | undefined;
@@ -305,6 +319,9 @@ async function startWorker(
     locks: new NoteLocks(lockRedis, queue.prefix),
     log,
     circuit: gateway.circuit,
+    onError: (err) => {
+      if (!redisStatus.failed('worker', err)) log.error({ err }, 'worker error');
+    },
     deps: {
       fhir: gateway,
       nlp,
@@ -325,9 +342,18 @@ async function startWorker(
     worker,
     software,
     queue,
-    async close() {
-      await worker.close();
-      await Promise.allSettled([workerRedis.quit(), lockRedis.quit()]);
+    async close(drainMs = DEFAULT_DRAIN_MS) {
+      // While Redis is down a running job can neither finish nor be marked done: close at once (force).
+      const closing = worker.close(redisStatus.isDown);
+      closing.catch((err: unknown) => log.warn({ err }, 'worker close failed'));
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        closing.then(() => true, () => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs))),
+      ]);
+      clearTimeout(timer);
+      if (!drained) log.warn({ drainMs }, 'jobs still running at shutdown; their lock expires and they are retried');
+      await Promise.allSettled([closeRedis(workerRedis), closeRedis(lockRedis)]);
     },
   };
 }
@@ -387,9 +413,16 @@ function requireValue<T>(value: T | undefined): T {
   return value;
 }
 
+/** Requests still running after this long when the server stops are cut (their clients retry). */
+const HTTP_CLOSE_MS = 2_000;
+
 async function closeServer(server: Server): Promise<void> {
   await new Promise<void>((resolve) => {
-    server.close(() => resolve());
+    const timer = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_MS);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

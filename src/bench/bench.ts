@@ -137,7 +137,7 @@ export async function benchServer(
     return {
       ...timedReport('server', texts, started, latencies, stopRss),
       failed,
-      settings: { workers: config.workers, concurrency, fhir: 'embedded', redis: config.redisUrl, nerModel: config.ner.model ?? 'shipped default' },
+      settings: { workers: config.workers, concurrency, fhir: 'embedded', redis: config.redisUrl, nerModel: config.ner.model ?? 'shipped default', pipelineVersion: handle.worker?.software.pipelineVersion },
     };
   } finally {
     stopRss();
@@ -174,7 +174,8 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, notes.length)) }, lane));
   return {
     ...timedReport('extract', texts, started, latencies, stopRss),
-    settings: { pipeline: pipeline.info.name, pipelineVersion: pipeline.info.version, concurrency },
+    // The one pipeline version (as Provenance, Device and `extract` name it), not the rule pipeline's own.
+    settings: { pipeline: pipeline.info.name, pipelineVersion: software.pipelineVersion, concurrency },
   };
 }
 

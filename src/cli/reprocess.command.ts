@@ -9,7 +9,7 @@ import { createRedis } from '../queue/connection.js';
 import { namespacedPrefix, queueNamespace } from '../queue/namespace.js';
 import type { CliCommand, CliIo } from './command.js';
 import { UsageError } from './command.js';
-import { CONFIGURATION_HELP } from './configuration-help.js';
+import { configurationHelp } from './configuration-help.js';
 
 /** How often job states are polled while waiting. */
 const POLL_MS = 500;
@@ -42,7 +42,7 @@ export const reprocessCommand: CliCommand = {
     'Prints a JSON summary on stdout: notes, queued, completed, failed, and per outcome (written, unchanged,',
     'skipped). Exit 1 when a job failed or the wait timed out. Needs workers running against the same Redis.',
     '',
-    CONFIGURATION_HELP,
+    configurationHelp('reprocess'),
   ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({

@@ -72,6 +72,7 @@ const schema = z
       .transform((list) => list.map((o) => new URL(o).origin))
       .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    SHUTDOWN_GRACE: durationMs('SHUTDOWN_GRACE').default(30_000),
     MAX_DOCUMENT_BYTES: z.coerce
       .number()
       .int()
@@ -97,7 +98,14 @@ const schema = z
     NER_THREADS: z.coerce.number().int().min(1).max(64).default(2),
     NER_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
     NER_MAX_TOKENS: z.coerce.number().int().min(8).max(512).optional(),
-    NER_LABEL_MAP: z.string().min(1).optional(),
+    NER_LABEL_MAP: z
+      .string()
+      .min(1)
+      .refine(
+        (v) => v.split(',').every((part) => part.trim() === '' || /^[^=]+=\s*(PROBLEM|DRUG|TEST)?\s*$/i.test(part)),
+        'comma-separated Label=PROBLEM, Label=DRUG, Label=TEST or Label= (dropped)'
+      )
+      .optional(),
     NER_WRITE_UNCODED: flag(false),
   })
   .superRefine(checkFhirAuth)
@@ -133,6 +141,8 @@ const schema = z
     fhirAuth: toFhirAuth(e),
     fetchAllowlist: e.FETCH_ALLOWLIST ?? [],
     logLevel: e.LOG_LEVEL,
+    /** SIGTERM to exit: running jobs get this less 5 s (at most half) to finish; past it the process exits 1. */
+    shutdownGraceMs: e.SHUTDOWN_GRACE,
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
     modelsDir: e.MODELS_DIR,
     terminology: {

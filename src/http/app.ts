@@ -11,7 +11,7 @@ import { checkReadiness, type ReadinessCheck } from '../observability/health.js'
 import type { Logger } from '../observability/logger.js';
 import { requireApiToken } from './api-token.js';
 import { rejectDeclaredOversize, verifyJsonDepth } from './body-limits.js';
-import { createErrorHandler, notFoundHandler } from './error-handler.js';
+import { createErrorHandler, notFoundHandler, toLoggablePath } from './error-handler.js';
 import { createFhirRouter } from './fhir.routes.js';
 import { createRateLimit } from './rate-limit.js';
 import { requestId } from './request-id.js';
@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): Express {
       genReqId: (_req, res) => (res as express.Response).locals?.requestId as string,
       // Paths only: query strings of FHIR searches can carry names or identifiers.
       serializers: {
-        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
+        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: toLoggablePath(req.url), id: req.id }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },

@@ -33,6 +33,8 @@ export interface AnalyzeNoteWorkerOptions {
   readonly log: Logger;
   /** The FHIR server's circuit breaker: while open, jobs wait (delayed) instead of spending attempts. */
   readonly circuit?: { retryAt(): number | undefined };
+  /** Handles the worker's `error` events (default: log each); the server routes Redis outages to one status. */
+  readonly onError?: (err: Error) => void;
 }
 
 /**
@@ -55,7 +57,7 @@ export function startAnalyzeNoteWorker(options: AnalyzeNoteWorkerOptions): Worke
       maxStalledCount: 5,
     }
   );
-  worker.on('error', (err) => options.log.error({ err }, 'worker error'));
+  worker.on('error', (err) => (options.onError ? options.onError(err) : options.log.error({ err }, 'worker error')));
   worker.on('failed', (job, err) => {
     if (!job) return;
     options.log.warn(
