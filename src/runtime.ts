@@ -10,10 +10,11 @@ import type { Device, Reference } from '@medplum/fhirtypes';
 import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { EmbeddedFhirStore } from './embedded/embedded-store.js';
-import { createFhirAuth, NO_AUTH, staticBearerAuth, type FhirAuth } from './fhir/auth.js';
+import { NO_AUTH, staticBearerAuth } from './fhir/auth.js';
+import { createConfiguredAuth, createFhirClient } from './fhir/client-factory.js';
 import { buildEmbeddedCapabilityStatement, buildServiceCapabilityStatement } from './fhir/capability-statement.js';
 import { FhirChangedNotes } from './fhir/changed-notes.js';
-import { MedplumFhirGateway, type FhirGateway } from './fhir/gateway.js';
+import type { FhirGateway, MedplumFhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
 import { CatchUp } from './ingest/catch-up.js';
 import { handleNotification } from './ingest/handle-notification.js';
@@ -82,7 +83,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
 
   // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
-  const externalAuth = config.fhir.kind === 'external' ? await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs }) : undefined;
+  const externalAuth = config.fhir.kind === 'external' ? await createConfiguredAuth(config, config.fhir.baseUrl) : undefined;
   let gateway: MedplumFhirGateway | undefined;
   const sink = new QueueNoteEventSink(producer, async (noteId) => {
     const read = await requireGateway(gateway).readNote(noteId);
@@ -134,7 +135,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const fhirBaseUrl = config.fhir.kind === 'external' ? config.fhir.baseUrl : `${url}/fhir/R4/`;
   // The in-process worker reaches the embedded store over HTTP, so it presents API_TOKEN like any client.
   const auth = externalAuth ?? (config.apiToken ? staticBearerAuth(config.apiToken) : NO_AUTH);
-  gateway = createFhirGateway(config, fhirBaseUrl, auth);
+  gateway = await createFhirClient(config, { baseUrl: fhirBaseUrl, auth });
   changedNotes = new FhirChangedNotes(gateway, { filter: config.ingest.pollQuery });
   for (const warning of securityWarnings(config)) {
     log.warn({ security: true }, warning);
@@ -192,8 +193,7 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
   if (config.workers < 1) {
     throw new ConfigError('WORKERS: must be at least 1 for `chartmine worker`');
   }
-  const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
-  const gateway = createFhirGateway(config, config.fhir.baseUrl, auth);
+  const gateway = await createFhirClient(config);
   const handle = await startWorker(config, log, gateway, loadPipeline);
   log.info({ fhir: config.fhir.baseUrl, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;
@@ -240,17 +240,6 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, lo
       await Promise.allSettled([workerRedis.quit(), lockRedis.quit()]);
     },
   };
-}
-
-/**
- * The FHIR gateway for a base URL, with the configured authentication and attachment allowlist.
- * @param config - the configuration (timeout, FETCH_ALLOWLIST).
- * @param baseUrl - the FHIR base.
- * @param auth - how requests to it are authenticated.
- * @returns the gateway.
- */
-export function createFhirGateway(config: Config, baseUrl: string, auth: FhirAuth): MedplumFhirGateway {
-  return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError, MissingInputError, ModelError } from '../errors.js';
+import { AppError, ConfigError, MissingInputError, ModelError, UpstreamRejectedError } from '../errors.js';
 import { CHARTMINE_VERSION } from '../version.js';
 import type { CliCommand, CliIo } from './command.js';
 import { UsageError } from './command.js';
@@ -70,6 +70,18 @@ export async function dispatch(argv: readonly string[], commands: readonly CliCo
       io.stderr.write(`chartmine ${name}: ${err.message}\n`);
       return 1;
     }
+    if (err instanceof AppError) {
+      // A refused or failed request to the FHIR server (or Redis): one line, never a stack trace. AppError
+      // messages name ids, statuses and codes only, so they are safe to print.
+      io.stderr.write(`chartmine ${name}: ${err.message}${authHint(err)}\n`);
+      return 1;
+    }
     throw err;
   }
+}
+
+/** A hint for a refused request: 401/403 are almost always missing or wrong credentials. */
+function authHint(err: AppError): string {
+  if (!(err instanceof UpstreamRejectedError) || (err.status !== 401 && err.status !== 403)) return '';
+  return ' (check FHIR_TOKEN, or FHIR_CLIENT_ID with FHIR_CLIENT_SECRET/FHIR_PRIVATE_KEY, and the client\'s access)';
 }

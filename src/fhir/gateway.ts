@@ -326,7 +326,7 @@ function isTransient(status: number): boolean {
 }
 
 /** Classifies a failed read. */
-function classifyRead(err: unknown, what: string): Error {
+export function classifyRead(err: unknown, what: string): Error {
   if (err instanceof FhirHttpError) {
     if (isTransient(err.status)) return new UpstreamError(`reading ${what} failed with ${err.status}`, { cause: err });
     return new UpstreamRejectedError(`reading ${what} was refused with ${err.status}`, err.status, { cause: err });
