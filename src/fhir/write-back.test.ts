@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Bundle, Condition, MedicationStatement, Resource } from '@medplum/fhirtypes';
 import { parseSig } from '../nlp/medication-sig.js';
+import { runCli } from '../../test/support/cli.js';
 import { describeIssues, emptyValueIssues, errorsOf, validateAgainstProfiles } from './profiles/validate.js';
 import { aConcept, aMeasurement, aMedication, aProblem, aResult } from '../../test/builders/mentions.js';
 import { buildSoftwareInfo } from '../provenance/software.js';
@@ -139,13 +140,17 @@ describe('tapers and empty values (issue 13, item 7)', () => {
     expect(emptyValueIssues(statement)).toEqual([]);
   });
 
-  test('profiles validation reports an empty array, object or string with its path', () => {
+  test('profiles validation (and `chartmine profiles validate`) reports an empty array, object or string with its path', async () => {
     const [statement] = mapFindings(note(), text, taper(), options).map((f) => f.resource as MedicationStatement);
     const broken = structuredClone(statement) as MedicationStatement & { dosage: { timing: { repeat: { when?: string[] } } }[] };
     broken.dosage[0].timing.repeat.when = [];
     (broken as { note?: unknown[] }).note = [{ text: '' }];
     expect(describeIssues(errorsOf(validateAgainstProfiles(broken))).join('\n')).toMatch(/empty array[^\n]*MedicationStatement\.dosage\[0\]\.timing\.repeat\.when/);
     expect(emptyValueIssues(broken).map((i) => i.expression?.[0])).toEqual(['MedicationStatement.dosage[0].timing.repeat.when', 'MedicationStatement.note[0].text']);
+    const cli = await runCli(['profiles', 'validate'], {}, JSON.stringify(broken));
+    expect(cli.code).toBe(1);
+    expect(cli.out).toContain('empty array');
+    expect((await runCli(['profiles', 'validate'], {}, JSON.stringify(statement))).code).toBe(0);
   });
 
   test('compared with the server\'s normalised copy (empty values dropped), an unchanged note writes nothing', () => {
