@@ -92,7 +92,6 @@ export async function startMedplumLikeServer(options: MedplumLikeOptions): Promi
 
   const handle = async (req: SeenRequest, res: ServerResponse): Promise<void> => {
     const send = (status: number, body: unknown, type = 'application/fhir+json'): void => {
-      if (process.env.DEBUG_MEDPLUM_LIKE && status >= 400) console.error('medplum-like', req.method, req.url, status);
       res.writeHead(status, { 'Content-Type': type }).end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
     };
     const outcome = (code: string, text: string) => ({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text } }] });
@@ -148,7 +147,6 @@ export async function startMedplumLikeServer(options: MedplumLikeOptions): Promi
       return saved ? send(200, saved) : send(404, outcome('not-found', 'Not found'));
     }
     const response = await store(req.method, path, req.body || undefined, req.headers.accept ?? 'application/fhir+json');
-    if (process.env.DEBUG_MEDPLUM_LIKE && response.status >= 400) console.error('medplum-like', req.method, path, response.status);
     const type = response.headers.get('content-type') ?? 'application/fhir+json';
     const text = await response.text();
     if (!type.includes('json') || !text) return send(response.status, text, type);
