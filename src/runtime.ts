@@ -10,11 +10,11 @@ import type { Device, Reference } from '@medplum/fhirtypes';
 import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { EmbeddedFhirStore } from './embedded/embedded-store.js';
-import { createFhirAuth, NO_AUTH, staticBearerAuth, type FhirAuth } from './fhir/auth.js';
+import { NO_AUTH, staticBearerAuth } from './fhir/auth.js';
+import { createConfiguredAuth, createFhirCircuit, createFhirClient, fhirStepDeadline } from './fhir/client-factory.js';
 import { buildEmbeddedCapabilityStatement, buildServiceCapabilityStatement } from './fhir/capability-statement.js';
 import { FhirChangedNotes } from './fhir/changed-notes.js';
-import { FhirCircuit, withFhirDeadline } from './fhir/fhir-http.js';
-import { MedplumFhirGateway, type FhirGateway } from './fhir/gateway.js';
+import type { FhirGateway, MedplumFhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
 import { CatchUp } from './ingest/catch-up.js';
 import { handleNotification } from './ingest/handle-notification.js';
@@ -98,7 +98,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
 
   // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
-  const externalAuth = config.fhir.kind === 'external' ? await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs }) : undefined;
+  const externalAuth = config.fhir.kind === 'external' ? await createConfiguredAuth(config, config.fhir.baseUrl) : undefined;
   let gateway: MedplumFhirGateway | undefined;
   const sink = new QueueNoteEventSink(() => requireValue(producer), async (noteId) => {
     const read = await requireGateway(gateway).readNote(noteId);
@@ -120,7 +120,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   let pipelineReady = false;
   let redisDurability: RedisDurability | undefined;
   let namespace: { namespace: string; prefix: string } | undefined;
-  const circuit = new FhirCircuit(config.fhirCircuit.threshold, config.fhirCircuit.openMs);
+  const circuit = createFhirCircuit(config);
   const app = createApp({
     log,
     notify: {
@@ -172,7 +172,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   });
   // The in-process worker reaches the embedded store over HTTP, so it presents API_TOKEN like any client.
   const auth = externalAuth ?? (config.apiToken ? staticBearerAuth(config.apiToken) : NO_AUTH);
-  gateway = createFhirGateway(config, fhirBaseUrl, auth, circuit);
+  gateway = await createFhirClient(config, { baseUrl: fhirBaseUrl, auth, circuit });
   changedNotes = new FhirChangedNotes(gateway, { filter: config.ingest.pollQuery });
   for (const warning of securityWarnings(config)) {
     log.warn({ security: true }, warning);
@@ -283,8 +283,7 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
   if (config.workers < 1) {
     throw new ConfigError('WORKERS: must be at least 1 for `chartmine worker`');
   }
-  const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
-  const gateway = createFhirGateway(config, config.fhir.baseUrl, auth, new FhirCircuit(config.fhirCircuit.threshold, config.fhirCircuit.openMs));
+  const gateway = await createFhirClient(config);
   const handle = await startWorker(config, log, gateway, loadPipeline, resolveQueueNamespace(config), new RedisStatus(log));
   log.info({ fhir: config.fhir.baseUrl, queueNamespace: handle.queue.namespace, queuePrefix: handle.queue.prefix, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;
@@ -335,7 +334,7 @@ async function startWorker(
       log,
       // One deadline per step (read, write, audit), however many requests the step makes; each request also has
       // FHIR_TIMEOUT_MS.
-      step: (_step, fn) => withFhirDeadline(config.fhirStepTimeoutMs, fn),
+      step: fhirStepDeadline(config),
     },
   });
   return {
@@ -356,18 +355,6 @@ async function startWorker(
       await Promise.allSettled([closeRedis(workerRedis), closeRedis(lockRedis)]);
     },
   };
-}
-
-/**
- * The FHIR gateway for a base URL, with the configured authentication and attachment allowlist.
- * @param config - the configuration (timeout, FETCH_ALLOWLIST).
- * @param baseUrl - the FHIR base.
- * @param auth - how requests to it are authenticated.
- * @param circuit - the server's circuit breaker (workers and readiness share one).
- * @returns the gateway.
- */
-export function createFhirGateway(config: Config, baseUrl: string, auth: FhirAuth, circuit?: FhirCircuit): MedplumFhirGateway {
-  return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist, circuit });
 }
 
 /**

@@ -1,8 +1,7 @@
 import { loadConfig } from '../config/config.js';
-import { createFhirAuth } from '../fhir/auth.js';
+import { createFhirClient } from '../fhir/client-factory.js';
 import { checkReadiness } from '../observability/health.js';
 import { createRedis } from '../queue/connection.js';
-import { createFhirGateway } from '../runtime.js';
 import type { CliCommand } from './command.js';
 import { assertNoArguments } from './command.js';
 import { configurationHelp } from './configuration-help.js';
@@ -33,8 +32,7 @@ export const checkCommand: CliCommand = {
         fhir:
           fhir.kind === 'external'
             ? async () => {
-                const auth = await createFhirAuth(config.fhirAuth, fhir.baseUrl, { timeoutMs: fhir.timeoutMs });
-                await createFhirGateway(config, fhir.baseUrl, auth).checkReachable();
+                await (await createFhirClient(config)).checkReachable();
               }
             : undefined,
       });

@@ -2,7 +2,7 @@
  * Turns anything a command throws into one line on stderr and an exit code: no stack trace ever reaches a user.
  * 2: usage (unknown option, missing value); 78: configuration (sysexits EX_CONFIG); 1: everything else.
  */
-import { AppError, ConfigError, MissingInputError } from '../errors.js';
+import { AppError, ConfigError, MissingInputError, UpstreamRejectedError } from '../errors.js';
 import { InputError, UsageError } from './command.js';
 
 /** Exit code for invalid configuration (sysexits EX_CONFIG). */
@@ -45,7 +45,9 @@ export function toCliFailure(err: unknown): CliFailure {
   }
   if (err instanceof ConfigError) return { code: EXIT_CONFIG, message: firstLine(err.message) };
   if (err instanceof AppError || err instanceof InputError || err instanceof MissingInputError) {
-    return { code: 1, message: firstLine(err.message) };
+    // A refused or failed request to the FHIR server (or Redis) included: AppError messages name ids, statuses and
+    // codes only, so they are safe to print.
+    return { code: 1, message: `${firstLine(err.message)}${authHint(err)}` };
   }
   if (typeof nodeCode === 'string' && nodeCode in SYSTEM_ERRORS) {
     const path = (err as { path?: unknown }).path;
@@ -58,6 +60,16 @@ export function toCliFailure(err: unknown): CliFailure {
     return { code: 1, message: `${err.name}${code}: ${firstLine(err.message).slice(0, 200)}` };
   }
   return { code: 1, message: `failed (${typeof err})` };
+}
+
+/**
+ * A hint for a refused request: 401/403 are almost always missing or wrong credentials.
+ * @param err - the failure.
+ * @returns the hint, or nothing.
+ */
+function authHint(err: Error): string {
+  if (!(err instanceof UpstreamRejectedError) || (err.status !== 401 && err.status !== 403)) return '';
+  return ' (check FHIR_TOKEN, or FHIR_CLIENT_ID with FHIR_CLIENT_SECRET/FHIR_PRIVATE_KEY, and the client\'s access)';
 }
 
 function firstLine(message: string): string {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import { loadConfig } from '../config/config.js';
-import { MedplumFhirGateway, type FhirGateway } from '../fhir/gateway.js';
+import { configuredFhirBaseUrl, createFhirClient } from '../fhir/client-factory.js';
+import type { FhirGateway } from '../fhir/gateway.js';
 import type { AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
 import { AnalyzeNoteProducer } from '../queue/analyze-note.queue.js';
 import { createRedis } from '../queue/connection.js';
@@ -65,8 +66,8 @@ export const reprocessCommand: CliCommand = {
     const timeoutS = Number(values.timeout);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError('--timeout must be a positive number of seconds');
     const config = loadConfig(io.env);
-    const baseUrl = values.fhir ?? (config.fhir.kind === 'external' ? config.fhir.baseUrl : `http://127.0.0.1:${config.port}/fhir/R4/`);
-    const gateway = new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs });
+    const baseUrl = values.fhir ?? configuredFhirBaseUrl(config);
+    const gateway = await createFhirClient(config, { baseUrl });
     const notes = await selectNotes(gateway, { all: values.all, since: values.since, documents: values.document ?? [] });
 
     const redis = createRedis(config.redisUrl, 'producer');

@@ -9,7 +9,7 @@ import { applySectionContext, toAssertion } from './context/assertion.js';
 import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './context/context.js';
 import type { RuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, type FoundMeasurement } from './measurements.js';
-import { parseSig } from './medication-sig.js';
+import { lastPhase, parseSig } from './medication-sig.js';
 import { detectMedicationStatus } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
@@ -155,7 +155,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
           text,
           sentence,
           c.span,
-          sig.span?.end ?? c.span.end,
+          lastPhase(sig).span?.end ?? c.span.end,
           section?.kind,
           attrs.negation === 'negated'
         );
