@@ -16,6 +16,11 @@ export type ErrorCode =
   | 'upstream-rejected'
   | 'write-back-rejected'
   | 'document-busy'
+  | 'lease-lost'
+  | 'note-missing'
+  | 'version-not-available'
+  | 'partial-write'
+  | 'circuit-open'
   | 'model-failure'
   | 'config';
 
@@ -132,6 +137,64 @@ export class WriteBackRejectedError extends AppError {
 export class DocumentBusyError extends AppError {
   constructor(noteRef: string) {
     super('document-busy', `${noteRef} is being processed by another worker`, true);
+  }
+}
+
+/**
+ * A run lost its note lease (it stalled, or Redis was unreachable past the lease): it must not write. The job is
+ * put back and runs again from the start under a new lease (then it is superseded if the note changed meanwhile).
+ */
+export class LeaseLostError extends AppError {
+  constructor(noteRef: string, reason: string, options?: ErrorOptions) {
+    super('lease-lost', `lease on ${noteRef} lost: ${reason}`, true, options);
+  }
+}
+
+/** The note cannot be read (404): not a success; retried in case the server lags, then failed and kept. */
+export class NoteMissingError extends AppError {
+  constructor(noteRef: string) {
+    super('note-missing', `${noteRef} was not found on the FHIR server`, true);
+  }
+}
+
+/** The job names a note version the server does not serve (yet): retried with backoff, then failed and kept. */
+export class VersionNotAvailableError extends AppError {
+  constructor(noteRef: string, versionId: string, currentVersionId: string) {
+    super('version-not-available', `${noteRef} version ${versionId} is not served yet (current: ${currentVersionId})`, true);
+  }
+}
+
+/** A refused entry of a transaction the server ran entry by entry. */
+export interface RefusedEntry {
+  readonly index: number;
+  readonly resourceType: string;
+  readonly status: number;
+}
+
+/**
+ * The server committed part of a transaction and refused the rest (a server running `transaction` non-atomically,
+ * e.g. Medplum without the `transaction-bundles` feature). What was committed has been undone (or `undone` is
+ * false and the message says so). Retryable only when every refusal was transient.
+ */
+export class PartialWriteError extends AppError {
+  constructor(
+    readonly refused: readonly RefusedEntry[],
+    readonly undone: boolean,
+    retryable: boolean
+  ) {
+    super(
+      'partial-write',
+      `transaction partly refused: ${refused.map((r) => `entry ${r.index} (${r.resourceType}) ${r.status}`).join(', ')}; ` +
+        (undone ? 'committed entries undone' : 'undoing committed entries failed, the next run repairs them'),
+      retryable
+    );
+  }
+}
+
+/** The FHIR server's circuit is open after repeated timeouts or outages: work waits (delayed) until it closes. */
+export class CircuitOpenError extends AppError {
+  constructor(readonly retryAtMs: number) {
+    super('circuit-open', 'FHIR server circuit open after repeated failures', true);
   }
 }
 

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
+import { assertPipelinePaths } from './config/preflight.js';
 import { DEFAULT_NER_MODEL, loadNerModel, parseNerLabelMap } from './nlp/ner/load-ner-model.js';
 import type { NerModel } from './nlp/ner/types.js';
 import { createRulePipeline } from './nlp/pipeline.js';
@@ -32,6 +33,7 @@ export interface PipelineEdges {
  * @returns the pipeline.
  */
 export async function loadPipeline(config: Pick<Config, 'modelsDir' | 'terminology' | 'ner'>, edges: PipelineEdges = {}): Promise<NlpPipeline> {
+  assertPipelinePaths(config); // a wrong folder is a configuration error (exit 78), not a model failure
   const index = await loadTerminologyIndex(config.terminology.dir);
   const ner = await loadConfiguredNerModel(config);
   const rules = createRulePipeline({ terminology: index, ...(ner ? { ner, nerWriteUncoded: config.ner.writeUncoded } : {}) });

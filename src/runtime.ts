@@ -10,10 +10,11 @@ import type { Device, Reference } from '@medplum/fhirtypes';
 import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { EmbeddedFhirStore } from './embedded/embedded-store.js';
-import { createFhirAuth, NO_AUTH, staticBearerAuth, type FhirAuth } from './fhir/auth.js';
+import { NO_AUTH, staticBearerAuth } from './fhir/auth.js';
+import { createConfiguredAuth, createFhirCircuit, createFhirClient, fhirStepDeadline } from './fhir/client-factory.js';
 import { buildEmbeddedCapabilityStatement, buildServiceCapabilityStatement } from './fhir/capability-statement.js';
 import { FhirChangedNotes } from './fhir/changed-notes.js';
-import { MedplumFhirGateway, type FhirGateway } from './fhir/gateway.js';
+import type { FhirGateway, MedplumFhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
 import { CatchUp } from './ingest/catch-up.js';
 import { handleNotification } from './ingest/handle-notification.js';
@@ -25,9 +26,13 @@ import type { Logger } from './observability/logger.js';
 import { buildPipelineDevice, buildSoftwareInfo, type SoftwareInfo } from './provenance/software.js';
 import { AnalyzeNoteProducer } from './queue/analyze-note.queue.js';
 import { ChangeRelay } from './queue/change-relay.js';
-import { createRedis } from './queue/connection.js';
+import { closeRedis, createRedis, RedisStatus } from './queue/connection.js';
 import { NoteLocks } from './queue/document-lock.js';
+import { resolveQueueNamespace } from './queue/namespace.js';
 import { RedisIngestState } from './queue/ingest-state.js';
+import { FileWatermark } from './embedded/store-journal.js';
+import { RedisRecovery, type WatermarkStore } from './ingest/redis-recovery.js';
+import { readRedisDurability, type RedisDurability } from './observability/redis-durability.js';
 import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
 import { CHARTMINE_VERSION } from './version.js';
@@ -41,23 +46,36 @@ export interface ServerHandle {
   readonly url: string;
   /** FHIR base the worker reads and writes (the embedded `/fhir/R4/` or FHIR_BASE_URL). */
   readonly fhirBaseUrl: string;
+  /** The queue namespace of that FHIR server, and the key prefix of its jobs and note leases. */
+  readonly queue: { readonly namespace: string; readonly prefix: string };
   readonly store: EmbeddedFhirStore | undefined;
   readonly producer: AnalyzeNoteProducer;
   readonly worker: WorkerHandle | undefined;
   /** Catch-ups (pings, gaps, polling). */
   readonly catchUp: CatchUp;
+  /** The catch-up watermark and the check for a Redis that lost its data. */
+  readonly recovery: RedisRecovery;
   /** Resolves once embedded-store changes seen so far are queued and requested catch-ups have run. */
   settled(): Promise<void>;
-  /** Stops HTTP, drains the worker, closes queues and Redis. */
-  close(): Promise<void>;
+  /**
+   * Stops HTTP and the catch-ups, drains the worker (running jobs get up to `drainMs` to finish; after that, or at
+   * once while Redis is down, they are left for BullMQ to put back when their lock expires), closes queues and Redis.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** A running worker. */
 export interface WorkerHandle {
   readonly worker: Worker<AnalyzeNoteJobData, AnalyzeNoteResult>;
   readonly software: SoftwareInfo;
-  close(): Promise<void>;
+  /** The queue namespace and prefix it consumes. */
+  readonly queue: { readonly namespace: string; readonly prefix: string };
+  /** Stops taking jobs; running ones get up to `drainMs` to finish (none while Redis is down); closes Redis. */
+  close(drainMs?: number): Promise<void>;
 }
+
+/** How long running jobs may take to finish when the process stops, unless the caller says otherwise. */
+export const DEFAULT_DRAIN_MS = 25_000;
 
 /**
  * Starts the HTTP server, and an in-process worker when `config.workers > 0`.
@@ -67,24 +85,22 @@ export interface WorkerHandle {
  * @returns the running server.
  */
 export async function startServer(config: Config, log: Logger, loadPipeline: PipelineLoader): Promise<ServerHandle> {
+  // While Redis is down every connection fails on each reconnect: one status logs the change, not each failure.
+  const redisStatus = new RedisStatus(log);
   const producerRedis = createRedis(config.redisUrl, 'producer');
   const clientRedis = createRedis(config.redisUrl, 'client');
-  for (const redis of [producerRedis, clientRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
-  const producer = new AnalyzeNoteProducer(producerRedis, config.queuePrefix);
-  producer.queue.on('error', (err) => log.error({ err }, 'queue error'));
+  redisStatus.watch(producerRedis, 'producer', (err) => log.warn({ err }, 'redis connection error'));
+  redisStatus.watch(clientRedis, 'client', (err) => log.warn({ err }, 'redis connection error'));
+  // The producer is keyed by the FHIR server's namespace, known once the server listens (its own URL).
+  let producer: AnalyzeNoteProducer | undefined;
   const startedAt = new Date().toISOString();
-  const store =
-    config.fhir.kind === 'embedded'
-      ? new EmbeddedFhirStore(
-          buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/fhir/R4` : undefined)
-        )
-      : undefined;
+  const store = config.fhir.kind === 'embedded' ? await openEmbeddedStore(config, startedAt, log) : undefined;
   const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
 
   // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
-  const externalAuth = config.fhir.kind === 'external' ? await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs }) : undefined;
+  const externalAuth = config.fhir.kind === 'external' ? await createConfiguredAuth(config, config.fhir.baseUrl) : undefined;
   let gateway: MedplumFhirGateway | undefined;
-  const sink = new QueueNoteEventSink(producer, async (noteId) => {
+  const sink = new QueueNoteEventSink(() => requireValue(producer), async (noteId) => {
     const read = await requireGateway(gateway).readNote(noteId);
     return read.state === 'found' ? read.note.meta?.versionId : undefined;
   });
@@ -102,6 +118,9 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   });
   let worker: WorkerHandle | undefined;
   let pipelineReady = false;
+  let redisDurability: RedisDurability | undefined;
+  let namespace: { namespace: string; prefix: string } | undefined;
+  const circuit = createFhirCircuit(config);
   const app = createApp({
     log,
     notify: {
@@ -113,11 +132,25 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     apiToken: config.apiToken,
     maxDocumentBytes: config.maxDocumentBytes,
     capabilityStatement: () => serviceCapability,
+    readinessDetails: () => ({
+      redis: redisDurability ?? { appendonly: 'checking', save: 'checking', maxmemoryPolicy: 'checking', warnings: [] },
+      queueNamespace: namespace?.namespace ?? 'starting',
+      fhirCircuit: circuit.state,
+    }),
     readiness: {
       redis: async () => {
         await clientRedis.ping();
       },
-      fhir: store ? async () => undefined : async () => requireGateway(gateway).checkReachable(),
+      // Honest while the breaker is open: requests to the server fail at once, so the server is not usable.
+      fhir: store
+        ? async () => {
+            if (!store.healthy) throw new Error('the embedded store cannot write to DATA_DIR');
+            circuit.assertClosed();
+          }
+        : async () => {
+            circuit.assertClosed();
+            await requireGateway(gateway).checkReachable();
+          },
       pipeline:
         config.workers > 0
           ? async () => {
@@ -132,9 +165,14 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${loopback.includes(':') ? `[${loopback}]` : loopback}:${port}`;
   const fhirBaseUrl = config.fhir.kind === 'external' ? config.fhir.baseUrl : `${url}/fhir/R4/`;
+  namespace = resolveQueueNamespace(config, url);
+  producer = new AnalyzeNoteProducer(producerRedis, namespace.prefix);
+  producer.queue.on('error', (err) => {
+    if (!redisStatus.failed('queue', err)) log.error({ err }, 'queue error');
+  });
   // The in-process worker reaches the embedded store over HTTP, so it presents API_TOKEN like any client.
   const auth = externalAuth ?? (config.apiToken ? staticBearerAuth(config.apiToken) : NO_AUTH);
-  gateway = createFhirGateway(config, fhirBaseUrl, auth);
+  gateway = await createFhirClient(config, { baseUrl: fhirBaseUrl, auth, circuit });
   changedNotes = new FhirChangedNotes(gateway, { filter: config.ingest.pollQuery });
   for (const warning of securityWarnings(config)) {
     log.warn({ security: true }, warning);
@@ -142,38 +180,91 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
 
   const relay = new ChangeRelay(sink, log);
   store?.repo.onChange((change) => relay.onChange(change));
+  // Redis must keep what /notify acknowledged: say so loudly once when it is not set up to (README "Configuration").
+  void readRedisDurability(clientRedis).then((report) => {
+    redisDurability = report;
+    for (const warning of report.warnings) {
+      log.warn({ redis: { appendonly: report.appendonly, save: report.save, maxmemoryPolicy: report.maxmemoryPolicy } }, `REDIS DURABILITY: ${warning}`);
+    }
+  });
+  const recovery = new RedisRecovery({
+    state: ingestState,
+    watermark: config.storage.kind === 'file' ? new FileWatermark(config.storage.dataDir) : memoryWatermark(),
+    queueIdle: async () => {
+      const counts = await requireValue(producer).queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      return Object.values(counts).every((n) => n === 0);
+    },
+    relayIdle: () => relay.backlog === 0,
+    requestCatchUp: (reason) => catchUp.request(reason),
+    embedded: store !== undefined,
+    catchUpAtStart: store !== undefined && config.storage.kind === 'file',
+    log,
+  });
+  const recoveryFailed = (err: unknown): void => log.warn({ err }, 'redis data-loss check failed, will retry on reconnect');
+  await recovery.start().catch(recoveryFailed);
+  clientRedis.on('ready', () => void recovery.checkEpoch().catch(recoveryFailed)); // after every reconnect
   catchUp.kick(); // a catch-up requested before a crash or restart runs now
   const poller: Poller | undefined = config.ingest.pollIntervalMs ? startPoller(catchUp, config.ingest.pollIntervalMs, log) : undefined;
 
   if (config.workers > 0) {
-    worker = await startWorker(config, log, gateway, loadPipeline);
+    worker = await startWorker(config, log, gateway, loadPipeline, namespace, redisStatus);
     pipelineReady = true;
   }
   log.info(
-    { url, fhir: config.fhir.kind, fhirAuth: config.fhirAuth.kind, workers: config.workers, pollIntervalMs: config.ingest.pollIntervalMs, pipelineVersion: worker?.software.pipelineVersion },
+    { url, fhir: config.fhir.kind, queueNamespace: namespace.namespace, queuePrefix: namespace.prefix, fhirAuth: config.fhirAuth.kind, workers: config.workers, pollIntervalMs: config.ingest.pollIntervalMs, pipelineVersion: worker?.software.pipelineVersion },
     'chartmine server started'
   );
+  const startedProducer = producer;
   return {
     url,
     fhirBaseUrl,
+    queue: namespace,
     store,
-    producer,
+    producer: startedProducer,
     worker,
     catchUp,
+    recovery,
     async settled() {
       await relay.settled();
       await catchUp.settled();
     },
-    async close() {
+    async close(drainMs = DEFAULT_DRAIN_MS) {
       poller?.stop();
       await closeServer(server);
+      await recovery.close();
       await catchUp.close();
-      await worker?.close();
+      await worker?.close(drainMs);
       relay.close();
-      await producer.close();
-      await Promise.allSettled([producerRedis.quit(), clientRedis.quit()]);
+      await startedProducer.close();
+      await store?.close();
+      await Promise.allSettled([closeRedis(producerRedis), closeRedis(clientRedis)]);
     },
   };
+}
+
+/**
+ * The embedded store: in DATA_DIR (loaded from its snapshot and journal), or in memory with `STORE=memory`.
+ * @param config - the configuration.
+ * @param startedAt - for the CapabilityStatement.
+ * @param log - the logger.
+ * @returns the store.
+ */
+async function openEmbeddedStore(config: Config, startedAt: string, log: Logger): Promise<EmbeddedFhirStore> {
+  const statement = buildEmbeddedCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/fhir/R4` : undefined);
+  if (config.storage.kind === 'memory') {
+    log.warn({ store: 'memory' }, 'embedded FHIR store is in memory only (STORE=memory): everything is lost on restart');
+    return new EmbeddedFhirStore(statement);
+  }
+  const started = Date.now();
+  const store = await EmbeddedFhirStore.open(statement, {
+    dataDir: config.storage.dataDir,
+    onSnapshotError: (err) => log.error({ err }, 'embedded store snapshot failed: the store stops taking requests (disk full?)'),
+  });
+  log.info({ store: 'file', dataDir: config.storage.dataDir, ...store.loadReport, loadMs: Date.now() - started }, 'embedded FHIR store loaded');
+  if (store.loadReport?.tornBytes) {
+    log.warn({ tornBytes: store.loadReport.tornBytes }, 'embedded store journal ended in a torn write (never acknowledged); it was cut off');
+  }
+  return store;
 }
 
 /**
@@ -192,17 +283,24 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
   if (config.workers < 1) {
     throw new ConfigError('WORKERS: must be at least 1 for `chartmine worker`');
   }
-  const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
-  const gateway = createFhirGateway(config, config.fhir.baseUrl, auth);
-  const handle = await startWorker(config, log, gateway, loadPipeline);
-  log.info({ fhir: config.fhir.baseUrl, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
+  const gateway = await createFhirClient(config);
+  const handle = await startWorker(config, log, gateway, loadPipeline, resolveQueueNamespace(config), new RedisStatus(log));
+  log.info({ fhir: config.fhir.baseUrl, queueNamespace: handle.queue.namespace, queuePrefix: handle.queue.prefix, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
   return handle;
 }
 
-async function startWorker(config: Config, log: Logger, gateway: FhirGateway, loadPipeline: PipelineLoader): Promise<WorkerHandle> {
+async function startWorker(
+  config: Config,
+  log: Logger,
+  gateway: MedplumFhirGateway,
+  loadPipeline: PipelineLoader,
+  queue: { readonly namespace: string; readonly prefix: string },
+  redisStatus: RedisStatus
+): Promise<WorkerHandle> {
   const workerRedis = createRedis(config.redisUrl, 'worker');
   const lockRedis = createRedis(config.redisUrl, 'client');
-  for (const redis of [workerRedis, lockRedis]) redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  redisStatus.watch(workerRedis, 'worker', (err) => log.warn({ err }, 'redis connection error'));
+  redisStatus.watch(lockRedis, 'client', (err) => log.warn({ err }, 'redis connection error'));
   const nlp = await loadPipeline({ redis: lockRedis, prefix: config.queuePrefix });
   const software = buildSoftwareInfo(CHARTMINE_VERSION, nlp.info);
   let device: Promise<Reference<Device>> | undefined;
@@ -215,10 +313,14 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, lo
   };
   const worker = startAnalyzeNoteWorker({
     connection: workerRedis,
-    prefix: config.queuePrefix,
+    prefix: queue.prefix,
     concurrency: Math.max(1, config.workers),
-    locks: new NoteLocks(lockRedis, config.queuePrefix),
+    locks: new NoteLocks(lockRedis, queue.prefix),
     log,
+    circuit: gateway.circuit,
+    onError: (err) => {
+      if (!redisStatus.failed('worker', err)) log.error({ err }, 'worker error');
+    },
     deps: {
       fhir: gateway,
       nlp,
@@ -230,27 +332,29 @@ async function startWorker(config: Config, log: Logger, gateway: FhirGateway, lo
       maxDocumentBytes: config.maxDocumentBytes,
       clock: { nowIso: () => new Date().toISOString() },
       log,
+      // One deadline per step (read, write, audit), however many requests the step makes; each request also has
+      // FHIR_TIMEOUT_MS.
+      step: fhirStepDeadline(config),
     },
   });
   return {
     worker,
     software,
-    async close() {
-      await worker.close();
-      await Promise.allSettled([workerRedis.quit(), lockRedis.quit()]);
+    queue,
+    async close(drainMs = DEFAULT_DRAIN_MS) {
+      // While Redis is down a running job can neither finish nor be marked done: close at once (force).
+      const closing = worker.close(redisStatus.isDown);
+      closing.catch((err: unknown) => log.warn({ err }, 'worker close failed'));
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        closing.then(() => true, () => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs))),
+      ]);
+      clearTimeout(timer);
+      if (!drained) log.warn({ drainMs }, 'jobs still running at shutdown; their lock expires and they are retried');
+      await Promise.allSettled([closeRedis(workerRedis), closeRedis(lockRedis)]);
     },
   };
-}
-
-/**
- * The FHIR gateway for a base URL, with the configured authentication and attachment allowlist.
- * @param config - the configuration (timeout, FETCH_ALLOWLIST).
- * @param baseUrl - the FHIR base.
- * @param auth - how requests to it are authenticated.
- * @returns the gateway.
- */
-export function createFhirGateway(config: Config, baseUrl: string, auth: FhirAuth): MedplumFhirGateway {
-  return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist });
 }
 
 /**
@@ -275,6 +379,17 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** The watermark of a process without a data folder (STORE=memory): it covers Redis restarts while it runs. */
+function memoryWatermark(): WatermarkStore {
+  let value: string | undefined;
+  return {
+    read: () => value,
+    write: (instant) => {
+      value = instant;
+    },
+  };
+}
+
 function requireGateway(gateway: FhirGateway | undefined): FhirGateway {
   if (!gateway) throw new ConfigError('FHIR gateway used before the server started');
   return gateway;
@@ -285,9 +400,16 @@ function requireValue<T>(value: T | undefined): T {
   return value;
 }
 
+/** Requests still running after this long when the server stops are cut (their clients retry). */
+const HTTP_CLOSE_MS = 2_000;
+
 async function closeServer(server: Server): Promise<void> {
   await new Promise<void>((resolve) => {
-    server.close(() => resolve());
+    const timer = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_MS);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

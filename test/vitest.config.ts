@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Every test file must leave no Redis keys without expiry under its prefixes.
+    setupFiles: ['test/support/redis-leak-check.ts'],
   },
 });

@@ -6,7 +6,13 @@
  * reads the note itself), or for a deletion `{}` with `X-Medplum-Deleted-Resource`, exactly as Medplum's own
  * rest-hook would. Each request is signed with `X-Signature` = hex HMAC-SHA256 of the body keyed with the
  * project secret CHARTMINE_NOTIFY_SECRET (Chartmine's NOTIFY_SECRET), so the secret itself never travels.
- * Self-contained (type imports only, Web Crypto and fetch), so it compiles to one file the bot runtime loads.
+ * Self-contained (type imports only), so it compiles to one file the bot runtime loads. It runs in both of
+ * Medplum's bot runtimes: AWS Lambda (plain Node) and `vmcontext`, the `node:vm` sandbox self-hosted Medplum uses
+ * (packages/server/src/bots/vmcontext.ts), which exposes only `console`, `fetch`, `require`, `MedplumClient`,
+ * `ContentType`, `Hl7Message`, the text codecs and streams, `URL`, `URLSearchParams`, `Headers`, `Request`,
+ * `Response` and `event`: no `crypto`, no `AbortSignal`, no `setTimeout`, no `Buffer`, no `process`. So the HMAC
+ * uses Web Crypto where there is a `crypto` global and `require('node:crypto')` otherwise, and the request timeout
+ * is set only where `AbortSignal.timeout` exists (in vmcontext the bot's own `timeout` bounds the run).
  */
 import type { BotEvent, MedplumClient } from '@medplum/core';
 import type { DocumentReference } from '@medplum/fhirtypes';
@@ -57,7 +63,7 @@ export async function handler(_medplum: MedplumClient, event: BotEvent<Forwarder
       ...(deleted ? { 'X-Medplum-Deleted-Resource': reference } : {}),
     },
     body,
-    signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+    ...timeoutSignal(),
   });
   const text = await response.text();
   if (!response.ok) {
@@ -81,9 +87,27 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A request timeout where the runtime has `AbortSignal.timeout` (Node, Lambda); none in vmcontext. */
+function timeoutSignal(): { signal?: AbortSignal } {
+  const abort = (globalThis as { AbortSignal?: { timeout?: (ms: number) => AbortSignal } }).AbortSignal;
+  return typeof abort?.timeout === 'function' ? { signal: abort.timeout(FORWARD_TIMEOUT_MS) } : {};
+}
+
+/** What the bot needs from `node:crypto` when there is no Web Crypto global. */
+interface NodeHmac {
+  createHmac(algorithm: string, key: string): { update(data: string): { digest(encoding: 'hex'): string } };
+}
+
 async function hmacSha256Hex(secret: string, body: string): Promise<string> {
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(body)));
-  return Array.from(signature, (b) => b.toString(16).padStart(2, '0')).join('');
+  const subtle = (globalThis as { crypto?: { subtle?: typeof crypto.subtle } }).crypto?.subtle;
+  if (subtle) {
+    const encoder = new TextEncoder();
+    const key = await subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const signature = new Uint8Array(await subtle.sign('HMAC', key, encoder.encode(body)));
+    return Array.from(signature, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+  // Medplum's vmcontext sandbox: no `crypto` global, but a `require` for Node's modules.
+  const load = (globalThis as { require?: (id: string) => unknown }).require;
+  if (typeof load !== 'function') throw new Error('no HMAC available: neither a crypto global nor require');
+  return (load('node:crypto') as NodeHmac).createHmac('sha256', secret).update(body).digest('hex');
 }

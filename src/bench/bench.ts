@@ -93,7 +93,8 @@ export async function benchServer(
   loadPipeline: (config: Config, edges: PipelineEdges) => Promise<NlpPipeline>,
   concurrency = 16
 ): Promise<BenchReport> {
-  const config = loadConfig({ ...env, PORT: '0', QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'silent' });
+  // A throwaway embedded store (STORE=memory): a benchmark never writes into the user's DATA_DIR.
+  const config = loadConfig({ ...env, PORT: '0', QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'silent', STORE: 'memory' });
   const handle = await startServer(config, createLogger('silent'), (edges) => loadPipeline(config, edges));
   const stopRss = rssSampler();
   const posted = new Map<string, number>();
@@ -136,7 +137,7 @@ export async function benchServer(
     return {
       ...timedReport('server', texts, started, latencies, stopRss),
       failed,
-      settings: { workers: config.workers, concurrency, fhir: 'embedded', redis: config.redisUrl, nerModel: config.ner.model ?? 'shipped default' },
+      settings: { workers: config.workers, concurrency, fhir: 'embedded', redis: config.redisUrl, nerModel: config.ner.model ?? 'shipped default', pipelineVersion: handle.worker?.software.pipelineVersion },
     };
   } finally {
     stopRss();
@@ -173,7 +174,8 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, notes.length)) }, lane));
   return {
     ...timedReport('extract', texts, started, latencies, stopRss),
-    settings: { pipeline: pipeline.info.name, pipelineVersion: pipeline.info.version, concurrency },
+    // The one pipeline version (as Provenance, Device and `extract` name it), not the rule pipeline's own.
+    settings: { pipeline: pipeline.info.name, pipelineVersion: software.pipelineVersion, concurrency },
   };
 }
 

@@ -1,10 +1,10 @@
 import { loadConfig } from '../config/config.js';
-import { createFhirAuth } from '../fhir/auth.js';
+import { createFhirClient } from '../fhir/client-factory.js';
 import { checkReadiness } from '../observability/health.js';
 import { createRedis } from '../queue/connection.js';
-import { createFhirGateway } from '../runtime.js';
 import type { CliCommand } from './command.js';
-import { CONFIGURATION_HELP } from './configuration-help.js';
+import { assertNoArguments } from './command.js';
+import { configurationHelp } from './configuration-help.js';
 
 /** `chartmine check`: validates the configuration and reaches Redis and the FHIR server; exit 0 when all answer. */
 export const checkCommand: CliCommand = {
@@ -16,9 +16,10 @@ export const checkCommand: CliCommand = {
     'Loads the configuration (exit 78 when invalid), pings Redis and, when FHIR_BASE_URL is set, reads the',
     "FHIR server's metadata. Prints one JSON line with each check's result; exit 0 when all pass, 1 otherwise.",
     '',
-    CONFIGURATION_HELP,
+    configurationHelp('check'),
   ].join('\n'),
-  async run(_args, io) {
+  async run(args, io) {
+    assertNoArguments(args);
     const config = loadConfig(io.env);
     const fhir = config.fhir;
     const redis = createRedis(config.redisUrl, 'client');
@@ -31,8 +32,7 @@ export const checkCommand: CliCommand = {
         fhir:
           fhir.kind === 'external'
             ? async () => {
-                const auth = await createFhirAuth(config.fhirAuth, fhir.baseUrl, { timeoutMs: fhir.timeoutMs });
-                await createFhirGateway(config, fhir.baseUrl, auth).checkReachable();
+                await (await createFhirClient(config)).checkReachable();
               }
             : undefined,
       });

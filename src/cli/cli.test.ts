@@ -90,10 +90,10 @@ describe('chartmine extract', () => {
     }
   });
 
-  test('a configured NER model that cannot be found stops the command with a message naming it', async () => {
+  test('a configured NER model that cannot be found is a configuration error naming it', async () => {
     const c = await runCli(['extract'], { NER_MODEL: 'no-such-model' }, 'asthma');
-    expect(c.code).toBe(1);
-    expect(c.err).toMatch(/NER model 'no-such-model' not found/);
+    expect(c.code).toBe(EXIT_CONFIG);
+    expect(c.err).toMatch(/NER_MODEL: model 'no-such-model' not found/);
   });
 
   test('a bad --subject is a usage error', async () => {

@@ -24,12 +24,47 @@ export interface CliCommand {
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
 
-/** Thrown for bad command-line usage: the dispatcher prints the message and the command's help, exit code 2. */
+/** Thrown for bad command-line usage: the dispatcher prints the message and where to find help, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * For commands that take no arguments (their settings come from the environment).
+ * @param args - the arguments after the command name.
+ * @throws UsageError naming the first one.
+ */
+export function assertNoArguments(args: readonly string[]): void {
+  const [first] = args;
+  if (first === undefined) return;
+  throw new UsageError(first.startsWith('-') ? `Unknown option '${first}'` : `unexpected argument '${first}'`);
+}
+
+/**
+ * Thrown for input a command cannot use (a file that is not a note, an unreadable path): the dispatcher prints the
+ * one-line message, exit code 1. The message names the input and the rule it breaks, never the input's content.
+ */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/**
+ * Reads all of a stream as bytes.
+ * @param stream - the stream, e.g. stdin.
+ * @returns its content.
+ */
+export async function readAllBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  }
+  return Buffer.concat(chunks);
 }
 
 /**

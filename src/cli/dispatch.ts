@@ -1,10 +1,8 @@
-import { ConfigError, MissingInputError, ModelError } from '../errors.js';
 import { CHARTMINE_VERSION } from '../version.js';
+import { EXIT_USAGE, toCliFailure } from './cli-failure.js';
 import type { CliCommand, CliIo } from './command.js';
-import { UsageError } from './command.js';
 
-/** Exit code for invalid configuration (sysexits EX_CONFIG). */
-export const EXIT_CONFIG = 78;
+export { EXIT_CONFIG } from './cli-failure.js';
 
 /**
  * Builds the top-level help text.
@@ -58,18 +56,10 @@ export async function dispatch(argv: readonly string[], commands: readonly CliCo
   try {
     return await command.run(rest, io);
   } catch (err: unknown) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`chartmine ${name}: ${err.message}\n\n${command.help.trimEnd()}\n`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      io.stderr.write(`chartmine ${name}: ${err.message}\n`);
-      return EXIT_CONFIG;
-    }
-    if (err instanceof ModelError || err instanceof MissingInputError) {
-      io.stderr.write(`chartmine ${name}: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    // One line, never a stack trace: usage errors add where the help is.
+    const failure = toCliFailure(err);
+    const hint = failure.code === EXIT_USAGE ? ` (see \`chartmine ${name} --help\`)` : '';
+    io.stderr.write(`chartmine ${name}: ${failure.message}${hint}\n`);
+    return failure.code;
   }
 }

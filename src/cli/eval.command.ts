@@ -29,6 +29,7 @@ export const evalCommand: CliCommand = {
       allowPositionals: true,
       strict: false,
     });
+    checkEvalOptions(args);
     const name = positionals[0];
     const suite = EVAL_SUITES.find((s) => s.name === name);
     if (!suite) {
@@ -39,6 +40,26 @@ export const evalCommand: CliCommand = {
     return 0;
   },
 };
+
+/** Options of `eval` and of its suites (`synthea --ner`, …); each `VALUE_OPTIONS` entry needs a value. */
+const FLAG_OPTIONS = ['--json', '--ner', '--matcher', '--no-model'];
+const VALUE_OPTIONS = ['--data', '--ner-model'];
+
+/** Parsing is left lax for the suites' own options, so unknown options and missing values are checked here. */
+function checkEvalOptions(args: readonly string[]): void {
+  args.forEach((arg, i) => {
+    if (!arg.startsWith('-')) return;
+    const name = arg.split('=')[0];
+    if (VALUE_OPTIONS.includes(name)) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[i + 1];
+      if (value === undefined || value === '' || (!arg.includes('=') && value.startsWith('-'))) {
+        throw new UsageError(`Option '${name} <value>' argument missing`);
+      }
+    } else if (!FLAG_OPTIONS.includes(arg)) {
+      throw new UsageError(`Unknown option '${name}'`);
+    }
+  });
+}
 
 /** The arguments left for the suite: everything but the suite name, `--json` and `--data DIR`. */
 function withoutEvalOptions(args: readonly string[], suiteName: string): string[] {

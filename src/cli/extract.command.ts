@@ -1,13 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { DocumentReference } from '@medplum/fhirtypes';
 import { loadConfig } from '../config/config.js';
-import { extractNote, toTextNote } from '../jobs/extract-note.js';
+import { AppError, ConfigError } from '../errors.js';
+import { extractNote, readExtractableText } from '../jobs/extract-note.js';
+import type { NlpPipeline } from '../nlp/types.js';
 import { loadPipeline } from '../pipeline-loader.js';
-import { buildSoftwareInfo } from '../provenance/software.js';
+import { buildSoftwareInfo, type SoftwareInfo } from '../provenance/software.js';
 import { CHARTMINE_VERSION } from '../version.js';
 import type { CliCommand } from './command.js';
-import { readAll, UsageError } from './command.js';
+import { InputError, readAllBytes, UsageError } from './command.js';
+import { maxInputBytes, toExtractNote } from './extract-input.js';
 
 /** `chartmine extract [FILE|-]...`: the pipeline in-process, printing the transaction Bundle(s). */
 export const extractCommand: CliCommand = {
@@ -20,6 +22,11 @@ export const extractCommand: CliCommand = {
     'Bundle the worker would write: Conditions, MedicationStatements, Observations, FamilyMemberHistory, Procedures and',
     'AllergyIntolerance, a Provenance, and the pipeline Device. Input is plain text, or a DocumentReference JSON',
     'with the text inline in content[].attachment.data. `-` or no FILE reads stdin.',
+    '',
+    'Inputs are checked as the worker checks a note: UTF-8 text (a .html/.htm or .md file is read as HTML or',
+    'Markdown), at most MAX_DOCUMENT_BYTES, a supported attachment content type and valid base64. JSON with a',
+    'resourceType must be a valid DocumentReference. A bad input is one line on stderr and exit code 1; an empty',
+    'note is a warning and a Bundle without findings.',
     '',
     '  --subject REF   subject of plain-text notes (default Patient/example)',
     '  --ndjson        one Bundle per line (the default when there is more than one FILE)',
@@ -39,19 +46,32 @@ export const extractCommand: CliCommand = {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
     const inputs = positionals.length > 0 ? positionals : ['-'];
     const config = loadConfig(io.env);
-    const nlp = await loadPipeline(config);
-    const software = buildSoftwareInfo(CHARTMINE_VERSION, nlp.info);
+    // Loaded when the first input has passed its checks: a bad input is refused at once.
+    let loaded: Promise<{ nlp: NlpPipeline; software: SoftwareInfo }> | undefined;
+    const pipeline = (): Promise<{ nlp: NlpPipeline; software: SoftwareInfo }> =>
+      (loaded ??= loadPipeline(config).then((nlp) => ({ nlp, software: buildSoftwareInfo(CHARTMINE_VERSION, nlp.info) })));
     const ndjson = values.ndjson || inputs.length > 1;
     const extractOne = async (input: string): Promise<string> => {
-      const raw = input === '-' ? await readAll(io.stdin) : await readFile(input, 'utf8');
-      const bundle = await extractNote(toNote(raw, values.subject), {
-        nlp,
-        software,
-        mapping: config.mapping,
-        maxDocumentBytes: config.maxDocumentBytes,
-        recorded: new Date().toISOString(),
-      });
-      return ndjson ? `${JSON.stringify(bundle)}\n` : `${JSON.stringify(bundle, null, 2)}\n`;
+      const name = input === '-' ? 'stdin' : input;
+      try {
+        const raw = input === '-' ? await readAllBytes(io.stdin) : await readInputFile(input, maxInputBytes(config.maxDocumentBytes));
+        const note = toExtractNote(raw, input, values.subject, config.maxDocumentBytes);
+        await readExtractableText(note, config.maxDocumentBytes);
+        const { nlp, software } = await pipeline();
+        const bundle = await extractNote(note, {
+          nlp,
+          software,
+          mapping: config.mapping,
+          maxDocumentBytes: config.maxDocumentBytes,
+          recorded: new Date().toISOString(),
+          warn: (message) => io.stderr.write(`chartmine extract: warning: ${name}: ${message}\n`),
+        });
+        return ndjson ? `${JSON.stringify(bundle)}\n` : `${JSON.stringify(bundle, null, 2)}\n`;
+      } catch (err: unknown) {
+        // The same checks as the worker's, named per input: `chartmine extract: a.txt: attachment is not valid utf-8`.
+        if ((err instanceof AppError && !(err instanceof ConfigError)) || err instanceof InputError) throw new InputError(`${name}: ${err.message}`);
+        throw err;
+      }
     };
     // Up to `concurrency` notes in flight; output keeps the input order. With the model on 2 cores, 1 is fastest:
     // ONNX Runtime already uses both cores (42.5 vs 33.1 notes/s at 2, see the README's benchmarks).
@@ -67,23 +87,10 @@ export const extractCommand: CliCommand = {
   },
 };
 
-/** JSON that is a DocumentReference is used as is; anything else is plain text. */
-function toNote(raw: string, subject: string | undefined): DocumentReference {
-  const trimmed = raw.trimStart();
-  if (trimmed.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch (err: unknown) {
-      void err; // not JSON after all: plain text that starts with a brace
-      return toTextNote(raw, subject);
-    }
-    const resource = parsed as { resourceType?: string };
-    if (resource.resourceType !== 'DocumentReference') {
-      throw new UsageError('JSON input must be a DocumentReference');
-    }
-    const note = parsed as DocumentReference;
-    return subject ? { ...note, subject: { reference: subject } } : note;
-  }
-  return toTextNote(raw, subject);
+/** Reads a regular file, refusing directories and files over `limit` bytes before reading them. */
+async function readInputFile(path: string, limit: number): Promise<Buffer> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new InputError('not a regular file');
+  if (info.size > limit) throw new InputError(`file is ${info.size} bytes, larger than any note MAX_DOCUMENT_BYTES allows`);
+  return readFile(path);
 }

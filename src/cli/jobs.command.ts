@@ -4,6 +4,7 @@ import { loadConfig } from '../config/config.js';
 import type { AnalyzeNoteJobData } from '../jobs/analyze-note.job.js';
 import { AnalyzeNoteProducer } from '../queue/analyze-note.queue.js';
 import { createRedis } from '../queue/connection.js';
+import { resolveQueueNamespace } from '../queue/namespace.js';
 import type { CliCommand } from './command.js';
 import { UsageError } from './command.js';
 
@@ -20,7 +21,8 @@ export const jobsCommand: CliCommand = {
     '  retry JOB_ID...      move failed jobs back to waiting (they keep their id, so nothing is duplicated)',
     '  retry --all-failed   replay every failed job',
     '',
-    'Uses REDIS_URL and QUEUE_PREFIX.',
+    'Uses REDIS_URL, QUEUE_PREFIX and the queue namespace of the FHIR server (FHIR_BASE_URL, or the embedded store on',
+    'PORT/PUBLIC_URL; QUEUE_NAMESPACE overrides it: see /readyz).',
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseArgs({
@@ -30,7 +32,7 @@ export const jobsCommand: CliCommand = {
     });
     const config = loadConfig(io.env);
     const redis = createRedis(config.redisUrl, 'producer');
-    const producer = new AnalyzeNoteProducer(redis, config.queuePrefix);
+    const producer = new AnalyzeNoteProducer(redis, resolveQueueNamespace(config).prefix);
     const print = (value: unknown): void => void io.stdout.write(`${JSON.stringify(value)}\n`);
     try {
       const [action = 'counts', ...ids] = positionals;

@@ -5,16 +5,19 @@
  */
 import type { Logger } from '../observability/logger.js';
 
-/** How long a graceful shutdown may take before the process exits anyway. */
+/** How long a graceful shutdown may take before the process exits anyway (SHUTDOWN_GRACE's default). */
 export const SHUTDOWN_GRACE_MS = 30_000;
+/** Of the grace, what is kept for closing connections after running jobs had their time. */
+const CLOSE_RESERVE_MS = 5_000;
 
 /**
  * Resolves with an exit code once the process has been asked to stop and `close` has finished.
  * @param log - the logger.
- * @param close - stops the running parts.
+ * @param close - stops the running parts; running jobs get `drainMs` to finish.
+ * @param graceMs - SHUTDOWN_GRACE: the whole shutdown's limit; past it the process exits with code 1.
  * @returns 0 after a signal, 1 after a fatal error.
  */
-export function runUntilStopped(log: Logger, close: () => Promise<void>): Promise<number> {
+export function runUntilStopped(log: Logger, close: (drainMs: number) => Promise<void>, graceMs = SHUTDOWN_GRACE_MS): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (code: number, reason: string): void => {
@@ -25,11 +28,11 @@ export function runUntilStopped(log: Logger, close: () => Promise<void>): Promis
       stopping = true;
       log.info({ reason }, 'shutting down');
       const timer = setTimeout(() => {
-        log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long, exiting');
+        log.error({ graceMs }, 'shutdown took too long, exiting');
         process.exit(1);
-      }, SHUTDOWN_GRACE_MS);
+      }, graceMs);
       timer.unref();
-      close()
+      close(Math.max(0, graceMs - Math.min(CLOSE_RESERVE_MS, graceMs / 2)))
         .catch((err: unknown) => log.error({ err }, 'error during shutdown'))
         .finally(() => {
           clearTimeout(timer);

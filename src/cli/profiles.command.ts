@@ -77,10 +77,10 @@ export const profilesCommand: CliCommand = {
  * @returns the differing file names; empty when in step.
  */
 export function findDrift(dir: string): string[] {
+  const present = new Set(readdirSync(dir).filter((f) => f.endsWith('.json'))); // a missing folder fails fast
   const compiled = buildConformanceFiles();
   const expected = new Map(compiled.map((f) => [f.fileName, toFileContent(f.resource)]));
   expected.set(INDEX_FILE, toFileContent(buildConformanceIndex(compiled)));
-  const present = new Set(readdirSync(dir).filter((f) => f.endsWith('.json')));
   const drift: string[] = [];
   for (const [file, content] of expected) {
     if (!present.has(file) || readFileSync(join(dir, file), 'utf8') !== content) drift.push(file);

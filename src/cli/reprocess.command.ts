@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import { loadConfig } from '../config/config.js';
-import { MedplumFhirGateway, type FhirGateway } from '../fhir/gateway.js';
+import { configuredFhirBaseUrl, createFhirClient } from '../fhir/client-factory.js';
+import type { FhirGateway } from '../fhir/gateway.js';
 import type { AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
 import { AnalyzeNoteProducer } from '../queue/analyze-note.queue.js';
 import { createRedis } from '../queue/connection.js';
+import { namespacedPrefix, queueNamespace } from '../queue/namespace.js';
 import type { CliCommand, CliIo } from './command.js';
 import { UsageError } from './command.js';
-import { CONFIGURATION_HELP } from './configuration-help.js';
+import { configurationHelp } from './configuration-help.js';
 
 /** How often job states are polled while waiting. */
 const POLL_MS = 500;
@@ -41,7 +43,7 @@ export const reprocessCommand: CliCommand = {
     'Prints a JSON summary on stdout: notes, queued, completed, failed, and per outcome (written, unchanged,',
     'skipped). Exit 1 when a job failed or the wait timed out. Needs workers running against the same Redis.',
     '',
-    CONFIGURATION_HELP,
+    configurationHelp('reprocess'),
   ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({
@@ -64,12 +66,12 @@ export const reprocessCommand: CliCommand = {
     const timeoutS = Number(values.timeout);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError('--timeout must be a positive number of seconds');
     const config = loadConfig(io.env);
-    const baseUrl = values.fhir ?? (config.fhir.kind === 'external' ? config.fhir.baseUrl : `http://127.0.0.1:${config.port}/fhir/R4/`);
-    const gateway = new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs });
+    const baseUrl = values.fhir ?? configuredFhirBaseUrl(config);
+    const gateway = await createFhirClient(config, { baseUrl });
     const notes = await selectNotes(gateway, { all: values.all, since: values.since, documents: values.document ?? [] });
 
     const redis = createRedis(config.redisUrl, 'producer');
-    const producer = new AnalyzeNoteProducer(redis, config.queuePrefix);
+    const producer = new AnalyzeNoteProducer(redis, namespacedPrefix(config.queuePrefix, config.queueNamespace ?? queueNamespace(baseUrl)));
     const run = `reprocess-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
     try {
       const jobIds: string[] = [];

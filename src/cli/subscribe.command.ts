@@ -1,11 +1,17 @@
 import { parseArgs } from 'node:util';
 import type { Bundle, CapabilityStatement, Resource } from '@medplum/fhirtypes';
 import { loadConfig } from '../config/config.js';
-import { ConfigError } from '../errors.js';
-import { createFhirAuth } from '../fhir/auth.js';
-import { buildSubscription, detectSubscriptionSupport, maskSecret, type SubscriptionKind } from '../fhir/build-subscription.js';
-import type { MedplumFhirGateway } from '../fhir/gateway.js';
-import { createFhirGateway } from '../runtime.js';
+import { AppError, ConfigError, UpstreamRejectedError, WriteBackRejectedError } from '../errors.js';
+import { createFhirClient } from '../fhir/client-factory.js';
+import {
+  buildSubscription,
+  detectSubscriptionSupport,
+  initialSubscriptionStatus,
+  maskSecret,
+  readSubscriptionStatus,
+  type SubscriptionKind,
+} from '../fhir/build-subscription.js';
+import { classifyRead, type MedplumFhirGateway } from '../fhir/gateway.js';
 import type { CliCommand } from './command.js';
 import { UsageError } from './command.js';
 
@@ -29,6 +35,14 @@ export const subscribeCommand: CliCommand = {
     '--content    topic: id-only (default), full-resource or empty; rest-hook: full-resource (default) or empty',
     '--heartbeat  topic heartbeat period (default 3600 s): each heartbeat lets Chartmine detect lost notifications',
     '--dry-run    print the Subscription (secret masked) without creating it',
+    '--wait S     how long to wait for the server to report the Subscription active (default 10 s)',
+    '--catch-up   once it is active, ask Chartmine (PUBLIC_URL/notify, empty POST) for a catch-up, so notes',
+    '             created before the Subscription was active are queued too',
+    '',
+    'R4 rest-hooks are created `active` (Medplum delivers only for `active` and never promotes `requested`);',
+    'a server that refuses a client-set `active` gets `requested`; topic subscriptions are created `requested`',
+    '(the server activates them after its handshake). The Subscription is then read back until the server',
+    'reports it `active`; exit 1 with the reason when it does not (still `requested`, `error`, `off`).',
     '',
     'Do not filter on status in QUERY: a note marked entered-in-error must still notify, so its results are',
     'retracted. Authenticates to the server like the workers do (FHIR_TOKEN, FHIR_CLIENT_ID, ...).',
@@ -44,6 +58,8 @@ export const subscribeCommand: CliCommand = {
         content: { type: 'string' },
         heartbeat: { type: 'string', default: '3600' },
         'dry-run': { type: 'boolean', default: false },
+        wait: { type: 'string', default: '10' },
+        'catch-up': { type: 'boolean', default: false },
       },
     });
     const mode = oneOf(values.mode, MODES, '--mode');
@@ -52,6 +68,8 @@ export const subscribeCommand: CliCommand = {
     if (!config.publicUrl) throw new ConfigError('PUBLIC_URL: required for `chartmine subscribe` (where the server sends notifications)');
     const heartbeatSeconds = Number(values.heartbeat);
     if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < 1) throw new UsageError('--heartbeat must be a positive number of seconds');
+    const waitSeconds = Number(values.wait);
+    if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError('--wait must be a number of seconds');
     const criteria = values.criteria ?? `DocumentReference${config.ingest.pollQuery ? `?${config.ingest.pollQuery}` : ''}`;
     if (!/^DocumentReference(\?.*)?$/.test(criteria)) throw new UsageError('--criteria must be a DocumentReference search, e.g. DocumentReference?type=...');
     const secret = config.notifySecret;
@@ -59,26 +77,48 @@ export const subscribeCommand: CliCommand = {
     if (secret?.includes(':')) throw new ConfigError('NOTIFY_SECRET: must not contain ":" to travel in a Subscription header');
     if (/(^|[?&])status=/.test(criteria)) io.stderr.write('warning: criteria filter on status: notes marked entered-in-error will not notify\n');
 
-    const auth = await createFhirAuth(config.fhirAuth, config.fhir.baseUrl, { timeoutMs: config.fhir.timeoutMs });
-    const gateway = createFhirGateway(config, config.fhir.baseUrl, auth);
-    const metadata = await gateway.client.get<CapabilityStatement>(gateway.client.fhirUrl('metadata').toString(), { maxRetries: 0 });
+    const gateway = await createFhirClient(config);
+    const metadata = await readJson<CapabilityStatement>(gateway, gateway.client.fhirUrl('metadata').toString(), 'metadata');
     const support = detectSubscriptionSupport(metadata);
     const kind = await chooseKind(mode, values.topic, support, gateway);
     const content = oneOf(values.content ?? (kind.kind === 'rest-hook' ? 'full-resource' : 'id-only'), CONTENTS, '--content');
     if (kind.kind === 'rest-hook' && content === 'id-only') throw new UsageError('--content id-only needs a topic-based subscription');
     const endpoint = `${config.publicUrl.replace(/\/+$/, '')}/notify`;
-    const subscription = buildSubscription(
-      kind,
-      { endpoint, criteria, secret, content, heartbeatSeconds, reason: 'Chartmine: analyse clinical notes (DocumentReference) into coded FHIR' },
-      support.medplum
-    );
+    const status = support.medplum ? 'active' : initialSubscriptionStatus(kind);
+    const options = { endpoint, criteria, secret, content, heartbeatSeconds, reason: 'Chartmine: analyse clinical notes (DocumentReference) into coded FHIR' };
+    const subscription = buildSubscription(kind, { ...options, status }, support.medplum);
     if (values['dry-run']) {
       io.stdout.write(`${JSON.stringify(maskSecret(subscription, secret))}\n`);
       return 0;
     }
-    const created = await gateway.client.post(gateway.client.fhirUrl('Subscription').toString(), subscription, undefined, { maxRetries: 0 });
-    io.stdout.write(`${JSON.stringify(maskSecret(created, secret))}\n`);
-    io.stderr.write(`created Subscription/${(created as Resource).id ?? '?'} (${kind.kind}, ${support.fhirVersion}) → ${endpoint}\n`);
+    let created: Resource;
+    try {
+      created = await gateway.createResource(subscription as unknown as Resource);
+    } catch (err: unknown) {
+      // A server that lets only itself set `active` refuses it (400/403/422): ask for `requested` and let it activate.
+      if (status !== 'active' || !isRefusal(err)) throw err;
+      io.stderr.write(`the server refused a Subscription created active (${describeRefusal(err)}): creating it requested\n`);
+      created = await gateway.createResource(buildSubscription(kind, { ...options, status: 'requested' }, support.medplum) as unknown as Resource);
+    }
+    const id = created.id ?? '?';
+    const reported = created.id ? await waitUntilActive(gateway, created.id, waitSeconds * 1000) : created;
+    io.stdout.write(`${JSON.stringify(maskSecret(reported, secret))}\n`);
+    const { status: now, error } = readSubscriptionStatus(reported);
+    if (now !== 'active') {
+      io.stderr.write(
+        `Subscription/${id} is '${now}'${error ? ` (${error})` : ''} after ${waitSeconds} s, not 'active': the server will not deliver notifications. ` +
+          (now === 'requested'
+            ? 'Activate it on the server (an administrator may have to; HAPI activates requested rest-hooks itself unless manual activation is configured), or use POLL_INTERVAL.\n'
+            : 'Check that the server can reach PUBLIC_URL/notify and that NOTIFY_SECRET matches, then recreate it.\n')
+      );
+      return 1;
+    }
+    io.stderr.write(`created Subscription/${id} (${kind.kind}, ${support.fhirVersion}), active → ${endpoint}\n`);
+    if (values['catch-up']) {
+      await requestCatchUp(endpoint, secret, config.ingest.secretHeader, io.stderr);
+    } else {
+      io.stderr.write('notes created before it was active are not notified: run `chartmine subscribe` with --catch-up, or POST an empty body to PUBLIC_URL/notify, to queue them\n');
+    }
     return 0;
   },
 };
@@ -123,4 +163,49 @@ async function findDocumentReferenceTopic(support: ReturnType<typeof detectSubsc
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T {
   if (!allowed.includes(value as T)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}`);
   return value as T;
+}
+
+/** How often the Subscription is read back while waiting for the server to activate it. */
+const ACTIVATION_POLL_MS = 500;
+
+/** Reads the Subscription until the server reports it `active`, or until `waitMs` has passed; returns the last read. */
+async function waitUntilActive(gateway: MedplumFhirGateway, id: string, waitMs: number): Promise<Resource> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const read = await readJson<Resource>(gateway, gateway.client.fhirUrl('Subscription', id).toString(), `Subscription/${id}`);
+    const { status } = readSubscriptionStatus(read);
+    if (status !== 'requested' || Date.now() >= deadline) return read;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ACTIVATION_POLL_MS, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+/** GET as JSON; failures become classified AppErrors (one line at the CLI, never a stack trace). */
+async function readJson<T>(gateway: MedplumFhirGateway, url: string, what: string): Promise<T> {
+  try {
+    return await gateway.client.get<T>(url, { maxRetries: 0 });
+  } catch (err: unknown) {
+    throw classifyRead(err, what);
+  }
+}
+
+function isRefusal(err: unknown): boolean {
+  return err instanceof WriteBackRejectedError || (err instanceof UpstreamRejectedError && (err.status === 400 || err.status === 403 || err.status === 422));
+}
+
+function describeRefusal(err: unknown): string {
+  return err instanceof AppError ? err.message : 'refused';
+}
+
+/** Asks Chartmine for a catch-up: an empty POST to /notify is a ping (README, form 2). Best effort. */
+async function requestCatchUp(endpoint: string, secret: string | undefined, header: string, stderr: NodeJS.WritableStream): Promise<void> {
+  const headers: Record<string, string> = {};
+  if (secret) headers[header] = header === 'authorization' ? `Bearer ${secret}` : secret;
+  try {
+    const response = await fetch(endpoint, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) });
+    await response.body?.cancel();
+    stderr.write(response.status === 202 ? 'catch-up requested: notes created before activation are being queued\n' : `catch-up request answered ${response.status}\n`);
+  } catch (err: unknown) {
+    void err; // unreachable from here (PUBLIC_URL may only be reachable from the FHIR server's side)
+    stderr.write('catch-up request failed: POST an empty body to PUBLIC_URL/notify from where Chartmine is reachable\n');
+  }
 }

@@ -31,8 +31,18 @@ const schema = z
       .string()
       .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
       .default('chartmine'),
+    QUEUE_NAMESPACE: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+      .optional(),
     FHIR_BASE_URL: z.url().optional(),
+    // The embedded store (FHIR_BASE_URL unset): kept in DATA_DIR (`file`), or in memory only (`memory`, for tests).
+    STORE: z.enum(['file', 'memory']).default('file'),
+    DATA_DIR: z.string().min(1).default('./data'),
     FHIR_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    FHIR_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+    FHIR_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+    FHIR_CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).default(30_000),
     WORKERS: z.coerce.number().int().min(0).max(64).default(2),
     NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     NOTIFY_SECRET_HEADER: z
@@ -62,6 +72,7 @@ const schema = z
       .transform((list) => list.map((o) => new URL(o).origin))
       .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    SHUTDOWN_GRACE: durationMs('SHUTDOWN_GRACE').default(30_000),
     MAX_DOCUMENT_BYTES: z.coerce
       .number()
       .int()
@@ -87,7 +98,14 @@ const schema = z
     NER_THREADS: z.coerce.number().int().min(1).max(64).default(2),
     NER_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
     NER_MAX_TOKENS: z.coerce.number().int().min(8).max(512).optional(),
-    NER_LABEL_MAP: z.string().min(1).optional(),
+    NER_LABEL_MAP: z
+      .string()
+      .min(1)
+      .refine(
+        (v) => v.split(',').every((part) => part.trim() === '' || /^[^=]+=\s*(PROBLEM|DRUG|TEST)?\s*$/i.test(part)),
+        'comma-separated Label=PROBLEM, Label=DRUG, Label=TEST or Label= (dropped)'
+      )
+      .optional(),
     NER_WRITE_UNCODED: flag(false),
   })
   .superRefine(checkFhirAuth)
@@ -97,9 +115,17 @@ const schema = z
     publicUrl: e.PUBLIC_URL,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
+    /** Overrides the namespace derived from the FHIR server's base URL (README "Failure behaviour"). */
+    queueNamespace: e.QUEUE_NAMESPACE,
     fhir: e.FHIR_BASE_URL
       ? { kind: 'external' as const, baseUrl: withTrailingSlash(e.FHIR_BASE_URL), timeoutMs: e.FHIR_TIMEOUT_MS }
       : { kind: 'embedded' as const, timeoutMs: e.FHIR_TIMEOUT_MS },
+    /** Where state that must outlive Redis and restarts is kept: the embedded store, the catch-up watermark. */
+    storage: { kind: e.STORE, dataDir: e.DATA_DIR },
+    /** The FHIR server's circuit breaker: consecutive timeouts/outages before it opens, and how long it stays open. */
+    fhirCircuit: { threshold: e.FHIR_CIRCUIT_THRESHOLD, openMs: e.FHIR_CIRCUIT_OPEN_MS },
+    /** One deadline for all FHIR requests of a job step (read, write, audit). */
+    fhirStepTimeoutMs: e.FHIR_STEP_TIMEOUT_MS,
     workers: e.WORKERS,
     notifySecret: e.NOTIFY_SECRET,
     apiToken: e.API_TOKEN,
@@ -115,6 +141,8 @@ const schema = z
     fhirAuth: toFhirAuth(e),
     fetchAllowlist: e.FETCH_ALLOWLIST ?? [],
     logLevel: e.LOG_LEVEL,
+    /** SIGTERM to exit: running jobs get this less 5 s (at most half) to finish; past it the process exits 1. */
+    shutdownGraceMs: e.SHUTDOWN_GRACE,
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
     modelsDir: e.MODELS_DIR,
     terminology: {

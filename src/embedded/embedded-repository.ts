@@ -1,25 +1,33 @@
 /**
  * The embedded FHIR store's repository: `@medplum/fhir-router`'s MemoryRepository made strict and atomic.
- * - every create/update is validated against the base R4 definitions and against the profiles it claims in
+ * - every create/update is validated against the base R4 definitions (required terminology bindings included,
+ *   `required-bindings.ts`) and against the profiles it claims in
  *   `meta.profile` that the store knows (Chartmine's and FHIR's vital signs; others are ignored, as a server does
  *   for profiles it does not hold): invalid resources are refused with 400;
  * - reference searches without a version match versioned references too (`Provenance?target=Condition/1` finds a
  *   Provenance whose target is `Condition/1/_history/2`), and versioned references can be read;
  * - transactions are atomic: writes are journalled and undone if any entry fails;
+ * - the server assigns ids and versions: a create (POST) ignores a client's `id` and always makes a new resource;
+ *   `meta.versionId` and `meta.lastUpdated` from a client are ignored; versions count up from `1` per resource
+ *   (as HAPI FHIR does); ids must match FHIR's `[A-Za-z0-9\-\.]{1,64}`; only an update (PUT) writes a given id;
  * - an update that changes nothing but `meta` keeps the current version (as Medplum's server does);
+ * - every committed write is recorded as one `StoreRecord` (a transaction is one record), which the store makes
+ *   durable (`store-journal.ts`) before it answers and before listeners hear about the change;
  * - deleted resources answer 410 Gone and stay in history;
  * - listeners hear about committed changes (how a new DocumentReference triggers processing);
  * - `_tag` and `identifier` searches use an index (the worker finds a note's findings by tag on every run; a
  *   linear FHIRPath scan made that cost tens of milliseconds per search once the store held a few thousand).
- * Everything lives in process memory: it is a store for the default set-up and tests, not a database.
+ * The working set lives in process memory; durability is the journal's job.
  */
 import {
+  badRequest,
   deepEquals,
   evalFhirPath,
   getSearchParameter,
   gone,
   matchesSearchRequest,
   notFound,
+  generateId,
   OperationOutcomeError,
   Operator,
   preconditionFailed,
@@ -28,9 +36,25 @@ import {
   type WithId,
 } from '@medplum/core';
 import { errorsOf, validateAgainstProfiles } from '../fhir/profiles/validate.js';
+import { requiredBindingIssues } from './required-bindings.js';
 import type { Bundle, Reference, Resource } from '@medplum/fhirtypes';
 import { MemoryRepository } from '@medplum/fhir-router';
-import type { UpdateResourceOptions } from '@medplum/fhir-router';
+import type { CreateResourceOptions, UpdateResourceOptions } from '@medplum/fhir-router';
+
+/** FHIR R4's `id` datatype: 1 to 64 of letters, digits, `-` and `.`. */
+export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** One write as the journal keeps it: a version written (and now current), or a resource deleted. */
+export type StoreOp = { readonly put: Resource } | { readonly del: readonly [resourceType: string, id: string] };
+
+/** Everything one commit wrote: replayed all or nothing. */
+export type StoreRecord = readonly StoreOp[];
+
+/** A commit not yet made durable: its writes and the changes to announce once it is. */
+export interface PendingCommit {
+  readonly record: StoreRecord;
+  readonly changes: readonly ResourceChange[];
+}
 
 /** A committed change to one resource. */
 export interface ResourceChange {
@@ -58,7 +82,8 @@ export class EmbeddedRepository extends MemoryRepository {
   /** `type \0 param \0 system|code` → ids, for `_tag` and `identifier` token searches. */
   private readonly tokenIndex = new Map<string, Set<string>>();
   private readonly listeners: ChangeListener[] = [];
-  private journal: { undo: UndoEntry[]; changes: ResourceChange[] } | undefined;
+  private journal: { undo: UndoEntry[]; changes: ResourceChange[]; ops: StoreOp[] } | undefined;
+  private commits: PendingCommit[] = [];
 
   /**
    * Registers a listener for committed changes.
@@ -68,25 +93,86 @@ export class EmbeddedRepository extends MemoryRepository {
     this.listeners.push(listener);
   }
 
-  override async createResource<T extends Resource>(resource: T): Promise<WithId<T>> {
+  /**
+   * Creates a resource under a new server-assigned id, whatever `id` the client sent (FHIR create semantics). Only a
+   * transaction or batch assigns ids itself (`assignedId`), so `urn:uuid` references can point at them.
+   */
+  override async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
     assertValid(resource);
-    return this.write(resource, 'create');
+    const id = options?.assignedId && resource.id ? resource.id : this.newId(resource.resourceType);
+    return this.write({ ...resource, id }, 'create');
   }
 
+  /** Updates (or creates, FHIR's update-as-create) the resource with the given id; the version counts up. */
   override async updateResource<T extends Resource>(resource: T, options?: UpdateResourceOptions): Promise<WithId<T>> {
-    assertValid(resource);
-    if (resource.id) {
-      const current = this.current(resource.resourceType, resource.id);
-      if (options?.ifMatch && current?.meta?.versionId !== options.ifMatch) {
-        throw new OperationOutcomeError(preconditionFailed);
-      }
-      if (current && sameContent(current, resource)) {
-        return structuredClone(current) as WithId<T>;
-      }
-      const stripped = { ...resource, meta: withoutVersion(resource.meta) } as T;
-      return this.write(stripped, current ? 'update' : 'create');
+    if (!resource.id) {
+      throw new OperationOutcomeError(badRequest('an update needs the resource id', `${resource.resourceType}.id`));
     }
-    return this.write(resource, 'create');
+    assertValid(resource);
+    const current = this.current(resource.resourceType, resource.id);
+    if (options?.ifMatch && current?.meta?.versionId !== options.ifMatch) {
+      throw new OperationOutcomeError(preconditionFailed);
+    }
+    if (current && sameContent(current, resource)) {
+      return structuredClone(current) as WithId<T>;
+    }
+    return this.write(resource as WithId<T>, current ? 'update' : 'create');
+  }
+
+  override generateId(): string {
+    return generateId();
+  }
+
+  /**
+   * Takes the commits made since the last call: the store journals them, then announces their changes.
+   * @returns the commits, oldest first.
+   */
+  takeCommits(): PendingCommit[] {
+    const commits = this.commits;
+    this.commits = [];
+    return commits;
+  }
+
+  /**
+   * Announces the changes of commits that are now durable.
+   * @param commits - from `takeCommits`.
+   */
+  announce(commits: readonly PendingCommit[]): void {
+    for (const commit of commits) {
+      for (const change of commit.changes) {
+        for (const listener of this.listeners) listener(change);
+      }
+    }
+  }
+
+  /**
+   * Applies a journalled write without validation or announcement (loading from disk).
+   * @param op - the write.
+   */
+  replay(op: StoreOp): void {
+    if ('put' in op) {
+      const resource = op.put;
+      this.unindex(this.current(resource.resourceType, resource.id as string));
+      this.deleted.delete(`${resource.resourceType}/${resource.id}`);
+      this.insert(resource as WithId<Resource>);
+    } else {
+      const [resourceType, id] = op.del;
+      this.unindex(this.current(resourceType, id));
+      this.store().resources.get(resourceType)?.delete(id);
+      this.deleted.add(`${resourceType}/${id}`);
+    }
+  }
+
+  /**
+   * Every resource's versions, oldest first, and whether it is deleted: what a snapshot holds.
+   * @returns one entry per resource.
+   */
+  *exportState(): Generator<{ readonly versions: readonly Resource[]; readonly deleted: boolean; readonly resourceType: string; readonly id: string }> {
+    for (const [resourceType, byId] of this.store().history) {
+      for (const [id, versions] of byId) {
+        if (versions.length > 0) yield { resourceType, id, versions, deleted: this.deleted.has(`${resourceType}/${id}`) };
+      }
+    }
   }
 
   override async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
@@ -134,7 +220,7 @@ export class EmbeddedRepository extends MemoryRepository {
     this.unindex(this.current(resourceType, id));
     await super.deleteResource(resourceType, id);
     this.deleted.add(key);
-    this.emit({ interaction: 'delete', resourceType, id, versionId: undefined });
+    this.emit({ del: [resourceType, id] }, { interaction: 'delete', resourceType, id, versionId: undefined });
   }
 
   /**
@@ -172,12 +258,12 @@ export class EmbeddedRepository extends MemoryRepository {
     if (this.journal) {
       return callback(undefined); // nested: the outer transaction owns the journal
     }
-    const journal: { undo: UndoEntry[]; changes: ResourceChange[] } = { undo: [], changes: [] };
+    const journal: { undo: UndoEntry[]; changes: ResourceChange[]; ops: StoreOp[] } = { undo: [], changes: [], ops: [] };
     this.journal = journal;
     try {
       const result = await callback(undefined);
       this.journal = undefined;
-      journal.changes.forEach((c) => this.announce(c));
+      if (journal.ops.length > 0) this.commits.push({ record: journal.ops, changes: journal.changes });
       return result;
     } catch (err: unknown) {
       this.journal = undefined;
@@ -186,27 +272,46 @@ export class EmbeddedRepository extends MemoryRepository {
     }
   }
 
-  private async write<T extends Resource>(resource: T, interaction: 'create' | 'update'): Promise<WithId<T>> {
-    if (resource.id) {
-      this.recordUndo(resource.resourceType, resource.id);
-      this.deleted.delete(`${resource.resourceType}/${resource.id}`);
-      this.unindex(this.current(resource.resourceType, resource.id));
+  private async write<T extends Resource>(resource: WithId<T>, interaction: 'create' | 'update'): Promise<WithId<T>> {
+    const { resourceType, id } = resource;
+    this.recordUndo(resourceType, id);
+    this.deleted.delete(`${resourceType}/${id}`);
+    this.unindex(this.current(resourceType, id));
+    const saved = {
+      ...structuredClone(resource),
+      meta: { ...withoutVersion(resource.meta), versionId: this.nextVersion(resourceType, id), lastUpdated: new Date().toISOString() },
+    } as WithId<T>;
+    this.insert(saved);
+    this.emit({ put: saved }, { interaction, resourceType, id, versionId: saved.meta?.versionId });
+    return structuredClone(saved);
+  }
+
+  /** Stores a version as current and appends it to history (the resource is not copied: callers pass their own). */
+  private insert(resource: WithId<Resource>): void {
+    const { resources, history } = this.store();
+    let byId = resources.get(resource.resourceType);
+    if (!byId) resources.set(resource.resourceType, (byId = new Map()));
+    byId.set(resource.id, resource);
+    let historyById = history.get(resource.resourceType);
+    if (!historyById) history.set(resource.resourceType, (historyById = new Map()));
+    let versions = historyById.get(resource.id);
+    if (!versions) historyById.set(resource.id, (versions = []));
+    versions.push(resource);
+    this.index(resource);
+  }
+
+  /** `1` for a new resource, then one more than the latest version (a deleted resource's versions stay counted). */
+  private nextVersion(resourceType: string, id: string): string {
+    const versions = this.historyOf(resourceType, id);
+    const latest = Number(versions[versions.length - 1]?.meta?.versionId);
+    return String(Number.isSafeInteger(latest) ? latest + 1 : versions.length + 1);
+  }
+
+  private newId(resourceType: string): string {
+    for (;;) {
+      const id = this.generateId();
+      if (this.historyOf(resourceType, id).length === 0) return id;
     }
-    const saved = await super.createResource(resource);
-    this.index(saved);
-    if (!resource.id) {
-      // The id was generated inside createResource: nothing existed before, so undo is a plain removal.
-      this.journal?.undo.push({
-        key: `${saved.resourceType}/${saved.id}`,
-        resourceType: saved.resourceType,
-        id: saved.id,
-        previous: undefined,
-        historyLength: 0,
-        wasDeleted: false,
-      });
-    }
-    this.emit({ interaction, resourceType: saved.resourceType, id: saved.id, versionId: saved.meta?.versionId });
-    return saved;
   }
 
   private recordUndo(resourceType: string, id: string): void {
@@ -244,17 +349,12 @@ export class EmbeddedRepository extends MemoryRepository {
     }
   }
 
-  private emit(change: ResourceChange): void {
+  private emit(op: StoreOp, change: ResourceChange): void {
     if (this.journal) {
+      this.journal.ops.push(op);
       this.journal.changes.push(change);
     } else {
-      this.announce(change);
-    }
-  }
-
-  private announce(change: ResourceChange): void {
-    for (const listener of this.listeners) {
-      listener(change);
+      this.commits.push({ record: [op], changes: [change] });
     }
   }
 
@@ -340,7 +440,10 @@ function matchesReferenceIgnoringVersion(resource: Resource, filter: Filter): bo
 }
 
 function assertValid(resource: Resource): void {
-  const errors = errorsOf(validateAgainstProfiles(resource, { unknownProfiles: 'ignore' }));
+  if (resource.id !== undefined && (typeof resource.id !== 'string' || !FHIR_ID.test(resource.id))) {
+    throw new OperationOutcomeError(badRequest('id must be 1 to 64 letters, digits, "-" or "."', `${resource.resourceType}.id`));
+  }
+  const errors = [...errorsOf(validateAgainstProfiles(resource, { unknownProfiles: 'ignore' })), ...requiredBindingIssues(resource)];
   if (errors.length > 0) {
     throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: errors });
   }

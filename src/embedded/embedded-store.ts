@@ -2,7 +2,8 @@
  * The embedded FHIR R4 server behind `/fhir/R4`: `@medplum/fhir-router`'s FhirRouter over an EmbeddedRepository,
  * plus what a client of a real server expects and the router leaves out: paged searches with `next` links,
  * `_include` / `_revinclude`, `Location` / `ETag` headers, and a CapabilityStatement at `metadata`.
- * Requests are handled one at a time, so a transaction is never interleaved with another request.
+ * Requests are handled one at a time, so a transaction is never interleaved with another request. With a data
+ * folder, every write is journalled and on disk before its answer leaves, and before listeners hear of it.
  */
 import {
   evalFhirPath,
@@ -10,13 +11,17 @@ import {
   getSearchParameter,
   getStatus,
   isOk,
+  notFound,
+  OperationOutcomeError,
   parseSearchRequest,
   type IncludeTarget,
 } from '@medplum/core';
-import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, Reference, Resource } from '@medplum/fhirtypes';
-import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
+import type { Bundle, BundleEntry, BundleLink, CapabilityStatement, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
+import { FhirRouter, type FhirRequest, type FhirResponse, type HttpMethod } from '@medplum/fhir-router';
+import { AppError } from '../errors.js';
 import { ensureFhirDefinitions } from '../fhir/definitions.js';
-import { EmbeddedRepository } from './embedded-repository.js';
+import { EmbeddedRepository, type PendingCommit } from './embedded-repository.js';
+import { StoreJournal, type JournalLoadReport } from './store-journal.js';
 
 /** Page size when a search names no `_count` (Medplum's default too). */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -42,13 +47,42 @@ export interface StoreResponse {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** Answer while the store cannot make writes durable (its journal failed): nothing is acknowledged. */
+const UNAVAILABLE: Resource = {
+  resourceType: 'OperationOutcome',
+  issue: [{ severity: 'error', code: 'transient', details: { text: 'The embedded store cannot write to its data folder' } }],
+};
+
+/** Answer for a request the router failed on without an OperationOutcome (its own message is not passed on). */
+const UNPROCESSABLE_REQUEST: OperationOutcome = {
+  resourceType: 'OperationOutcome',
+  issue: [{ severity: 'error', code: 'invalid', details: { text: 'The request could not be processed' } }],
+};
+
+/** Options of a store kept on disk. */
+export interface DurableStoreOptions {
+  /** The data folder (DATA_DIR). */
+  readonly dataDir: string;
+  /** Journal size that triggers a snapshot (tests use a small one). */
+  readonly compactAfterBytes?: number;
+  /** Told when a snapshot cannot be written (the store then stops taking requests). */
+  readonly onSnapshotError?: (err: unknown) => void;
+}
+
 /** The embedded FHIR server. */
 export class EmbeddedFhirStore {
   readonly repo: EmbeddedRepository;
   private readonly router = new FhirRouter();
   private queue: Promise<unknown> = Promise.resolve();
+  private journal: StoreJournal | undefined;
+  /** Set when a journal write failed: the memory is ahead of the disk, so the store stops answering. */
+  private failed = false;
+  private onSnapshotError: ((err: unknown) => void) | undefined;
+  /** What the last load from disk found (undefined in memory). */
+  loadReport: JournalLoadReport | undefined;
 
   /**
+   * A store in memory only (`STORE=memory`); `open` gives one kept on disk.
    * @param capabilityStatement - served at `metadata`.
    */
   constructor(private readonly capabilityStatement: CapabilityStatement) {
@@ -57,14 +91,80 @@ export class EmbeddedFhirStore {
   }
 
   /**
+   * Opens a store kept in a data folder: loads the snapshot and journal, then journals every write.
+   * @param capabilityStatement - served at `metadata`.
+   * @param options - the data folder.
+   * @returns the store.
+   * @throws ConfigError when the folder cannot be used.
+   */
+  static async open(capabilityStatement: CapabilityStatement, options: DurableStoreOptions): Promise<EmbeddedFhirStore> {
+    const store = new EmbeddedFhirStore(capabilityStatement);
+    const { journal, report } = await StoreJournal.open(options.dataDir, (op) => store.repo.replay(op), {
+      compactAfterBytes: options.compactAfterBytes,
+    });
+    store.journal = journal;
+    store.loadReport = report;
+    store.onSnapshotError = options.onSnapshotError;
+    return store;
+  }
+
+  /** Whether the store can take requests (false once a write to its data folder failed). */
+  get healthy(): boolean {
+    return !this.failed;
+  }
+
+  /**
    * Handles one request; requests run one after another.
    * @param req - the request.
    * @returns the response.
    */
   handle(req: StoreRequest): Promise<StoreResponse> {
-    const run = this.queue.then(() => this.handleNow(req));
+    const run = this.queue.then(() => this.handleDurably(req));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Waits for requests in flight, writes a last snapshot if one is due, and closes the journal. */
+  async close(): Promise<void> {
+    const closing = this.queue.then(async () => {
+      if (this.journal && !this.failed && this.journal.needsCompaction) await this.journal.compact(this.repo.exportState());
+      await this.journal?.close();
+      this.journal = undefined;
+    });
+    this.queue = closing.catch(() => undefined);
+    await closing;
+  }
+
+  private async handleDurably(req: StoreRequest): Promise<StoreResponse> {
+    if (this.failed) return { status: 503, body: UNAVAILABLE, headers: {} };
+    let response: StoreResponse | undefined;
+    let failure: unknown;
+    try {
+      response = await this.handleNow(req);
+    } catch (err: unknown) {
+      failure = err;
+    }
+    // Even a failed request may have committed writes (a batch): they are journalled before anything is answered.
+    const commits = this.repo.takeCommits();
+    try {
+      await this.journal?.append(commits.map((c) => c.record));
+    } catch (err: unknown) {
+      this.failed = true;
+      throw new StoreWriteError(err);
+    }
+    this.repo.announce(commits);
+    if (response && isUpdateAsCreate(req, response, commits)) {
+      response = { ...response, status: 201 }; // FHIR: an update that creates answers 201 Created
+    }
+    if (this.journal?.needsCompaction) {
+      // The writes are durable already; a snapshot that cannot be written (disk full) stops further writes.
+      await this.journal.compact(this.repo.exportState()).catch((err: unknown) => {
+        this.failed = true;
+        this.onSnapshotError?.(err);
+      });
+    }
+    if (failure !== undefined) throw failure;
+    return response as StoreResponse;
   }
 
   private async handleNow(req: StoreRequest): Promise<StoreResponse> {
@@ -95,7 +195,7 @@ export class EmbeddedFhirStore {
       headers: req.headers as FhirRequest['headers'],
       config: { transactions: true },
     };
-    const [outcome, resource] = await this.router.handleRequest(fhirRequest, this.repo);
+    const [outcome, resource] = await this.route(fhirRequest);
     if (!isOk(outcome) || !resource) {
       return { status: getStatus(outcome), body: outcome, headers: {} };
     }
@@ -107,6 +207,24 @@ export class EmbeddedFhirStore {
       return { status: getStatus(outcome), body: withVersionedLocations(resource), headers: {} };
     }
     return { status: getStatus(outcome), body: resource, headers: resourceHeaders(resource, req.baseUrl) };
+  }
+
+  /**
+   * `FhirRouter.handleRequest`, except that an error other than an OperationOutcomeError (a TypeError or RangeError
+   * inside the router, whose message can quote the request) is answered with a fixed text, never its message.
+   */
+  private async route(req: FhirRequest): Promise<FhirResponse> {
+    const found = this.router.find(req.method, req.url);
+    if (!found) return [notFound];
+    req.params = found.params;
+    req.pathname = found.path;
+    if (found.query) req.query = found.query;
+    try {
+      return await found.handler(req, this.repo, this.router);
+    } catch (err: unknown) {
+      if (err instanceof OperationOutcomeError) return [err.outcome];
+      return [UNPROCESSABLE_REQUEST];
+    }
   }
 
   /** Adds `total`, paging links and `_include` / `_revinclude` results to a search Bundle. */
@@ -182,6 +300,13 @@ export class EmbeddedFhirStore {
   }
 }
 
+/** The journal could not be written: the write is not acknowledged and the store stops taking requests. */
+export class StoreWriteError extends AppError {
+  constructor(cause: unknown) {
+    super('upstream-unavailable', 'embedded store: writing the journal failed', true, { cause });
+  }
+}
+
 /**
  * A transaction answer as FHIR describes it: each entry's `location` names the version written
  * (`Condition/1/_history/2`), with its `etag` and `lastModified` — how a client learns the versions it created.
@@ -221,6 +346,12 @@ function pageUrl(baseUrl: string, resourceType: string, query: URLSearchParams, 
   const q = new URLSearchParams(query);
   q.set('_offset', String(offset));
   return `${baseUrl}/${resourceType}?${q.toString()}`;
+}
+
+function isUpdateAsCreate(req: StoreRequest, response: StoreResponse, commits: readonly PendingCommit[]): boolean {
+  if (req.method.toUpperCase() !== 'PUT' || response.status !== 200 || !('id' in response.body)) return false;
+  const changes = commits.flatMap((c) => c.changes);
+  return changes.length === 1 && changes[0].interaction === 'create' && changes[0].id === response.body.id;
 }
 
 function isFormBody(body: unknown): body is Record<string, unknown> {

@@ -15,7 +15,7 @@ import type {
   Quantity,
   Reference,
 } from '@medplum/fhirtypes';
-import type { AllergyMention, MeasurementMention, MedicationMention, Mention, ProblemMention, RouteCode, SectionKind } from '../nlp/types.js';
+import type { AllergyMention, MeasurementMention, MedicationMention, MedicationSig, Mention, ProblemMention, RouteCode, SectionKind } from '../nlp/types.js';
 import {
   CONDITION_CATEGORY,
   CONDITION_CLINICAL,
@@ -240,8 +240,7 @@ export function buildMedicationStatement(
   const status = medicationStatus(first);
   const dosages = new Map<string, Dosage>();
   for (const m of mentions) {
-    const dosage = toDosage(m, ctx.text);
-    if (dosage) dosages.set(JSON.stringify(dosage), dosage);
+    for (const dosage of toDosages(m, ctx.text)) dosages.set(JSON.stringify(dosage), dosage);
   }
   return {
     resourceType: 'MedicationStatement',
@@ -258,12 +257,27 @@ export function buildMedicationStatement(
   };
 }
 
-function toDosage(m: MedicationMention, text: string): Dosage | undefined {
-  const sig = m.sig;
+/**
+ * The dosages of a mention's sig: one, or one per phase of a taper / "X then Y" sig, numbered with `sequence`
+ * (1, 2, …: FHIR's "order in which the dosage instructions should be applied").
+ */
+function toDosages(m: MedicationMention, text: string): Dosage[] {
+  const phases: MedicationSig[] = [];
+  for (let phase: MedicationSig | undefined = m.sig; phase; phase = phase.then) phases.push(phase);
+  const dosages = phases.flatMap((phase) => toDosage(phase, text) ?? []);
+  return dosages.length > 1 ? dosages.map((d, i) => ({ sequence: i + 1, ...d })) : dosages;
+}
+
+function toDosage(sig: MedicationSig, text: string): Dosage | undefined {
   const dosage: Dosage = {};
   if (sig.span) dosage.text = text.slice(sig.span.start, sig.span.end).replace(/\s+/g, ' ').trim();
-  if (sig.timing) {
-    const { code, ...repeat } = sig.timing;
+  if (sig.timing || sig.duration) {
+    const { code, when, ...rest } = sig.timing ?? {};
+    const repeat = {
+      ...rest,
+      ...(when && when.length > 0 ? { when: [...when] } : {}),
+      ...(sig.duration ? { boundsDuration: toQuantity(sig.duration.value, sig.duration.unit) } : {}),
+    };
     dosage.timing = {
       ...(Object.keys(repeat).length > 0 ? { repeat: repeat as NonNullable<Dosage['timing']>['repeat'] } : {}),
       ...(code ? { code: { text: code } } : {}),

@@ -70,6 +70,33 @@ export interface SubscriptionOptions {
   readonly content: 'empty' | 'id-only' | 'full-resource';
   readonly heartbeatSeconds: number;
   readonly reason: string;
+  /**
+   * The status to ask for. `active` where the server takes it as given (Medplum delivers only for `active` and
+   * nothing promotes `requested`); `requested` where the server activates it itself (after a handshake for topic
+   * subscriptions). Default `requested`.
+   */
+  readonly status?: 'active' | 'requested';
+}
+
+/**
+ * The status to create a Subscription with first: `active` for R4 rest-hooks (Medplum, and servers that accept a
+ * client-set status), `requested` for topic subscriptions, whose servers activate them after a handshake
+ * (Subscriptions R5 Backport / R5).
+ * @param kind - the subscription kind.
+ * @returns the status.
+ */
+export function initialSubscriptionStatus(kind: SubscriptionKind): 'active' | 'requested' {
+  return kind.kind === 'rest-hook' ? 'active' : 'requested';
+}
+
+/**
+ * Reads the status a server reports for a Subscription (R4 `status`; R5 `status` too).
+ * @param subscription - the resource as read back.
+ * @returns the status and the server's error text, if any.
+ */
+export function readSubscriptionStatus(subscription: unknown): { readonly status: string; readonly error: string | undefined } {
+  const s = (subscription ?? {}) as { status?: unknown; error?: unknown };
+  return { status: typeof s.status === 'string' ? s.status : 'unknown', error: typeof s.error === 'string' ? s.error : undefined };
 }
 
 /** Which Subscription to build. */
@@ -85,7 +112,7 @@ export type SubscriptionKind = { readonly kind: 'rest-hook' } | { readonly kind:
 export function buildSubscription(kind: SubscriptionKind, options: SubscriptionOptions, medplum = false): Record<string, unknown> {
   const header = options.secret ? [`Authorization: Bearer ${options.secret}`] : [];
   const extension = medplum && options.secret ? [{ url: MEDPLUM_SUBSCRIPTION_SECRET, valueString: options.secret }] : [];
-  const base = { resourceType: 'Subscription', status: 'requested', reason: options.reason, ...(extension.length ? { extension } : {}) };
+  const base = { resourceType: 'Subscription', status: options.status ?? 'requested', reason: options.reason, ...(extension.length ? { extension } : {}) };
   if (kind.kind === 'rest-hook') {
     return {
       ...base,

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DocumentTooLargeError, UnsupportedContentError, UpstreamError, UpstreamRejectedError, WriteBackRejectedError } from '../errors.js';
+import { staticBearerAuth } from './auth.js';
 import { MedplumFhirGateway } from './gateway.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -94,6 +95,33 @@ describe('MedplumFhirGateway attachments', () => {
       await expect(gateway().readAttachment(url, 1000)).rejects.toBeInstanceOf(UnsupportedContentError);
     }
     expect(fetched).toBe(0);
+  });
+
+  test('Medplum signed storage URLs on the server\'s origin are fetched without the token; Binary/<id> with it', async () => {
+    // Medplum rewrites `Binary/<id>` to `<server>/storage/<id>/<version>?Expires=…&Signature=…` (issue 13, item 2);
+    // its Binary read can also answer a Binary whose `url` is that signed URL instead of `data`.
+    const seen: { url: string; auth: string | undefined }[] = [];
+    const origin = new URL(base).origin;
+    handler = (req, res) => {
+      seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+      if (req.url?.startsWith('/storage/')) return answer(200, 'asthma', 'text/plain')(req, res);
+      if (req.url === '/fhir/R4/Binary/b1') return answer(200, JSON.stringify({ resourceType: 'Binary', contentType: 'text/plain', url: `${origin}/storage/b1/2?Expires=9999999999&Signature=abc%2B%3D` }))(req, res);
+      if (req.url === '/fhir/R4/Binary/hop') return void res.writeHead(302, { Location: 'http://169.254.169.254/x' }).end();
+      answer(404, outcome('not-found'))(req, res);
+    };
+    const authed = new MedplumFhirGateway({ baseUrl: base, timeoutMs: 2000, auth: staticBearerAuth('server-token') });
+    const signed = await authed.readAttachment(`${origin}/storage/b1/2?Expires=9999999999&Signature=abc`, 1000);
+    expect(signed.data.toString()).toBe('asthma');
+    expect(seen.at(-1)).toEqual({ url: '/storage/b1/2?Expires=9999999999&Signature=abc', auth: undefined });
+    const viaBinary = await authed.readAttachment('Binary/b1', 1000);
+    expect(viaBinary.data.toString()).toBe('asthma');
+    expect(seen.slice(-2).map((r) => r.auth)).toEqual(['Bearer server-token', undefined]);
+    const before = seen.length;
+    for (const url of [`${origin}/storage/b1/2`, `${origin}/storage/b1/2?Signature=x`, `${origin}/storage/../admin?Expires=1&Signature=x`]) {
+      await expect(authed.readAttachment(url, 1000)).rejects.toBeInstanceOf(UnsupportedContentError);
+    }
+    expect(seen.length).toBe(before);
+    await expect(authed.readAttachment('Binary/hop', 1000)).rejects.toBeInstanceOf(UnsupportedContentError);
   });
 
   test('refuses content declared larger than the limit', async () => {

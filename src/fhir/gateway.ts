@@ -16,7 +16,7 @@ import {
   WriteBackRejectedError,
 } from '../errors.js';
 import { createAuthorizedFetch, NO_AUTH, type FhirAuth } from './auth.js';
-import { createFhirFetch, FhirHttpError, type FetchLike } from './fhir-http.js';
+import { createFhirFetch, FhirHttpError, type FetchLike, type FhirCircuit } from './fhir-http.js';
 import { DERIVED_RESOURCE_TYPES, DEVICE_IDENTIFIER_SYSTEM, SOURCE_DOCUMENT_TAG_SYSTEM } from './naming.js';
 
 /** Bytes behind an attachment URL. */
@@ -55,6 +55,10 @@ export interface FhirGateway {
   updateResource<T extends Resource>(resource: T & { id: string }, ifMatchVersion: string): Promise<T>;
   /** Throws unless the server answers `metadata`. */
   checkReachable(): Promise<void>;
+  /** Whether the server serves this version of the note (a `vread`): `false` when it does not (yet). */
+  hasNoteVersion?(id: string, versionId: string): Promise<boolean>;
+  /** Deletes a resource (undoing an entry a non-atomic transaction committed). */
+  deleteResource?(resourceType: string, id: string): Promise<void>;
 }
 
 /** Page size for reads of derived resources. */
@@ -77,20 +81,28 @@ export interface MedplumGatewayOptions {
   readonly auth?: FhirAuth;
   /** Other origins attachment URLs may point at (FETCH_ALLOWLIST); they never get our credentials. */
   readonly fetchAllowlist?: readonly string[];
+  /** The server's circuit breaker (shared by every gateway to the same server in this process). */
+  readonly circuit?: FhirCircuit;
 }
 
 /** FhirGateway over MedplumClient. */
 export class MedplumFhirGateway implements FhirGateway {
   readonly baseUrl: string;
   readonly client: MedplumClient;
+  readonly circuit: FhirCircuit | undefined;
   private readonly fetch: FetchLike;
+  /** The same fetch without credentials: signed storage URLs and FETCH_ALLOWLIST hosts never get our token. */
+  private readonly anonymousFetch: FetchLike;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly allowedOrigins: ReadonlySet<string>;
 
   constructor(options: MedplumGatewayOptions) {
     this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
     const url = new URL(this.baseUrl);
-    this.fetch = createFhirFetch(options.timeoutMs, createAuthorizedFetch(options.auth ?? NO_AUTH, url.origin, options.fetch ?? fetch));
+    this.circuit = options.circuit;
+    this.fetch = createFhirFetch(options.timeoutMs, createAuthorizedFetch(options.auth ?? NO_AUTH, url.origin, options.fetch ?? fetch), options.circuit);
+    // Through the same circuit: a signed storage URL is the FHIR server too (and allowlisted hosts counted before).
+    this.anonymousFetch = createFhirFetch(options.timeoutMs, options.fetch ?? fetch, options.circuit);
     this.headers = options.headers ?? {};
     this.allowedOrigins = new Set((options.fetchAllowlist ?? []).map((o) => new URL(o).origin));
     this.client = new MedplumClient({
@@ -114,13 +126,25 @@ export class MedplumFhirGateway implements FhirGateway {
   }
 
   async readAttachment(url: string, maxBytes: number): Promise<AttachmentContent> {
+    const first = await this.fetchAttachment(url, maxBytes);
+    if (first.kind === 'content') return first.content;
+    // A Binary as FHIR JSON that points at its content instead of carrying it (Medplum can answer a Binary read
+    // with a signed storage `url`): follow that URL once, under the same origin rules.
+    const second = await this.fetchAttachment(first.url, maxBytes);
+    if (second.kind === 'content') return second.content;
+    throw new UnsupportedContentError('attachment Binary points at another Binary url');
+  }
+
+  private async fetchAttachment(url: string, maxBytes: number): Promise<{ kind: 'content'; content: AttachmentContent } | { kind: 'url'; url: string }> {
     let target = this.resolveAttachmentUrl(url);
     const headers: Record<string, string> = { ...this.headers, Accept: 'application/fhir+json, */*;q=0.5' };
     let response: Response;
     for (let hop = 0; ; hop++) {
       try {
-        // Redirects are followed by hand: each hop must pass the same origin check as the first URL.
-        response = await this.fetch(target.toString(), { headers, redirect: 'manual' });
+        // Redirects are followed by hand: each hop must pass the same origin check as the first URL. Only the FHIR
+        // base gets credentials; a signed storage URL carries its own (its signature) and an allowlisted host none.
+        const fetchHop = target.credentials ? this.fetch : this.anonymousFetch;
+        response = await fetchHop(target.url.toString(), { headers: target.credentials ? headers : { Accept: headers.Accept }, redirect: 'manual' });
       } catch (err: unknown) {
         throw classifyRead(err, 'attachment');
       }
@@ -128,7 +152,7 @@ export class MedplumFhirGateway implements FhirGateway {
       if (response.status < 300 || response.status >= 400 || !location) break;
       await response.body?.cancel();
       if (hop >= MAX_ATTACHMENT_REDIRECTS) throw new UnsupportedContentError('attachment url redirects too often');
-      target = this.resolveAttachmentUrl(new URL(location, target).toString());
+      target = this.resolveAttachmentUrl(new URL(location, target.url).toString());
     }
     const declared = Number(response.headers.get('content-length') ?? NaN);
     // A Binary as FHIR JSON carries base64 (4/3 the size) plus a little JSON around it.
@@ -140,9 +164,11 @@ export class MedplumFhirGateway implements FhirGateway {
     const contentType = response.headers.get('content-type') ?? undefined;
     if (contentType?.includes('json')) {
       const binary = parseBinary(body);
-      if (binary) return binary;
+      if (binary?.data !== undefined) return { kind: 'content', content: { contentType: binary.contentType, data: binary.data } };
+      if (binary?.url) return { kind: 'url', url: new URL(binary.url, target.url).toString() };
+      if (binary) throw new UnsupportedContentError('attachment Binary has neither data nor url');
     }
-    return { contentType, data: body };
+    return { kind: 'content', content: { contentType, data: body } };
   }
 
   async readDerived(noteId: string): Promise<Resource[]> {
@@ -230,6 +256,25 @@ export class MedplumFhirGateway implements FhirGateway {
     }
   }
 
+  async hasNoteVersion(id: string, versionId: string): Promise<boolean> {
+    try {
+      await this.client.readVersion('DocumentReference', id, versionId, { maxRetries: 0 });
+      return true;
+    } catch (err: unknown) {
+      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) return false;
+      throw classifyRead(err, `DocumentReference/${id} version`);
+    }
+  }
+
+  async deleteResource(resourceType: string, id: string): Promise<void> {
+    try {
+      await this.client.deleteResource(resourceType as Resource['resourceType'], id, { maxRetries: 0 });
+    } catch (err: unknown) {
+      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) return;
+      throw classifyWrite(err);
+    }
+  }
+
   async checkReachable(): Promise<void> {
     try {
       await this.client.get(this.client.fhirUrl('metadata').toString(), { maxRetries: 0 });
@@ -255,11 +300,17 @@ export class MedplumFhirGateway implements FhirGateway {
   }
 
   /**
-   * Resolves an attachment URL against the base. Allowed: the FHIR base (a relative `Binary/123`, or an absolute URL
-   * on the same origin below the base path) and any path on an origin in FETCH_ALLOWLIST; anything else is refused
-   * before a request is made (no server-side request forgery through a crafted attachment URL).
+   * Resolves an attachment URL against the base. Allowed, before any request is made (no server-side request
+   * forgery through a crafted attachment URL):
+   * - the FHIR base (a relative `Binary/123`, or an absolute URL on the same origin below the base path), fetched
+   *   with our credentials;
+   * - a signed storage URL on the FHIR server's own origin, `<server>/storage/<id>[/<version>]?…&Signature=…`
+   *   (Medplum rewrites `Binary/<id>` attachment URLs to these on reads and in notification bodies), fetched
+   *   WITHOUT credentials: the signature is the credential, and Medplum's storage route does not read a token;
+   * - any path on an origin in FETCH_ALLOWLIST, without credentials.
+   * Anything else on the FHIR server's origin (its admin or health routes, an unsigned storage path) is refused.
    */
-  private resolveAttachmentUrl(url: string): URL {
+  private resolveAttachmentUrl(url: string): { readonly url: URL; readonly credentials: boolean } {
     if (!URL.canParse(url, this.baseUrl)) {
       throw new UnsupportedContentError('attachment url is not a valid URL');
     }
@@ -268,12 +319,29 @@ export class MedplumFhirGateway implements FhirGateway {
       throw new UnsupportedContentError('attachment url is not an http(s) URL without credentials');
     }
     const base = new URL(this.baseUrl);
-    const onServer = target.origin === base.origin && target.pathname.startsWith(base.pathname);
-    if (!onServer && (target.origin === base.origin || !this.allowedOrigins.has(target.origin))) {
+    if (target.origin === base.origin) {
+      if (target.pathname.startsWith(base.pathname)) return { url: target, credentials: true };
+      if (isSignedStorageUrl(target, base)) return { url: target, credentials: false };
+      throw new UnsupportedContentError('attachment url is on the FHIR server but neither under its base nor a signed storage url');
+    }
+    if (!this.allowedOrigins.has(target.origin)) {
       throw new UnsupportedContentError('attachment url is not on the configured FHIR server or FETCH_ALLOWLIST');
     }
-    return target;
+    return { url: target, credentials: false };
   }
+}
+
+/**
+ * A signed storage URL on the FHIR server (Medplum's `storageBaseUrl`, by default `<server>/storage/`, where the
+ * server root is the FHIR base without its `fhir/R4/`): `/storage/<id>[/<version>]` with `Expires` and `Signature`.
+ */
+function isSignedStorageUrl(target: URL, base: URL): boolean {
+  const root = base.pathname.replace(/fhir\/R4\/?$/i, '').replace(/fhir\/?$/i, '');
+  const storage = `${root.endsWith('/') ? root : `${root}/`}storage/`;
+  if (!target.pathname.startsWith(storage)) return false;
+  const rest = target.pathname.slice(storage.length).split('/');
+  const validPath = rest.length >= 1 && rest.length <= 2 && rest.every((p) => /^[A-Za-z0-9\-.]{1,64}$/.test(p));
+  return validPath && target.searchParams.has('Signature') && target.searchParams.has('Expires');
 }
 
 function sameDevice(stored: Device, wanted: Device): boolean {
@@ -305,11 +373,15 @@ async function readCapped(response: Response, limit: number, maxBytes: number): 
   return Buffer.concat(chunks);
 }
 
-function parseBinary(body: Buffer): AttachmentContent | undefined {
+function parseBinary(body: Buffer): { contentType: string | undefined; data: Buffer | undefined; url: string | undefined } | undefined {
   try {
-    const json = JSON.parse(body.toString('utf8')) as { resourceType?: string; contentType?: string; data?: string };
+    const json = JSON.parse(body.toString('utf8')) as { resourceType?: string; contentType?: string; data?: string; url?: string };
     if (json.resourceType !== 'Binary') return undefined;
-    return { contentType: json.contentType, data: Buffer.from(json.data ?? '', 'base64') };
+    return {
+      contentType: json.contentType,
+      data: typeof json.data === 'string' ? Buffer.from(json.data, 'base64') : undefined,
+      url: typeof json.url === 'string' && !json.data ? json.url : undefined,
+    };
   } catch (err: unknown) {
     // Not a Binary resource after all: the caller treats the body as raw bytes.
     void err;
@@ -326,7 +398,7 @@ function isTransient(status: number): boolean {
 }
 
 /** Classifies a failed read. */
-function classifyRead(err: unknown, what: string): Error {
+export function classifyRead(err: unknown, what: string): Error {
   if (err instanceof FhirHttpError) {
     if (isTransient(err.status)) return new UpstreamError(`reading ${what} failed with ${err.status}`, { cause: err });
     return new UpstreamRejectedError(`reading ${what} was refused with ${err.status}`, err.status, { cause: err });

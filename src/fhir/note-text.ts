@@ -33,6 +33,9 @@ const CHARSETS: Record<string, string> = {
   'utf-16le': 'utf-16le',
 };
 
+/** The charsets named in the refusal of any other. */
+const SUPPORTED_CHARSET_NAMES = 'utf-8, us-ascii, iso-8859-1, windows-1252, utf-16';
+
 /**
  * Reads the text of the first attachment whose media type Chartmine supports.
  * @param note - the DocumentReference.
@@ -59,6 +62,8 @@ export async function readNoteText(
   if (attachment.data !== undefined) {
     const estimated = Math.floor((attachment.data.length * 3) / 4);
     if (estimated > maxBytes + 2) throw new DocumentTooLargeError(estimated, maxBytes);
+    // Buffer.from skips characters that are not base64: a corrupt payload would become a different note.
+    if (!isBase64(attachment.data)) throw new UnsupportedContentError(`${path}.data is not valid base64`);
     bytes = Buffer.from(attachment.data, 'base64');
   } else if (attachment.url) {
     const fetched = await readAttachment(attachment.url, maxBytes);
@@ -70,6 +75,12 @@ export async function readNoteText(
   if (bytes.length > maxBytes) throw new DocumentTooLargeError(bytes.length, maxBytes);
   const text = decodeText(bytes, contentType);
   return { text, path, contentType: mediaType(contentType), sizeBytes: bytes.length };
+}
+
+/** Base64 as FHIR's base64Binary allows it: the standard alphabet, whitespace between groups, padding optional. */
+function isBase64(data: string): boolean {
+  const compact = data.replace(/\s+/g, '');
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(compact) && compact.replace(/=+$/, '').length % 4 !== 1;
 }
 
 /**
@@ -86,7 +97,8 @@ export function decodeText(bytes: Buffer, contentType: string | undefined): stri
   const charsetName = /charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase() ?? 'utf-8';
   const charset = CHARSETS[charsetName];
   if (!charset) {
-    throw new UnsupportedContentError(`unsupported charset ${charsetName.slice(0, 40)}`);
+    // Name the rule, never the sender's value: a charset parameter can carry anything.
+    throw new UnsupportedContentError(`attachment.contentType charset is not one of ${SUPPORTED_CHARSET_NAMES}`);
   }
   let text: string;
   try {

@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import type { Bundle, Condition, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Condition, MedicationStatement, Resource } from '@medplum/fhirtypes';
+import { parseSig } from '../nlp/medication-sig.js';
+import { runCli } from '../../test/support/cli.js';
+import { describeIssues, emptyValueIssues, errorsOf, validateAgainstProfiles } from './profiles/validate.js';
 import { aConcept, aMeasurement, aMedication, aProblem, aResult } from '../../test/builders/mentions.js';
 import { buildSoftwareInfo } from '../provenance/software.js';
 import type { NoteVersion } from './finding-types.js';
@@ -106,6 +109,59 @@ describe('mapFindings', () => {
       effectiveDateTime: '2026-01-02',
       derivedFrom: [{ reference: 'DocumentReference/doc1' }],
     });
+  });
+});
+
+describe('tapers and empty values (issue 13, item 7)', () => {
+  const rivaroxaban = aConcept('rxnorm:1114195', 'rivaroxaban', 'medication');
+  const text = 'Rivaroxaban 15 mg PO BID for 21 days then 20 mg PO daily';
+  const taper = () =>
+    aResult(
+      aMedication(text, 'Rivaroxaban', rivaroxaban, {
+        sig: parseSig(text, 'Rivaroxaban'.length, text.length),
+      })
+    );
+
+  test('"X then Y" becomes two dosages in sequence, each with its own frequency; no empty values anywhere', () => {
+    const [statement] = mapFindings(note(), text, taper(), options).map((f) => f.resource as MedicationStatement);
+    expect(statement.dosage).toEqual([
+      expect.objectContaining({
+        sequence: 1,
+        text: '15 mg PO BID for 21 days',
+        doseAndRate: [{ doseQuantity: expect.objectContaining({ value: 15, code: 'mg' }) }],
+        timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd', boundsDuration: expect.objectContaining({ value: 21, code: 'd' }) }, code: { text: 'BID' } },
+      }),
+      expect.objectContaining({
+        sequence: 2,
+        text: '20 mg PO daily',
+        doseAndRate: [{ doseQuantity: expect.objectContaining({ value: 20, code: 'mg' }) }],
+        timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' }, code: { text: 'QD' } },
+      }),
+    ]);
+    expect(emptyValueIssues(statement)).toEqual([]);
+  });
+
+  test('profiles validation (and `chartmine profiles validate`) reports an empty array, object or string with its path', async () => {
+    const [statement] = mapFindings(note(), text, taper(), options).map((f) => f.resource as MedicationStatement);
+    const broken = structuredClone(statement) as MedicationStatement & { dosage: { timing: { repeat: { when?: string[] } } }[] };
+    broken.dosage[0].timing.repeat.when = [];
+    (broken as { note?: unknown[] }).note = [{ text: '' }];
+    expect(describeIssues(errorsOf(validateAgainstProfiles(broken))).join('\n')).toMatch(/empty array[^\n]*MedicationStatement\.dosage\[0\]\.timing\.repeat\.when/);
+    expect(emptyValueIssues(broken).map((i) => i.expression?.[0])).toEqual(['MedicationStatement.dosage[0].timing.repeat.when', 'MedicationStatement.note[0].text']);
+    const cli = await runCli(['profiles', 'validate'], {}, JSON.stringify(broken));
+    expect(cli.code).toBe(1);
+    expect(cli.out).toContain('empty array');
+    expect((await runCli(['profiles', 'validate'], {}, JSON.stringify(statement))).code).toBe(0);
+  });
+
+  test('compared with the server\'s normalised copy (empty values dropped), an unchanged note writes nothing', () => {
+    const desired = mapFindings(note(), text, taper(), options);
+    const plan = (existing: Resource[]) => planWriteBack({ note: note(), desired, existing, software, device, recorded: '2026-11-26T00:00:00Z' });
+    // Medplum drops empty arrays/objects/strings when it stores a resource; a desired copy carrying one (as the old
+    // sig parser's `when: []` did) must still compare equal to what the server gives back.
+    const withEmpty = desired.map((f) => ({ ...f, resource: { ...f.resource, dosage: [{ ...(f.resource as MedicationStatement).dosage?.[0], timing: { ...(f.resource as MedicationStatement).dosage?.[0]?.timing, repeat: { ...(f.resource as MedicationStatement).dosage?.[0]?.timing?.repeat, when: [] } } }, ...((f.resource as MedicationStatement).dosage?.slice(1) ?? [])] } as Resource }));
+    const stored = apply([], plan([]).bundles[0]);
+    expect(planWriteBack({ note: note(), desired: withEmpty, existing: stored, software, device, recorded: '2026-11-26T00:00:00Z' })).toMatchObject({ bundles: [], unchanged: 1 });
   });
 });
 

@@ -228,15 +228,28 @@ function semanticView(resource: Resource): string {
   return stableStringify({ ...rest, extension, profile: [...(meta?.profile ?? [])].sort() });
 }
 
+/**
+ * Canonical JSON of a value in the form a server stores it: keys sorted, and empty arrays, objects and strings
+ * dropped (invalid FHIR JSON that Medplum drops on write), so what Chartmine built and what the server gives back
+ * compare equal when they say the same thing.
+ */
 function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  return JSON.stringify(normalised(value)) ?? 'null';
+}
+
+function normalised(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(normalised).filter((v) => v !== undefined);
+    return items.length > 0 ? items : undefined;
+  }
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
+      .map(([k, v]): [string, unknown] => [k, normalised(v)])
       .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
   }
-  return JSON.stringify(value);
+  return value === '' ? undefined : value;
 }
 
 /** A deterministic UUID-shaped id for `urn:uuid:` references inside the transaction. */

@@ -10,7 +10,8 @@ import { createNotifyRouter, type NotifyRoutesDeps } from '../ingest/notify.rout
 import { checkReadiness, type ReadinessCheck } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import { requireApiToken } from './api-token.js';
-import { createErrorHandler, notFoundHandler } from './error-handler.js';
+import { rejectDeclaredOversize, verifyJsonDepth } from './body-limits.js';
+import { createErrorHandler, notFoundHandler, toLoggablePath } from './error-handler.js';
 import { createFhirRouter } from './fhir.routes.js';
 import { createRateLimit } from './rate-limit.js';
 import { requestId } from './request-id.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly maxDocumentBytes: number;
   /** Readiness checks by name (`undefined`: not required in this process). */
   readonly readiness: Readonly<Record<string, ReadinessCheck | undefined>>;
+  /** Facts `/readyz` reports beside the checks (Redis persistence settings, queue namespace, FHIR circuit state); never secrets. */
+  readonly readinessDetails?: () => Readonly<Record<string, unknown>>;
   /** The service's CapabilityStatement, served at `/metadata` (the notification side). */
   readonly capabilityStatement?: () => CapabilityStatement;
 }
@@ -45,26 +48,28 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestId);
+  const bodyLimitBytes = Math.ceil((deps.maxDocumentBytes * 4) / 3) + BODY_HEADROOM_BYTES;
+  // Before anything reads a body: a declared size over the limit is refused at once, on every route.
+  app.use(rejectDeclaredOversize(bodyLimitBytes));
   app.use(
     pinoHttp({
       logger: deps.log,
       genReqId: (_req, res) => (res as express.Response).locals?.requestId as string,
       // Paths only: query strings of FHIR searches can carry names or identifiers.
       serializers: {
-        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
+        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: toLoggablePath(req.url), id: req.id }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     })
   );
-  const bodyLimitBytes = Math.ceil((deps.maxDocumentBytes * 4) / 3) + BODY_HEADROOM_BYTES;
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
     const report = await checkReadiness(deps.readiness);
-    res.status(report.status === 'ready' ? 200 : 503).json(report);
+    res.status(report.status === 'ready' ? 200 : 503).json({ ...report, ...(deps.readinessDetails ? { details: deps.readinessDetails() } : {}) });
   });
   if (deps.capabilityStatement) {
     const statement = deps.capabilityStatement;
@@ -74,7 +79,7 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(
     '/notify',
-    createNotifyRouter({ ...deps.notify, rateLimit: createRateLimit(deps.notify.rateLimitPerMinute), bodyLimitBytes, log: deps.log })
+    createNotifyRouter({ ...deps.notify, rateLimit: createRateLimit(deps.notify.rateLimitPerMinute), bodyLimitBytes, verifyBody: verifyJsonDepth, log: deps.log })
   );
   if (deps.store) {
     app.use('/fhir/R4', requireApiToken(deps.apiToken), createFhirRouter(deps.store, bodyLimitBytes));

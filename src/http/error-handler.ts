@@ -68,6 +68,38 @@ export function toHttpOutcome(err: unknown): { status: number; outcome: Operatio
   }
 }
 
+/** A path segment logged as is: FHIR id syntax (ids may be logged); anything else a sender chose is not. */
+const LOGGABLE_SEGMENT = /^[A-Za-z0-9\-.$_]{1,64}$/;
+
+/**
+ * Resource types a path may name in a log line. A segment in a type's place that is not one of them is a value the
+ * sender chose (`/notify/<anything>/1`), so it is masked like any other.
+ */
+const LOGGABLE_TYPES = new Set([
+  'DocumentReference', 'Binary', 'Patient', 'Encounter', 'Practitioner', 'Organization', 'Condition',
+  'MedicationStatement', 'Observation', 'FamilyMemberHistory', 'AllergyIntolerance', 'Provenance', 'AuditEvent',
+  'Device', 'Bundle', 'Subscription', 'SubscriptionTopic', 'SubscriptionStatus', 'Parameters', 'OperationOutcome',
+  'CapabilityStatement', 'StructureDefinition', 'CodeSystem', 'ValueSet', 'ConceptMap', 'Basic',
+]);
+
+/**
+ * The request path as it may be logged: without the query string; an id-shaped segment is kept, a capitalised one
+ * only when it names a known resource type, anything else becomes `{other}` (paths below /notify are the sender's).
+ * @param url - the request URL or path.
+ * @returns the loggable path.
+ */
+export function toLoggablePath(url: string): string {
+  return url
+    .split('?')[0]
+    .split('/')
+    .map((segment) => {
+      if (segment === '' || segment === 'R4') return segment;
+      if (/^[A-Z]/.test(segment)) return LOGGABLE_TYPES.has(segment) ? segment : '{other}';
+      return LOGGABLE_SEGMENT.test(segment) ? segment : '{other}';
+    })
+    .join('/');
+}
+
 /**
  * Builds the error middleware.
  * @param log - the logger (errors are logged without their body).
@@ -76,9 +108,14 @@ export function toHttpOutcome(err: unknown): { status: number; outcome: Operatio
 export function createErrorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const { status, outcome: body } = toHttpOutcome(err);
-    const fields = { err, status, requestId: res.locals.requestId as string | undefined, path: req.path };
-    if (status >= 500) log.error(fields, 'request failed');
-    else log.warn(fields, 'request refused');
+    const requestId = res.locals.requestId as string | undefined;
+    if (status >= 500) {
+      log.error({ err, status, requestId, path: toLoggablePath(req.path) }, 'request failed');
+    } else {
+      // A refusal is the client's problem, not ours: one line naming the request and the rule, no stack trace.
+      const code = err instanceof AppError ? err.code : (err as BodyParserError | undefined)?.type;
+      log.warn({ status, requestId, path: toLoggablePath(req.path), code }, 'request refused');
+    }
     if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="chartmine"');
     res.status(status).type('application/fhir+json').json(body);
   };

@@ -125,7 +125,8 @@ export class CatchUp {
       try {
         if (!(await this.deps.state.takePending())) return;
       } catch (err: unknown) {
-        this.deps.log.warn({ err }, 'catch-up state unavailable, will retry');
+        // Redis is down: the server's Redis status already says so; repeat it here only at debug level.
+        this.deps.log[this.failures === 0 ? 'warn' : 'debug']({ err, attempt: this.failures + 1 }, 'catch-up state unavailable, will retry');
         this.scheduleRetry();
         return;
       }

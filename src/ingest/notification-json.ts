@@ -58,12 +58,3 @@ export function parseJsonBody(req: { readonly contentType: string | undefined; r
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-/**
- * A resource type name is echoed only when it looks like one (never arbitrary input).
- * @param value - the name received.
- * @returns the name, or a placeholder.
- */
-export function safeName(value: string): string {
-  return /^[A-Z][A-Za-z]{1,63}$/.test(value) ? value : 'unknown resource type';
-}

@@ -22,6 +22,8 @@ export interface NotifyRoutesDeps {
   /** Runs before anything else (the per-client rate limit). */
   readonly rateLimit: express.RequestHandler;
   readonly bodyLimitBytes: number;
+  /** Checks the raw body before anything else reads it (JSON depth); throws to refuse it. */
+  readonly verifyBody?: (req: Request, res: Response, body: Buffer) => void;
   readonly log: Logger;
 }
 
@@ -34,7 +36,7 @@ export function createNotifyRouter(deps: NotifyRoutesDeps): Router {
   const router = express.Router();
   router.use(deps.rateLimit);
   // The raw body is kept: signatures (X-Signature HMAC) are computed over the exact bytes received.
-  router.use(express.raw({ type: () => true, limit: deps.bodyLimitBytes }));
+  router.use(express.raw({ type: () => true, limit: deps.bodyLimitBytes, verify: deps.verifyBody }));
   router.use((req, _res, next) => {
     const authentic = isNotificationAuthentic((name) => req.header(name), rawBody(req), deps.auth);
     next(authentic ? undefined : new UnauthorizedError());

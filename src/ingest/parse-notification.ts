@@ -9,7 +9,7 @@
  */
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { InvalidNotificationError } from '../errors.js';
-import { FHIR_ID, isObject, parseJsonBody, safeName, toUpsertEvent } from './notification-json.js';
+import { FHIR_ID, isObject, parseJsonBody, toUpsertEvent } from './notification-json.js';
 import type { Notification } from './notification.js';
 import { parseTopicNotification } from './parse-topic-notification.js';
 
@@ -57,7 +57,7 @@ export function parseNotification(req: NotificationRequest): Notification {
   if (json.resourceType === 'Bundle') {
     return parseTopicNotification(json);
   }
-  throw new InvalidNotificationError(`cannot process a ${safeName(json.resourceType)} notification`, 'resourceType', 422);
+  throw new InvalidNotificationError('resourceType must be DocumentReference or Bundle', 'resourceType', 422);
 }
 
 /** HAPI's rest-hook: the resource path is appended to the endpoint; PUT carries the resource, DELETE nothing. */
@@ -93,7 +93,7 @@ function parseNoteReference(value: string, where: string): string {
     throw new InvalidNotificationError(`${where} must be DocumentReference/{id}`, undefined, 422);
   }
   if (match[1] !== 'DocumentReference') {
-    throw new InvalidNotificationError(`cannot process a ${safeName(match[1])} notification`, where, 422);
+    throw new InvalidNotificationError(`${where} must name a DocumentReference`, where, 422);
   }
   if (!FHIR_ID.test(match[2])) {
     throw new InvalidNotificationError(`${where} has an invalid id`, where, 422);

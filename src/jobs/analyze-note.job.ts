@@ -13,18 +13,20 @@
  */
 import type { Bundle, Device, DocumentReference, Provenance, Reference, Resource } from '@medplum/fhirtypes';
 import type { WithId } from '@medplum/core';
-import { MissingSubjectError, UpstreamRejectedError } from '../errors.js';
+import { MissingSubjectError, NoteMissingError, UpstreamRejectedError, VersionNotAvailableError } from '../errors.js';
 import type { DesiredFinding, MappingOptions, NoteVersion } from '../fhir/finding-types.js';
 import type { FhirGateway } from '../fhir/gateway.js';
 import { mapFindings } from '../fhir/map-findings.js';
 import { SOURCE_DOCUMENT_TAG_SYSTEM, TARGETS_PENDING_TAG } from '../fhir/naming.js';
 import { readNoteText } from '../fhir/note-text.js';
+import { DELETED_VERSION } from '../ingest/note-event.js';
 import { planWriteBack } from '../fhir/write-back.js';
 import type { NlpPipeline } from '../nlp/types.js';
 import type { Logger } from '../observability/logger.js';
 import { repairPendingProvenance, stampProvenance } from '../provenance/build-provenance.js';
 import type { RunCounts } from '../provenance/build-audit-event.js';
 import type { SoftwareInfo } from '../provenance/software.js';
+import { assertWholeTransaction } from './undo-partial-write.js';
 
 /** What a job carries across Redis: identifiers only, never text. */
 export interface AnalyzeNoteJobData {
@@ -49,10 +51,24 @@ export interface AnalyzeNoteDeps {
   readonly auditEvents?: boolean;
   readonly clock: { nowIso(): string };
   readonly log: Logger;
+  /**
+   * The run's lease on the note (the worker holds it): checked right before every write, so a run that lost it
+   * (stalled past the lease, Redis unreachable) never writes after a later run took over.
+   */
+  readonly fence?: { assertHeld(): Promise<void> };
+  /** Runs one step (`read`, `write`, `audit`) under its own deadline; default: no step deadline. */
+  readonly step?: StepRunner;
 }
 
+/** The steps of a run that talk to the FHIR server, each under one deadline. */
+export type JobStep = 'read' | 'write' | 'audit';
+/** Runs a step under its deadline. */
+export type StepRunner = <T>(step: JobStep, fn: () => Promise<T>) => Promise<T>;
+
+const NO_DEADLINE: StepRunner = (_step, fn) => fn();
+
 /** Why a run wrote nothing and left the note's findings as they were. */
-export type SkipReason = 'missing' | 'superseded' | 'preliminary' | 'awaiting-successor';
+export type SkipReason = 'superseded' | 'preliminary' | 'awaiting-successor';
 
 /** What happened, returned as the job's result (ids and counts only). */
 export type AnalyzeNoteResult =
@@ -76,65 +92,113 @@ type Decision =
  * @returns what was done.
  */
 export async function analyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<AnalyzeNoteResult> {
+  return analyzeNoteFenced(data, deps);
+}
+
+async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<AnalyzeNoteResult> {
   const started = performance.now();
-  const decision = await decide(data, deps);
+  const step = deps.step ?? NO_DEADLINE;
+  const decision = await step('read', () => decide(data, deps));
   if (decision.kind === 'skip') {
     deps.log.info({ reason: decision.reason }, 'note skipped');
     return { outcome: 'skipped', reason: decision.reason };
   }
-  await repairPendingProvenances(data.noteId, deps);
   let version = decision.version;
   let desired: DesiredFinding[] = [];
   let mentions = 0;
   let superseded: { noteId: string; resources: Resource[] }[] = [];
+  let noteText: { text: string; path: string } | undefined;
   if (decision.kind === 'analyze') {
-    const noteText = await readNoteText(decision.note, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes);
+    noteText = await step('read', () => readNoteText(decision.note, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes));
     const result = await deps.nlp.analyze(noteText.text);
     mentions = result.mentions.length;
     version = { ...version, attachmentPath: noteText.path };
     desired = mapFindings(version, noteText.text, result, { ...deps.mapping, pipelineVersion: deps.software.pipelineVersion });
-    superseded = await Promise.all(
-      replacedNotes(decision.note).map(async (noteId) => ({ noteId, resources: await deps.fhir.readDerived(noteId) }))
-    );
   }
-  const existing = await deps.fhir.readDerived(data.noteId);
-  const plan = planWriteBack({
-    note: version,
-    desired,
-    existing,
-    software: deps.software,
-    device: await deps.device(),
-    recorded: deps.clock.nowIso(),
-    ...(decision.kind === 'retract' ? { retractionReason: decision.reason } : {}),
-    ...(superseded.length > 0 ? { superseded } : {}),
+  return step('write', async () => {
+    // Fenced: the lease is still ours and the note is still the version analysed, or nothing is written.
+    if (!(await stillCurrent(data, decision, deps))) {
+      deps.log.info({ reason: 'superseded' }, 'note changed during the run, nothing written');
+      return { outcome: 'skipped', reason: 'superseded' } as const;
+    }
+    await repairPendingProvenances(data.noteId, deps);
+    if (decision.kind === 'analyze') {
+      superseded = await Promise.all(
+        replacedNotes(decision.note).map(async (noteId) => ({ noteId, resources: await deps.fhir.readDerived(noteId) }))
+      );
+    }
+    const existing = await deps.fhir.readDerived(data.noteId);
+    const plan = planWriteBack({
+      note: version,
+      desired,
+      existing,
+      software: deps.software,
+      device: await deps.device(),
+      recorded: deps.clock.nowIso(),
+      ...(decision.kind === 'retract' ? { retractionReason: decision.reason } : {}),
+      ...(superseded.length > 0 ? { superseded } : {}),
+    });
+    const before = [...existing, ...superseded.flatMap((s) => s.resources)];
+    const provenances: string[] = [];
+    for (const bundle of plan.bundles) {
+      await deps.fence?.assertHeld();
+      const response = await deps.fhir.executeTransaction(bundle);
+      await assertWholeTransaction(bundle, response, before, deps);
+      provenances.push(await stampWritten(bundle, response, deps));
+    }
+    const counts = {
+      mentions,
+      created: plan.created,
+      updated: plan.updated,
+      retracted: plan.retracted,
+      unchanged: plan.unchanged,
+      transactions: plan.bundles.length,
+    };
+    deps.log.info({ ...counts, ms: Math.round(performance.now() - started) }, 'note analyzed');
+    return { outcome: plan.bundles.length > 0 ? ('written' as const) : ('unchanged' as const), ...counts, provenances: provenances.filter(Boolean) };
   });
-  const provenances: string[] = [];
-  for (const bundle of plan.bundles) {
-    const response = await deps.fhir.executeTransaction(bundle);
-    provenances.push(await stampWritten(bundle, response, deps));
+}
+
+/**
+ * Inside the write step: the lease is still this run's, and the server still serves the version this run decided
+ * on (a newer version, or a deletion, has its own job).
+ */
+async function stillCurrent(data: AnalyzeNoteJobData, decision: Exclude<Decision, { kind: 'skip' }>, deps: AnalyzeNoteDeps): Promise<boolean> {
+  await deps.fence?.assertHeld();
+  const read = await deps.fhir.readNote(data.noteId);
+  if (read.state === 'deleted') return decision.kind === 'retract' && decision.version.versionId === '';
+  if (read.state === 'missing') throw new NoteMissingError(`DocumentReference/${data.noteId}`);
+  return decision.version.versionId !== '' && read.note.meta?.versionId === data.versionId;
+}
+
+/**
+ * A job for a version other than the current one: an older version is superseded; a version the server does not
+ * serve (yet: read replicas lag notifications, or the notification came first) is retried with backoff.
+ */
+async function isOlderVersion(noteId: string, versionId: string, currentVersionId: string, deps: AnalyzeNoteDeps): Promise<boolean> {
+  if (/^\d{1,15}$/.test(versionId) && /^\d{1,15}$/.test(currentVersionId)) {
+    return Number(versionId) < Number(currentVersionId);
   }
-  const counts = {
-    mentions,
-    created: plan.created,
-    updated: plan.updated,
-    retracted: plan.retracted,
-    unchanged: plan.unchanged,
-    transactions: plan.bundles.length,
-  };
-  deps.log.info({ ...counts, ms: Math.round(performance.now() - started) }, 'note analyzed');
-  return { outcome: plan.bundles.length > 0 ? 'written' : 'unchanged', ...counts, provenances: provenances.filter(Boolean) };
+  // Opaque version ids (Medplum uses UUIDs): an older version is one the server's history has.
+  if (!deps.fhir.hasNoteVersion) return true;
+  return deps.fhir.hasNoteVersion(noteId, versionId);
 }
 
 async function decide(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<Decision> {
   const read = await deps.fhir.readNote(data.noteId);
-  if (read.state === 'missing') return { kind: 'skip', reason: 'missing' };
+  // Not a success: the job fails with its reason (after retries, in case the server lags) and is kept.
+  if (read.state === 'missing') throw new NoteMissingError(`DocumentReference/${data.noteId}`);
   if (read.state === 'deleted') {
     return { kind: 'retract', version: deletedNoteVersion(data.noteId), reason: `DocumentReference/${data.noteId} was deleted` };
   }
   const note = read.note;
-  if (note.meta?.versionId !== data.versionId) {
-    // A newer version exists; its own job analyses it, so this one must not write stale findings.
-    return { kind: 'skip', reason: 'superseded' };
+  const current = note.meta?.versionId ?? '';
+  // A deletion's job (version `deleted`) for a note that exists again: the note's newer job handles it.
+  if (data.versionId === DELETED_VERSION) return { kind: 'skip', reason: 'superseded' };
+  if (current !== data.versionId) {
+    // An older version: the newer one has its own job, so this one must not write stale findings.
+    if (await isOlderVersion(data.noteId, data.versionId, current, deps)) return { kind: 'skip', reason: 'superseded' };
+    throw new VersionNotAvailableError(`DocumentReference/${data.noteId}`, data.versionId, current);
   }
   const version = toNoteVersion(note, 'DocumentReference.content[0].attachment');
   if (note.status === 'entered-in-error' || note.docStatus === 'entered-in-error') {

@@ -12,7 +12,7 @@ import { UnsupportedContentError } from '../errors.js';
 import type { MappingOptions } from '../fhir/finding-types.js';
 import { mapFindings } from '../fhir/map-findings.js';
 import { DEVICE_IDENTIFIER_SYSTEM } from '../fhir/naming.js';
-import { readNoteText } from '../fhir/note-text.js';
+import { readNoteText, type NoteText } from '../fhir/note-text.js';
 import { planWriteBack } from '../fhir/write-back.js';
 import type { NlpPipeline } from '../nlp/types.js';
 import { buildAuditEvent } from '../provenance/build-audit-event.js';
@@ -27,26 +27,49 @@ export interface ExtractDeps {
   readonly maxDocumentBytes: number;
   /** Provenance.recorded. */
   readonly recorded: string;
+  /** Told about a note that is usable but yields nothing (no text): the result is then a Bundle without findings. */
+  readonly warn?: (message: string) => void;
 }
 
 const DEVICE_FULL_URL = 'urn:uuid:00000000-0000-4000-8000-00000000de01';
 const AUDIT_FULL_URL = 'urn:uuid:00000000-0000-4000-8000-00000000de02';
 
 /**
- * Wraps plain text as the DocumentReference the worker would read.
- * @param text - the note text.
+ * Wraps a text file as the DocumentReference the worker would read. Bytes are kept as they are, so the worker's
+ * checks (strict UTF-8, size) apply to them unchanged.
+ * @param text - the note text, or its bytes.
  * @param subject - the subject reference (default `Patient/example`).
- * @returns a DocumentReference whose id is derived from the text.
+ * @param contentType - the attachment's content type (default UTF-8 plain text).
+ * @returns a DocumentReference whose id is derived from the content.
  */
-export function toTextNote(text: string, subject = 'Patient/example'): DocumentReference {
+export function toTextNote(text: string | Buffer, subject = 'Patient/example', contentType = 'text/plain; charset=utf-8'): DocumentReference {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   return {
     resourceType: 'DocumentReference',
-    id: `text-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
+    id: `text-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`,
     meta: { versionId: '1' },
     status: 'current',
     subject: { reference: subject },
-    content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: Buffer.from(text, 'utf8').toString('base64') } }],
+    content: [{ attachment: { contentType, data: bytes.toString('base64') } }],
   };
+}
+
+/**
+ * Reads a note's text with the worker's checks (content type, charset, base64, size); `extract` has no server to
+ * fetch an `attachment.url` from.
+ * @param note - the DocumentReference.
+ * @param maxDocumentBytes - MAX_DOCUMENT_BYTES.
+ * @returns the text.
+ * @throws UnsupportedContentError or DocumentTooLargeError, as the worker would.
+ */
+export function readExtractableText(note: DocumentReference, maxDocumentBytes: number): Promise<NoteText> {
+  return readNoteText(
+    note,
+    async () => {
+      throw new UnsupportedContentError('attachment.url cannot be read by `extract`; put the text in attachment.data');
+    },
+    maxDocumentBytes
+  );
 }
 
 /**
@@ -61,14 +84,9 @@ export async function extractNote(note: DocumentReference, deps: ExtractDeps): P
     id: note.id ?? `doc-${createHash('sha256').update(JSON.stringify(note.content ?? [])).digest('hex').slice(0, 16)}`,
     meta: { ...note.meta, versionId: note.meta?.versionId ?? '1' },
   } as WithId<DocumentReference>;
-  const noteText = await readNoteText(
-    withIds,
-    async () => {
-      throw new UnsupportedContentError('attachment.url cannot be read by `extract`; put the text in attachment.data');
-    },
-    deps.maxDocumentBytes
-  );
+  const noteText = await readExtractableText(withIds, deps.maxDocumentBytes);
   const version = toNoteVersion(withIds, noteText.path, deps.recorded);
+  if (noteText.text.trim() === '') deps.warn?.('empty note: no text to analyse, nothing extracted');
   const result = await deps.nlp.analyze(noteText.text);
   const desired = mapFindings(version, noteText.text, result, { ...deps.mapping, pipelineVersion: deps.software.pipelineVersion });
   const plan = planWriteBack({

@@ -11,7 +11,7 @@ import { DEFAULT_CONTEXT_SETTINGS, runContext, type ContextSettings } from './co
 import type { RuleLexicons } from './lexicons/rule-lexicons.js';
 import { extractMeasurements, type FoundMeasurement } from './measurements.js';
 import { splitCombinationProducts } from './combination-drugs.js';
-import { parseSig } from './medication-sig.js';
+import { lastPhase, parseSig } from './medication-sig.js';
 import { detectProcedureStatus, findProcedureTime, isProcedureConcept } from './procedures.js';
 import { detectMedicationStatusWithCue } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
@@ -172,7 +172,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
           text,
           sentence,
           c.span,
-          sig.span?.end ?? c.span.end,
+          lastPhase(sig).span?.end ?? c.span.end,
           section?.kind,
           attrs.negation === 'negated'
         );

@@ -112,3 +112,34 @@ describe('detectMedicationStatus', () => {
     expect(detectMedicationStatus(text, { start: 0, end: text.length }, { start: 0, end: 10 }, 10, undefined, false)).toBe('unknown'); // no sig
   });
 });
+
+describe('parseSig: tapers and "X then Y" become phases', () => {
+  test('rivaroxaban loading then maintenance (issue 13): 15 mg BID for 21 days, then 20 mg daily', () => {
+    const text = '15 mg PO BID for 21 days then 20 mg PO daily';
+    const parsed = sig(text);
+    expect(parsed).toMatchObject({
+      dose: { value: 15, unit: 'mg' },
+      route: 'oral',
+      timing: { frequency: 2, period: 1, periodUnit: 'd', code: 'BID' },
+      duration: { value: 21, unit: 'd' },
+      then: { dose: { value: 20, unit: 'mg' }, route: 'oral', timing: { frequency: 1, period: 1, periodUnit: 'd', code: 'QD' } },
+    });
+    expect(parsed.timing).not.toHaveProperty('when');
+    expect(text.slice(parsed.span?.start, parsed.span?.end)).toBe('15 mg PO BID for 21 days');
+    expect(text.slice(parsed.then?.span?.start, parsed.then?.span?.end)).toBe('20 mg PO daily');
+  });
+
+  test('a three-step taper, with "followed by"', () => {
+    const parsed = sig('40 mg daily x 5 days, then 20 mg daily x 5 days, followed by 10 mg daily');
+    expect([parsed.dose?.value, parsed.then?.dose?.value, parsed.then?.then?.dose?.value]).toEqual([40, 20, 10]);
+    expect(parsed.then?.duration).toEqual({ value: 5, unit: 'd' });
+    expect(parsed.then?.then?.then).toBeUndefined();
+  });
+
+  test('"then" without a following dose or frequency is no phase; two frequencies never leave an empty when', () => {
+    expect(sig('10 mg daily then recheck').then).toBeUndefined();
+    expect(sig('5 mg qhs then').then).toBeUndefined();
+    const merged = sig('10 mg BID daily');
+    expect(merged.timing).not.toHaveProperty('when');
+  });
+});

@@ -15,6 +15,7 @@ type Element =
   | { readonly type: 'when'; readonly when: string }
   | { readonly type: 'prn'; readonly reason?: Span }
   | { readonly type: 'duration'; readonly duration: Measure }
+  | { readonly type: 'then' }
   | { readonly type: 'skip' };
 
 interface Rule {
@@ -155,6 +156,8 @@ const RULES: readonly Rule[] = [
     const unit = COUNT_UNITS.find(([re]) => re.test(m[2]))?.[1] ?? '{unit}';
     return { type: 'amount', measure: { value: n, unit }, count: true };
   }),
+  // A taper or sequence: what follows is the next phase (its own dose and frequency), not more of this one.
+  rule(`then|followed[ \\t]+by|and[ \\t]+then`, () => ({ type: 'then' })),
   rule(ROUTE_PATTERN(), (m) => ({ type: 'route', route: ROUTES.find(([re]) => re.test(m[0].replace(/\s+/g, ' ')))?.[1] ?? 'other' })),
   rule(`(?:er|xr|sr|xl|cr|la|dr|ir|ec|odt|hcl|hctz|tablets?|tabs?|capsules?|caps?|solution|suspension|injection|inj|cream|ointment|gel|lotion|inhaler|nebulizer|patch|elixir|syrup|liquid|oral|take|takes|taking|give|apply|inject|instill|inhale|use|then|and|of|by|at|dose|doses|sig|dispense[ \\t]*#?[ \\t]*\\d+|disp[ \\t]*#?[ \\t]*\\d+|#[ \\t]*\\d+|refills?[ \\t]*:?[ \\t]*\\d+|\\(?[ \\t]*[A-Z][A-Za-z-]*[ \\t]*\\))`, () => ({ type: 'skip' })),
 ];
@@ -180,7 +183,8 @@ const STOP_WORDS_FOR_REASON = /^(?:every|q\d|daily|bid|tid|qid|po|iv|x)$/i;
  * @param text - the note text.
  * @param start - where to start reading.
  * @param limit - where the sig must stop (next drug, sentence end).
- * @returns the sig; `span` covers what was read, absent when nothing was.
+ * @returns the sig; `span` covers what was read for its first phase, absent when nothing was; a later phase
+ *   ("… then 20 mg daily") is in `then`, with its own span.
  */
 export function parseSig(text: string, start: number, limit: number): MedicationSig {
   let p = start;
@@ -209,6 +213,17 @@ export function parseSig(text: string, start: number, limit: number): Medication
     if (!matched) break;
     const { el } = matched;
     let end = matched.end;
+    if (el.type === 'then') {
+      // Only a phase that already says something (a dose or a frequency) ends here; "then" alone is a filler word.
+      if (amounts.length > 0 || timing !== undefined || when.length > 0) {
+        const next = parseSig(text, end, limit);
+        if (next.span && (next.dose || next.strength || next.timing)) {
+          return { ...buildSig(), then: next };
+        }
+      }
+      p = end;
+      continue;
+    }
     if (el.type === 'amount') amounts.push(el);
     else if (el.type === 'route') route ??= el.route;
     else if (el.type === 'timing') timing = mergeTiming(timing, el.timing);
@@ -228,25 +243,33 @@ export function parseSig(text: string, start: number, limit: number): Medication
     }
     p = end;
   }
-  const count = amounts.find((a) => a.count);
-  const mass = amounts.find((a) => !a.count);
-  const finalTiming = when.length > 0 ? { ...(timing ?? {}), when: [...(timing?.when ?? []), ...when] } : timing;
-  return {
-    ...(sigStart >= 0 ? { span: { start: sigStart, end: sigEnd } } : {}),
-    ...(count && mass ? { strength: mass.measure, dose: count.measure } : {}),
-    ...(!count && mass ? { dose: mass.measure } : {}),
-    ...(count && !mass ? { dose: count.measure } : {}),
-    ...(route ? { route } : {}),
-    ...(finalTiming ? { timing: finalTiming } : {}),
-    ...(asNeeded ? { asNeeded } : {}),
-    ...(asNeededFor ? { asNeededFor } : {}),
-    ...(duration ? { duration } : {}),
-  };
+  return buildSig();
+
+  function buildSig(): MedicationSig {
+    const count = amounts.find((a) => a.count);
+    const mass = amounts.find((a) => !a.count);
+    const finalTiming = when.length > 0 ? { ...(timing ?? {}), when: [...(timing?.when ?? []), ...when] } : timing;
+    return {
+      ...(sigStart >= 0 ? { span: { start: sigStart, end: sigEnd } } : {}),
+      ...(count && mass ? { strength: mass.measure, dose: count.measure } : {}),
+      ...(!count && mass ? { dose: mass.measure } : {}),
+      ...(count && !mass ? { dose: count.measure } : {}),
+      ...(route ? { route } : {}),
+      ...(finalTiming ? { timing: finalTiming } : {}),
+      ...(asNeeded ? { asNeeded } : {}),
+      ...(asNeededFor ? { asNeededFor } : {}),
+      ...(duration ? { duration } : {}),
+    };
+  }
 }
 
+/** Merges a second frequency into the first; `when` only when there is one (never an empty array). */
 function mergeTiming(a: SigTiming | undefined, b: SigTiming): SigTiming {
   if (!a) return b;
-  return { ...a, ...b, when: [...(a.when ?? []), ...(b.when ?? [])].filter((w, i, all) => all.indexOf(w) === i) };
+  const when = [...(a.when ?? []), ...(b.when ?? [])].filter((w, i, all) => all.indexOf(w) === i);
+  const { when: _a, ...restA } = a;
+  const { when: _b, ...restB } = b;
+  return { ...restA, ...restB, ...(when.length > 0 ? { when } : {}) };
 }
 
 function readPrnReason(text: string, pos: number, limit: number): Span | undefined {
@@ -257,4 +280,15 @@ function readPrnReason(text: string, pos: number, limit: number): Span | undefin
   if (STOP_WORDS_FOR_REASON.test(first)) return undefined;
   const start = PRN_REASON_RE.lastIndex - m[1].length;
   return { start, end: PRN_REASON_RE.lastIndex };
+}
+
+/**
+ * The last phase of a sig (itself when it has no `then`).
+ * @param sig - the sig.
+ * @returns its last phase.
+ */
+export function lastPhase(sig: MedicationSig): MedicationSig {
+  let phase = sig;
+  while (phase.then) phase = phase.then;
+  return phase;
 }

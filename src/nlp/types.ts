@@ -141,6 +141,11 @@ export interface MedicationSig {
   /** Span of the PRN reason ("for pain"). */
   readonly asNeededFor?: Span;
   readonly duration?: Measure;
+  /**
+   * The next phase of a taper or an "X then Y" sig ("15 mg BID for 21 days then 20 mg daily"): its own dose,
+   * timing and duration, read after "then"/"followed by". FHIR: one more `dosage` with the next `sequence`.
+   */
+  readonly then?: MedicationSig;
 }
 
 /** Status cues about a medication, mapped to `MedicationStatement.status`. */

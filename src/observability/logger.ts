@@ -28,6 +28,23 @@ const REDACT_PATHS = [
   'req.headers.cookie',
 ];
 
+/** The `note` field the job loggers bind: a note reference (ids may be logged). */
+const NOTE_REFERENCE = /^DocumentReference\/[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * Redacts text, not counts: a number or boolean under a sensitive key (`mentions: 12`) and the note reference jobs
+ * log (`note: 'DocumentReference/123'`) say nothing beyond what ids already say; any other string, array or object
+ * there could be note text or a resource body.
+ * @param value - the value at a redacted path.
+ * @param path - the path of keys to it.
+ * @returns the value to log.
+ */
+export function censorText(value: unknown, path: readonly string[]): unknown {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return value;
+  if (typeof value === 'string' && path.at(-1) === 'note' && NOTE_REFERENCE.test(value)) return value;
+  return '[REDACTED]';
+}
+
 /**
  * Creates the root logger.
  * @param level - minimum level.
@@ -39,7 +56,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     {
       level,
       base: { service: 'chartmine' },
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      redact: { paths: REDACT_PATHS, censor: censorText },
       serializers: { err: serializeError },
     },
     destination

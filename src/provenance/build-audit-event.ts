@@ -11,7 +11,13 @@ import { CHARTMINE_CONCEPTS } from '../fhir/profiles/terminology.js';
 export type RunOutcome =
   | { readonly kind: 'written' | 'unchanged'; readonly counts: RunCounts; readonly provenances: readonly string[] }
   | { readonly kind: 'skipped'; readonly reason: string }
-  | { readonly kind: 'failed'; readonly errorCode: string; readonly retryable: boolean };
+  | {
+      readonly kind: 'failed';
+      readonly errorCode: string;
+      readonly retryable: boolean;
+      /** Our own description (ids, resource types, entry indexes, statuses; never text), e.g. refused entries. */
+      readonly detail?: string;
+    };
 
 /** Counts of a run that analysed (or retracted) a note. */
 export interface RunCounts {
@@ -62,6 +68,7 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
       ? [
           { type: 'error-code', valueString: outcome.errorCode },
           { type: 'retryable', valueString: String(outcome.retryable) },
+          ...(outcome.detail ? [{ type: 'error-detail', valueString: outcome.detail }] : []),
         ]
       : []),
   ];

@@ -141,8 +141,21 @@ export function stamped(provenance: Provenance & { id: string }, targets: readon
   return {
     ...provenance,
     meta: { ...meta, tag: (meta.tag ?? []).filter((t) => !(t.system === TARGETS_PENDING_TAG.system && t.code === TARGETS_PENDING_TAG.code)) },
-    target: targets.map((t) => ({ reference: t.reference })),
+    target: withUnversionedTwins(targets),
   };
+}
+
+/**
+ * Versioned targets, then each one's unversioned twin (`Condition/1/_history/2` and `Condition/1`). Servers that
+ * match reference strings exactly (Medplum) answer `Provenance?target=Condition/1` and
+ * `Condition?_id=1&_revinclude=Provenance:target` only through the twin; the versioned one says which version.
+ * @param targets - the versioned targets.
+ * @returns versioned targets followed by their unversioned twins (each once).
+ */
+export function withUnversionedTwins(targets: readonly Reference[]): Reference[] {
+  const versioned = targets.map((t) => t.reference ?? '').filter((r) => r.length > 0);
+  const twins = versioned.map((r) => r.replace(/\/_history\/[^/]+$/, '')).filter((r, i, all) => !versioned.includes(r) && all.indexOf(r) === i);
+  return [...versioned, ...twins].map((reference) => ({ reference }));
 }
 
 /**
@@ -161,12 +174,14 @@ export function repairPendingProvenance(
   const versionId = provenance.meta?.versionId;
   if (!Number.isFinite(written) || !versionId) return undefined;
   const targets: Reference[] = [];
+  const versionedTargets = (provenance.target ?? []).map((t) => t.reference ?? '').filter((r) => r.includes('/_history/'));
   for (const target of provenance.target ?? []) {
     const reference = target.reference ?? '';
     if (reference.includes('/_history/')) {
       targets.push({ reference });
       continue;
     }
+    if (versionedTargets.some((v) => v.startsWith(`${reference}/_history/`))) continue; // a twin: already versioned
     const versions = histories.get(reference) ?? [];
     let best: Resource | undefined;
     for (const v of versions) {

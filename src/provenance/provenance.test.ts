@@ -48,7 +48,13 @@ describe('Provenance', () => {
     };
     const update = stampProvenance(request, response);
     expect(update?.ifMatchVersion).toBe('pv1');
-    expect(update?.resource.target).toEqual([{ reference: 'Condition/c1/_history/v1' }, { reference: 'Condition/c2/_history/v7' }]);
+    // Each versioned target is followed by its unversioned twin (Medplum matches reference strings exactly).
+    expect(update?.resource.target).toEqual([
+      { reference: 'Condition/c1/_history/v1' },
+      { reference: 'Condition/c2/_history/v7' },
+      { reference: 'Condition/c1' },
+      { reference: 'Condition/c2' },
+    ]);
     expect(update?.resource.meta?.tag).not.toContainEqual(TARGETS_PENDING_TAG);
     expect(update?.resource.meta?.versionId).toBeUndefined();
   });
@@ -72,7 +78,12 @@ describe('Provenance', () => {
       ],
     ]);
     const update = repairPendingProvenance(stored, history);
-    expect(update?.resource.target).toEqual([{ reference: 'Condition/c1/_history/ours' }, { reference: 'Condition/c2/_history/9' }]);
+    expect(update?.resource.target).toEqual([
+      { reference: 'Condition/c1/_history/ours' },
+      { reference: 'Condition/c2/_history/9' },
+      { reference: 'Condition/c1' },
+      { reference: 'Condition/c2' },
+    ]);
     expect(repairPendingProvenance(stored, new Map())).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UpstreamError } from '../errors.js';
-import type { AnalyzeNoteJobData } from '../jobs/analyze-note.job.js';
+import type { AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
 
 /** Queue name (kebab-case: BullMQ reserves `:`). */
 export const ANALYZE_NOTE_QUEUE = 'nlp-analyze-note';
@@ -21,8 +21,9 @@ export const ANALYZE_NOTE_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * The job id: one job per note version, so repeated notifications for the same version collapse into one job
- * (as long as the job is kept: 24 h after completion, 7 days after failure).
+ * The job id: one job per note version, so repeated notifications for the same version collapse into one job while
+ * it waits or runs, and into its result for 24 h after it completed with findings written or unchanged. A job
+ * that failed or was skipped does not swallow a later notification: `enqueue` runs it again under the same id.
  * @param data - the job data.
  * @returns the id.
  */
@@ -61,9 +62,26 @@ export class AnalyzeNoteProducer {
     const jobId = analyzeNoteJobId(data) + (options.jobIdSuffix ? `-${safe(options.jobIdSuffix)}` : '');
     try {
       const job = await this.queue.add(ANALYZE_NOTE_JOB, data, { jobId });
+      // BullMQ ignores an add whose id exists and hands back the existing job. A finished one that did not write
+      // (skipped, e.g. a version not served yet at the time, or failed) runs again for the new notification.
+      await this.rerunIfUnfinished(jobId);
       return job.id ?? jobId;
     } catch (err: unknown) {
       throw new UpstreamError('could not enqueue the note', { cause: err });
+    }
+  }
+
+  private async rerunIfUnfinished(jobId: string): Promise<void> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return;
+    const state = await job.getState();
+    const skipped = state === 'completed' && (job.returnvalue as AnalyzeNoteResult | undefined)?.outcome === 'skipped';
+    if (state !== 'failed' && !skipped) return;
+    try {
+      await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+    } catch (err: unknown) {
+      // Another notification re-ran it first (it is no longer finished): one run is what is wanted.
+      if ((await job.getState()) === state) throw err;
     }
   }
 

@@ -3,7 +3,7 @@
  * replay tooling read the same shape as HTTP clients. Only our own error messages go in: they carry ids and codes.
  */
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { AppError, type ErrorCode } from '../errors.js';
+import { AppError, PartialWriteError, type ErrorCode } from '../errors.js';
 import { CHARTMINE_CODES } from '../fhir/naming.js';
 
 const ISSUE_CODES: Partial<Record<ErrorCode, OperationOutcomeIssue['code']>> = {
@@ -15,6 +15,11 @@ const ISSUE_CODES: Partial<Record<ErrorCode, OperationOutcomeIssue['code']>> = {
   'write-back-rejected': 'invalid',
   'document-busy': 'lock-error',
   'model-failure': 'exception',
+  'lease-lost': 'conflict',
+  'note-missing': 'not-found',
+  'version-not-available': 'not-found',
+  'partial-write': 'incomplete',
+  'circuit-open': 'transient',
 };
 
 /**
@@ -33,6 +38,17 @@ export function toFailureOutcome(err: unknown): OperationOutcome {
         code: (err instanceof AppError ? ISSUE_CODES[err.code] : undefined) ?? 'exception',
         details: { coding: [{ system: CHARTMINE_CODES, code: `error-${code}` }], text },
       },
+      // One issue per refused entry: resource type, index and status, never the resource.
+      ...(err instanceof PartialWriteError
+        ? err.refused.map(
+            (r): OperationOutcomeIssue => ({
+              severity: 'error',
+              code: r.status === 403 || r.status === 401 ? 'forbidden' : 'processing',
+              details: { text: `${r.resourceType} refused with ${r.status}` },
+              expression: [`Bundle.entry[${r.index}]`],
+            })
+          )
+        : []),
     ],
   };
 }

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { UpstreamError } from '../errors.js';
 import type { CatchUpState } from '../ingest/catch-up.js';
 import type { EventNumberState } from '../ingest/handle-notification.js';
+import type { RecoveryState } from '../ingest/redis-recovery.js';
 
 /** Sets KEYS[1] to ARGV[1] when ARGV[2] (a number) is greater than the number stored in KEYS[2]. */
 const RAISE_SCRIPT = `
@@ -19,7 +20,7 @@ end
 return 0`;
 
 /** Catch-up cursor, pending flag and event numbers, in Redis. */
-export class RedisIngestState implements CatchUpState, EventNumberState {
+export class RedisIngestState implements CatchUpState, EventNumberState, RecoveryState {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string
@@ -41,6 +42,22 @@ export class RedisIngestState implements CatchUpState, EventNumberState {
     const ms = Date.parse(lastUpdated);
     if (!Number.isFinite(ms)) return; // not an instant: nothing to advance to
     await this.run(() => this.redis.eval(RAISE_SCRIPT, 2, this.key('cursor'), this.key('cursor-ms'), lastUpdated, String(ms)));
+  }
+
+  /** Sets the cursor, also backwards (a catch-up after Redis lost its data starts from the watermark). */
+  async resetCursor(lastUpdated: string): Promise<void> {
+    const ms = Date.parse(lastUpdated);
+    if (!Number.isFinite(ms)) return;
+    await this.run(() => this.redis.mset(this.key('cursor'), lastUpdated, this.key('cursor-ms'), String(ms)));
+  }
+
+  /** Whether this Redis still holds the epoch key set at start-up (absent: Redis lost its data). */
+  async hasEpoch(): Promise<boolean> {
+    return (await this.run(() => this.redis.exists(this.key('epoch')))) === 1;
+  }
+
+  async markEpoch(): Promise<void> {
+    await this.run(() => this.redis.set(this.key('epoch'), new Date().toISOString()));
   }
 
   async markPending(): Promise<void> {

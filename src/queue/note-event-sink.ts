@@ -8,7 +8,8 @@ export type VersionResolver = (noteId: string) => Promise<string | undefined>;
 /** Queues one analyze-note job per event. */
 export class QueueNoteEventSink implements NoteEventSink {
   constructor(
-    private readonly producer: AnalyzeNoteProducer,
+    /** The producer (a function: the server knows its queue namespace only once it listens). */
+    private readonly producer: () => AnalyzeNoteProducer,
     private readonly resolveVersion: VersionResolver
   ) {}
 
@@ -17,7 +18,7 @@ export class QueueNoteEventSink implements NoteEventSink {
     for (const event of events) {
       const versionId =
         event.interaction === 'delete' ? DELETED_VERSION : (event.versionId ?? (await this.resolveVersion(event.noteId)) ?? DELETED_VERSION);
-      jobIds.push(await this.producer.enqueue({ noteId: event.noteId, versionId, requestId }));
+      jobIds.push(await this.producer().enqueue({ noteId: event.noteId, versionId, requestId }));
     }
     return jobIds;
   }

@@ -63,6 +63,14 @@ async function put(note: DocumentReference): Promise<DocumentReference> {
 const verification = (c: Condition): string | undefined => c.verificationStatus?.coding?.[0].code;
 const snomed = (c: Condition): string | undefined => c.code?.coding?.find((x) => x.system === 'http://snomed.info/sct')?.code;
 const versionOf = (r: Resource): string => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`;
+const versioned = (refs: { reference?: string }[] | undefined): string[] => (refs ?? []).map((r) => r.reference ?? '').filter((r) => r.includes('/_history/'));
+/**
+ * Medplum matches reference search values against the stored reference strings exactly (issue 13, item 6: observed
+ * on Medplum 4.5.2, `Provenance?target=Condition/<id>` found nothing while the targets were versioned). The embedded
+ * store is more lenient (an unversioned value also matches versioned references), so each auditor search is also
+ * checked the strict way: every resource it returns holds the searched string verbatim.
+ */
+const holdsExactly = (references: (string | undefined)[], value: string): boolean => references.includes(value);
 
 describe('what an auditor can ask, with plain FHIR searches', () => {
   let note: DocumentReference;
@@ -103,13 +111,26 @@ describe('what an auditor can ask, with plain FHIR searches', () => {
       ...(await search(`MedicationStatement?_tag=${SOURCE}|${note.id}`)),
       ...(await search(`Observation?_tag=${SOURCE}|${note.id}`)),
     ];
-    expect(provenance.target.map((t) => t.reference).sort()).toEqual(derived.map(versionOf).sort());
-    // The unversioned entity finds the Provenances of every version of the note.
-    expect((await search<Provenance>(`Provenance?entity=DocumentReference/${note.id}`)).map((p) => p.id)).toEqual([provenance.id]);
+    expect(versioned(provenance.target).sort()).toEqual(derived.map(versionOf).sort());
+    const entityValue = `DocumentReference/${note.id}/_history/${note.meta?.versionId}`;
+    expect(holdsExactly(provenance.entity?.map((e) => e.what.reference) ?? [], entityValue)).toBe(true);
+    // _include follows the unversioned twins too: the resources themselves in one search.
+    const included = (await bundle(`Provenance?entity=${entityValue}&_include=Provenance:target`)).entry?.filter((e) => e.search?.mode === 'include');
+    expect(included?.map((e) => versionOf(e.resource as Resource)).sort()).toEqual(derived.map(versionOf).sort());
+  });
+
+  test('"… from any version of it?" — Provenance?_tag=<source-document>|<id> (a token: exact on every server)', async () => {
+    const found = await search<Provenance>(`Provenance?_tag=${SOURCE}|${note.id}`);
+    expect(found.map((p) => p.id)).toEqual([provenance.id]);
+    expect(found.every((p) => p.meta?.tag?.some((t) => t.system === SOURCE && t.code === note.id))).toBe(true);
   });
 
   test('"where did this Condition come from?" — Provenance?target=… and Condition?_id=…&_revinclude=Provenance:target', async () => {
-    expect((await search<Provenance>(`Provenance?target=Condition/${condition.id}`)).map((p) => p.id)).toEqual([provenance.id]);
+    const byTarget = await search<Provenance>(`Provenance?target=Condition/${condition.id}`);
+    expect(byTarget.map((p) => p.id)).toEqual([provenance.id]);
+    // The unversioned twin beside the versioned target: what an exact-matching server (Medplum) finds.
+    expect(byTarget.every((p) => holdsExactly(p.target.map((t) => t.reference), `Condition/${condition.id}`))).toBe(true);
+    expect(holdsExactly(provenance.target.map((t) => t.reference), versionOf(condition))).toBe(true);
     const withProvenance = await bundle(`Condition?_id=${condition.id}&_revinclude=Provenance:target`);
     const included = withProvenance.entry?.filter((e) => e.search?.mode === 'include').map((e) => e.resource as Provenance);
     expect(included?.map((p) => p.id)).toEqual([provenance.id]);
@@ -156,13 +177,18 @@ describe('what an auditor can ask, with plain FHIR searches', () => {
     expect(notDerived.map((c) => c.id)).toEqual([charted.body.id]);
   });
 
-  test('an AuditEvent per run: the note version, the Device, outcome and counts, no text', async () => {
-    const events = await search<AuditEvent>(`AuditEvent?entity=DocumentReference/${note.id}/_history/${note.meta?.versionId}`);
+  test('"what happened to this note, run by run?" — AuditEvent?_tag=<source-document>|<id>; per version by entity', async () => {
+    const all = await search<AuditEvent>(`AuditEvent?_tag=${SOURCE}|${note.id}`);
+    expect(all).toHaveLength(1);
+    expect(all.every((e) => e.meta?.tag?.some((t) => t.system === SOURCE && t.code === note.id))).toBe(true);
+    const entityValue = `DocumentReference/${note.id}/_history/${note.meta?.versionId}`;
+    const events = await search<AuditEvent>(`AuditEvent?entity=${entityValue}`);
+    expect(events.every((e) => holdsExactly(e.entity?.map((x) => x.what?.reference) ?? [], entityValue))).toBe(true);
     expect(events).toHaveLength(1);
     const [event] = events;
     expect(event).toMatchObject({ outcome: '0', action: 'E', agent: [{ who: provenance.agent[0].who }] });
     const details = Object.fromEntries((event.entity?.[0].detail ?? []).map((d) => [d.type, d.valueString]));
-    expect(details).toMatchObject({ outcome: 'written', created: String(provenance.target.length), retracted: '0' });
+    expect(details).toMatchObject({ outcome: 'written', created: String(versioned(provenance.target).length), retracted: '0' });
     expect(event.entity?.[1]?.what?.reference).toBe(`Provenance/${provenance.id}`);
     expect(JSON.stringify(event)).not.toMatch(/hypertension|metformin|chest/i);
   });
@@ -200,7 +226,8 @@ describe('the document\'s life', () => {
       `removal DocumentReference/${first.id}`,
     ]);
     expect(provenance.reason?.map((r) => r.text)).toEqual([`DocumentReference/${first.id} superseded by DocumentReference/${second.id} version ${second.meta?.versionId}`]);
-    expect(provenance.target).toHaveLength(4);
+    expect(versioned(provenance.target)).toHaveLength(4);
+    expect(provenance.target).toHaveLength(8); // each with its unversioned twin
     // The EHR then marks the old note superseded: its run finds the successor and has nothing left to retract.
     const before = (await search<Provenance>(`Provenance?_tag=${SOURCE}|${first.id}`)).length;
     const superseded = await put({ ...first, status: 'superseded' });
@@ -240,7 +267,7 @@ describe('the document\'s life', () => {
     await app.handle.producer.enqueue({ noteId: note.id as string, versionId: note.meta?.versionId as string, requestId: 'rerun' }, { jobIdSuffix: 'rerun' });
     await app.idle();
     const repaired = (await app.request<Provenance>('GET', `/fhir/R4/Provenance/${written.id}`)).body;
-    expect(repaired.target).toEqual([{ reference: versionOf(condition) }]);
+    expect(repaired.target).toEqual([{ reference: versionOf(condition) }, { reference: `Condition/${condition.id}` }]);
     expect(repaired.meta?.tag?.map((t) => t.code)).not.toContain('provenance-targets-pending');
   });
 });

@@ -144,8 +144,10 @@ describe('a note posted to the embedded store', () => {
       ...(await search('Procedure?subject=Patient/p-e2e')),
       ...(await search('AllergyIntolerance?patient=Patient/p-e2e')),
     ].map((r) => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`);
-    // Versioned targets: exactly the versions this run wrote.
-    expect(provenance.target.map((t) => t.reference).sort()).toEqual(written.sort());
+    // Versioned targets: exactly the versions this run wrote, each followed by its unversioned twin.
+    const targets = provenance.target.map((t) => t.reference ?? '');
+    expect(targets.filter((r) => r.includes('/_history/')).sort()).toEqual(written.sort());
+    expect(targets.filter((r) => !r.includes('/_history/')).sort()).toEqual(written.map((r) => r.replace(/\/_history\/.*$/, '')).sort());
     expect(provenance.agent[0].type?.coding?.[0].code).toBe('assembler');
     const device = await app.request('GET', `/fhir/R4/${provenance.agent[0].who?.reference}`);
     expect(device.status).toBe(200);

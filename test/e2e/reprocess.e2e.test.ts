@@ -99,7 +99,7 @@ describe('chartmine reprocess', () => {
 
     const provenances = await search<Provenance>(`Provenance?_tag=${PIPELINE_TAG}|${encodeURIComponent(v2)}`);
     expect(provenances).toHaveLength(1);
-    expect(provenances[0].target).toEqual([{ reference: `Condition/${asthma.id}/_history/${asthma.meta?.versionId}` }]);
+    expect(provenances[0].target).toEqual([{ reference: `Condition/${asthma.id}/_history/${asthma.meta?.versionId}` }, { reference: `Condition/${asthma.id}` }]);
     const device = (await server.request<Device>('GET', `/fhir/R4/${provenances[0].agent[0].who?.reference}`)).body;
     expect(device.version?.find((v) => v.type?.coding?.[0].code === 'pipeline')?.value).toBe(v2);
     expect(await search<Provenance>(`Provenance?_tag=${SOURCE}|${b.id}&_tag=${PIPELINE_TAG}|${encodeURIComponent(v2)}`)).toEqual([]);

@@ -34,8 +34,9 @@ export interface TestServerOptions {
  * @returns the test server.
  */
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
-  const prefix = uniquePrefix();
-  const config = loadConfig({ PORT: '0', WORKERS: '2', REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, ...options.env });
+  const prefix = options.env?.QUEUE_PREFIX ?? uniquePrefix();
+  // In memory unless a test is about durability (it passes STORE=file and its own DATA_DIR).
+  const config = loadConfig({ PORT: '0', WORKERS: '2', REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, STORE: 'memory', ...options.env });
   const handle = await startServer(config, options.log ?? createLogger('silent'), options.pipeline);
   return {
     url: handle.url,

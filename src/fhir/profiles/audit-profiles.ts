@@ -55,7 +55,8 @@ export const PROVENANCE_PROFILE: ProfileSource = {
   description:
     'One per write-back transaction (normally one per processed note version): `target` = every resource created, ' +
     'updated or retracted, versioned (`Type/id/_history/vid`) once the worker has read the versions from the ' +
-    'transaction\'s answer; `entity` = the note version (role source; a superseded predecessor has role removal); ' +
+    'transaction\'s answer, each followed by its unversioned twin (`Type/id`: servers that match reference strings ' +
+    'exactly, such as Medplum, answer `Provenance?target=Type/id` through it); `entity` = the note version (role source; a superseded predecessor has role removal); ' +
     '`agent` = the pipeline Device (assembler); `activity` = CREATE, UPDATE or NULLIFY (v3 DataOperation); `reason` ' +
     'says why findings were retracted.',
   baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Provenance',
@@ -67,9 +68,11 @@ export const PROVENANCE_PROFILE: ProfileSource = {
         invariant('cm-prov-1', 'Claims this profile', claims(PROFILES.provenance)),
         invariant(
           'cm-prov-2',
-          'Targets are versioned, unless tagged as pending (written in the transaction, versions still to be stamped)',
+          'Targets are versioned, each with its unversioned twin beside it (for servers that match reference strings ' +
+            'exactly), unless tagged as pending (written in the transaction, versions still to be stamped)',
           `meta.tag.where(system='${TARGETS_PENDING_TAG.system}' and code='${TARGETS_PENDING_TAG.code}').exists() or ` +
-            "target.all(reference.contains('/_history/'))"
+            "(target.where(reference.contains('/_history/')).exists() and " +
+            "target.where(reference.contains('/_history/').not()).count() <= target.where(reference.contains('/_history/')).count())"
         ),
         invariant(
           'cm-prov-3',

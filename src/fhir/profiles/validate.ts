@@ -28,7 +28,7 @@ export interface ProfileValidationOptions {
  */
 export function validateAgainstProfiles(resource: Resource, options: ProfileValidationOptions = {}): OperationOutcomeIssue[] {
   const profiles = options.profiles ?? ensureChartmineProfiles().profiles;
-  const issues: OperationOutcomeIssue[] = [...collect(() => validateResource(resource))];
+  const issues: OperationOutcomeIssue[] = [...collect(() => validateResource(resource)), ...emptyValueIssues(resource)];
   for (const url of resource.meta?.profile ?? []) {
     const profile = profiles.get(url);
     if (!profile) {
@@ -226,4 +226,29 @@ function withProfile(i: OperationOutcomeIssue, url: string): OperationOutcomeIss
 
 function issue(text: string, expression: string): OperationOutcomeIssue {
   return { severity: 'error', code: 'structure', details: { text }, expression: [expression] };
+}
+
+/**
+ * FHIR JSON forbids empty values: "objects, arrays and strings SHALL NOT be empty" (R4 JSON format, §2.6.2).
+ * `@medplum/core`'s validator lets them pass and Medplum drops them when it stores the resource, so a resource with
+ * `when: []` never equals what the server gives back. Reported here as errors with their path.
+ * @param resource - the resource.
+ * @returns one issue per empty array, object or string.
+ */
+export function emptyValueIssues(resource: Resource): OperationOutcomeIssue[] {
+  const out: OperationOutcomeIssue[] = [];
+  const visit = (value: unknown, path: string): void => {
+    if (typeof value === 'string') {
+      if (value.length === 0) out.push(issue('empty string: FHIR JSON values must not be empty', path));
+    } else if (Array.isArray(value)) {
+      if (value.length === 0) out.push(issue('empty array: FHIR JSON values must not be empty', path));
+      value.forEach((v, i) => visit(v, `${path}[${i}]`));
+    } else if (value && typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+      if (entries.length === 0) out.push(issue('empty object: FHIR JSON values must not be empty', path));
+      for (const [k, v] of entries) visit(v, `${path}.${k}`);
+    }
+  };
+  visit(resource, resource.resourceType);
+  return out;
 }

@@ -1,0 +1,44 @@
+/**
+ * docker compose cannot run here (no daemon, and Debian ships only Compose v1, which lacks `dockerfile_inline`):
+ * these checks keep the file's build honest. Every path the inline Dockerfile copies exists in the repository and
+ * is not excluded by .dockerignore, and the build context excludes what must never be sent (node_modules, .git).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+const ignore = existsSync(join(ROOT, '.dockerignore'))
+  ? readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+  : [];
+
+/** The sources of each `COPY <src>... <dest>` line of the inline Dockerfile. */
+function copiedPaths(): string[] {
+  return [...compose.matchAll(/^\s+COPY\s+(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).slice(0, -1));
+}
+
+describe('docker-compose.yml', () => {
+  test('needs Compose v2 (name, dockerfile_inline), which the README says', () => {
+    expect(compose).toMatch(/^name: chartmine$/m);
+    expect(compose).toMatch(/dockerfile_inline:/);
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toMatch(/Compose v2/);
+  });
+
+  test('every path the image copies is in the repository and in the build context', () => {
+    const tracked = new Set(execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n'));
+    const paths = copiedPaths();
+    expect(paths.length).toBeGreaterThan(3);
+    for (const path of paths) {
+      const present = tracked.has(path) || [...tracked].some((f) => f.startsWith(`${path}/`));
+      expect(present, `${path} is copied but not in the repository`).toBe(true);
+      expect(ignore.includes(path), `${path} is copied but .dockerignore excludes it`).toBe(false);
+    }
+  });
+
+  test('.dockerignore keeps node_modules, build output, git history and .env out of the context', () => {
+    for (const entry of ['node_modules', 'dist', '.git', '.env']) expect(ignore, entry).toContain(entry);
+  });
+});
