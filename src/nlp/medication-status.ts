@@ -17,9 +17,10 @@ const CUES_BEFORE: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
 const CUES_AFTER: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
   [/^[\s,;:>\-\u2013\u2014]*(?:was|were|is|has\s+been|have\s+been|will\s+be|to\s+be)?\s*(?:discontinued|stopped|d\/c'd|dc'd|dced)\b/i, 'stopped'],
   [/^[\s,;:>\-\u2013\u2014]*(?:was|were|is|has\s+been|will\s+be|to\s+be)?\s*(?:held|on\s+hold|hold)\b/i, 'on-hold'],
+  [/^[\s,;:(\-\u2013\u2014]*(?:(?:pt\s+|patient\s+)?(?:not\s+taking|isn't\s+taking|has\s+not\s+(?:been\s+)?tak(?:en|ing)|ran\s+out|never\s+(?:took|taken|started)|not\s+started))\b/i, 'not-taken'],
   [/^[\s,]*(?:will\s+be|to\s+be)\s+started\b/i, 'intended'],
   [/^[\s,]*(?:was|were|has\s+been)\s+(?:started|resumed|restarted)\b/i, 'active'],
-  [/^[\s,]*(?:continued|to\s+continue|will\s+be\s+continued)\b/i, 'active'],
+  [/^[\s,]*(?:continued|to\s+continue|will\s+be\s+continued|(?:was\s+|were\s+|is\s+)?(?:increased|decreased|reduced|titrated))\b/i, 'active'],
   [/^[\s,]*(?:was|were)?\s*(?:given|administered)\b/i, 'completed'],
 ];
 
@@ -64,7 +65,7 @@ export function detectMedicationStatusWithCue(
   for (const [re, status] of CUES_AFTER) if (re.test(after)) return { status, cued: true };
   const windowStart = Math.max(sentence.start, drug.start - CUE_WINDOW_CHARS);
   let before = text.slice(windowStart, drug.start);
-  const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('.'));
+  const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('.'), before.lastIndexOf(')'));
   if (cut >= 0) before = before.slice(cut + 1);
   let best: { status: MedicationStatus; at: number } | undefined;
   for (const [re, status] of CUES_BEFORE) {
@@ -83,4 +84,27 @@ export function detectMedicationStatusWithCue(
   // A drug written with its dose or frequency and no cue ("Lisinopril 10 mg daily.") is a medication the patient takes.
   if (sigEnd > drug.end) return { status: 'active', cued: false };
   return { status: 'unknown', cued: false };
+}
+
+/** Words between a negation and a drug that end the negation's reach over the drug ("no flare, continue allopurinol"). */
+const NEGATION_BREAK_RE = /[();\n]|\b(?:despite|but|continue[sd]?|continuing|resumed?|restarted?|increased?|decreased?|started)\b/i;
+
+/**
+ * Whether ConText's negation of a drug holds: a negation after the drug ("Symlin, not taking") or over its name
+ * holds; one before it holds only when no parenthesis, semicolon, line break or status word stands between them —
+ * "(not taking - ran out), omeprazole 20 mg", "No VTE prophylaxis needed (on apixaban)", "no BM despite senna" and
+ * "no flare, continue allopurinol" leave the drug taken.
+ * @param text - the note text.
+ * @param drug - the drug name's span.
+ * @param triggers - the ConText triggers that decided the drug's attributes.
+ * @returns false when every negation trigger is cut off from the drug.
+ */
+export function medicationNegationHolds(
+  text: string,
+  drug: Span,
+  triggers: readonly { readonly start: number; readonly end: number; readonly category: string }[]
+): boolean {
+  const negations = triggers.filter((t) => t.category === 'negated');
+  if (negations.length === 0) return true;
+  return negations.some((t) => t.end > drug.start || !NEGATION_BREAK_RE.test(text.slice(t.end, drug.start)));
 }

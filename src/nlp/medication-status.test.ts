@@ -1,0 +1,38 @@
+import { describe, expect, test } from 'vitest';
+import { createRulePipeline } from './pipeline.js';
+import { buildDefaultTestTerminology } from './testing/test-terminology.js';
+import type { MedicationMention } from './types.js';
+
+const pipeline = createRulePipeline({ terminology: buildDefaultTestTerminology() });
+
+async function statusOf(text: string, drug: string): Promise<{ status: string; assertion: string }> {
+  const { mentions } = await pipeline.analyze(text);
+  const start = text.indexOf(drug);
+  const m = mentions.find((x) => x.kind === 'medication' && x.span.start === start) as MedicationMention | undefined;
+  if (!m) throw new Error(`no medication at '${drug}'`);
+  return { status: m.status, assertion: m.assertion };
+}
+
+describe('medication status: a negation cut off from the drug', () => {
+  test.each([
+    ['Meds: lisinopril 20 mg qd (not taking since May - ran out), metformin 500 mg BID.', 'metformin'],
+    ['Home meds: atenolol 25 mg daily (has not needed it), aspirin 81 mg daily.', 'aspirin'],
+    ['No DVT prophylaxis needed (on warfarin).', 'warfarin'],
+    ['# Gout - no flare, continue atorvastatin.', 'atorvastatin'],
+    ['No relief despite acetaminophen 1 g TID.', 'acetaminophen'],
+  ] as const)('%s -> %s is not not-taken', async (text, drug) => {
+    const { status, assertion } = await statusOf(text, drug);
+    expect(assertion).not.toBe('negated');
+    expect(status).not.toBe('not-taken');
+  });
+
+  test('a negation that reaches the drug still makes it not-taken', async () => {
+    expect((await statusOf('Meds: metformin 500 mg BID, not taking lisinopril.', 'lisinopril')).status).toBe('not-taken');
+    expect((await statusOf('Meds: lisinopril 20 mg (not taking x2 mo - ran out), metformin 500 mg BID.', 'lisinopril')).status).toBe('not-taken');
+    expect((await statusOf('She takes no aspirin.', 'aspirin')).assertion).toBe('negated');
+  });
+
+  test('a dose change after the drug keeps it active', async () => {
+    expect((await statusOf('Plan: Oxycodone increased to 10 mg q4h PRN.', 'Oxycodone')).status).toBe('active');
+  });
+});
