@@ -36,3 +36,18 @@ describe('medication status: a negation cut off from the drug', () => {
     expect((await statusOf('Plan: Oxycodone increased to 10 mg q4h PRN.', 'Oxycodone')).status).toBe('active');
   });
 });
+
+describe('medication status: the decision of a reconciliation list item', () => {
+  test.each([
+    ['9. Metformin 500 mg BID - taking. -> Held while admitted; sliding scale ordered.', 'Metformin', 'on-hold'],
+    ['4. Ibuprofen 200 mg PRN - taking twice a week. -> STOP (kidneys).', 'Ibuprofen', 'stopped'],
+    ['2. Warfarin 5 mg daily - old list, pt switched last year. DISCONTINUED - removed from list.', 'Warfarin', 'stopped'],
+    ['3. Lisinopril 10 mg daily - taking. -> Both held now. Recommend stop at discharge.', 'Lisinopril', 'on-hold'],
+  ] as const)('%s -> %s', async (text, drug, expected) => {
+    expect((await statusOf(text, drug)).status).toBe(expected);
+  });
+
+  test('only a drug that opens the item takes the line decision', async () => {
+    expect((await statusOf('Pt also takes aspirin 81 mg daily. -> Held.', 'aspirin')).status).toBe('active');
+  });
+});

@@ -24,6 +24,30 @@ const CUES_AFTER: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
   [/^[\s,]*(?:was|were)?\s*(?:given|administered)\b/i, 'completed'],
 ];
 
+/** A reconciliation decision later on a list item that starts with the drug: "-> Held", "-> STOP", "DISCONTINUED". */
+const ITEM_DECISIONS: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
+  [/(?:->|\u2192|=>)\s*(?:(?:both|all|will\s+be|to\s+be|was|were|is)\s+)?(?:held|hold|holding)\b|\b(?:HELD|HOLD)\b/i, 'on-hold'],
+  [/(?:->|\u2192|=>)\s*(?:(?:both|all|will\s+be|to\s+be|was|were|is)\s+)?(?:stop|stopped|discontinue|discontinued|d\/c|d\/c'd)\b|\b(?:STOP|STOPPED|DISCONTINUED?)\b/i, 'stopped'],
+];
+
+/**
+ * The decision of a medication-reconciliation list item ("9. Metformin 1000 mg BID - taking. -> Held while
+ * inpatient"), which may stand sentences after the drug on the same line; only for a drug that opens the item.
+ * The first decision on the line wins ("-> Both held inpatient. Recommend d/c at discharge" is on-hold).
+ */
+function listItemDecision(text: string, drug: Span, sigEnd: number): MedicationStatus | undefined {
+  const lineStart = text.lastIndexOf('\n', drug.start - 1) + 1;
+  if (!/^\s*(?:\d{1,2}[.)]|[-*\u2022])?\s*$/.test(text.slice(lineStart, drug.start))) return undefined;
+  const nl = text.indexOf('\n', sigEnd);
+  const rest = text.slice(sigEnd, nl < 0 ? text.length : nl);
+  let best: { status: MedicationStatus; at: number } | undefined;
+  for (const [re, status] of ITEM_DECISIONS) {
+    const m = re.exec(rest);
+    if (m && (!best || m.index < best.at)) best = { status, at: m.index };
+  }
+  return best?.status;
+}
+
 /** How far before a drug a status cue may stand, in characters. */
 const CUE_WINDOW_CHARS = 60;
 
@@ -61,6 +85,8 @@ export function detectMedicationStatusWithCue(
   section: SectionKind | undefined,
   negated: boolean
 ): { status: MedicationStatus; cued: boolean } {
+  const decided = listItemDecision(text, drug, sigEnd);
+  if (decided) return { status: decided, cued: true };
   const after = text.slice(sigEnd, Math.min(sentence.end, sigEnd + 40));
   for (const [re, status] of CUES_AFTER) if (re.test(after)) return { status, cued: true };
   const windowStart = Math.max(sentence.start, drug.start - CUE_WINDOW_CHARS);
