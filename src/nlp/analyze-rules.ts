@@ -13,7 +13,7 @@ import { extractMeasurements, type FoundMeasurement } from './measurements.js';
 import { splitCombinationProducts } from './combination-drugs.js';
 import { parseSig } from './medication-sig.js';
 import { detectProcedureStatus, findProcedureTime, isProcedureConcept } from './procedures.js';
-import { detectMedicationStatusWithCue, medicationNegationHolds } from './medication-status.js';
+import { detectMedicationStatusWithCue, medicationHistoricalHolds, medicationNegationHolds } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
 import { mergeModelAndDictionary } from './ner/merge.js';
@@ -148,8 +148,13 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     };
     // a negation cut off from the drug ("(not taking - ran out), omeprazole 20 mg") does not make it not-taken
     const unNegatedDrug = (i: number, kind: CandidateKind | undefined, attrs: ContextAttributes): ContextAttributes => {
-      if (kind !== 'medication' || attrs.negation !== 'negated') return attrs;
-      return medicationNegationHolds(text, spans[i], decisions[i].triggers) ? attrs : { ...attrs, negation: 'affirmed' };
+      if (kind !== 'medication') return attrs;
+      let out = attrs;
+      if (out.negation === 'negated' && !medicationNegationHolds(text, spans[i], decisions[i].triggers)) out = { ...out, negation: 'affirmed' };
+      // "Meds prior to admission: lisinopril 10 mg daily" — the header's cue does not make the listed drug a past one
+      if (decisions[i].temporality === 'historical' && out.temporality === 'historical' && !medicationHistoricalHolds(text, spans[i], decisions[i].triggers))
+        out = { ...out, temporality: 'recent' };
+      return out;
     };
     const reactionOf = attachReactions(cands);
     cands.forEach((c, i) => {

@@ -51,3 +51,16 @@ describe('medication status: the decision of a reconciliation list item', () => 
     expect((await statusOf('Pt also takes aspirin 81 mg daily. -> Held.', 'aspirin')).status).toBe('active');
   });
 });
+
+describe('medication status: a historical cue in a list header', () => {
+  test('"Meds prior to admission:" does not make the listed drugs past ones', async () => {
+    const text = 'Meds prior to admission: lantus 30 units qHS, lisinopril 10 mg daily, atenolol 25 mg daily';
+    for (const drug of ['lantus', 'lisinopril', 'atenolol']) expect(await statusOf(text, drug)).toEqual({ assertion: 'affirmed', status: 'active' });
+  });
+
+  test('a historical cue that reaches the drug still holds', async () => {
+    // historical is written as completed (build-context medicationStatus)
+    expect((await statusOf('Previously on lisinopril 10 mg daily.', 'lisinopril')).assertion).toBe('historical');
+    expect((await statusOf('h/o pneumonia (treated 2019 w/ ciprofloxacin).', 'ciprofloxacin')).assertion).toBe('historical');
+  });
+});

@@ -134,3 +134,22 @@ export function medicationNegationHolds(
   if (negations.length === 0) return true;
   return negations.some((t) => t.end > drug.start || !NEGATION_BREAK_RE.test(text.slice(t.end, drug.start)));
 }
+
+/**
+ * Whether ConText's historical temporality of a drug holds: a historical cue in a list's header ("Meds prior to
+ * admission: ..., lisinopril 10 mg daily") or cut off by a semicolon or line break does not make the
+ * listed drug a past one; a cue after the drug or over its name holds.
+ * @param text - the note text.
+ * @param drug - the drug name's span.
+ * @param triggers - the ConText triggers that decided the drug's attributes.
+ * @returns false when every historical trigger is cut off from the drug.
+ */
+export function medicationHistoricalHolds(
+  text: string,
+  drug: Span,
+  triggers: readonly { readonly start: number; readonly end: number; readonly category: string }[]
+): boolean {
+  const cues = triggers.filter((t) => t.category === 'historical');
+  if (cues.length === 0) return true;
+  return cues.some((t) => t.end > drug.start || !/[:;\n]/.test(text.slice(t.end, drug.start)));
+}
