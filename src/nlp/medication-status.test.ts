@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { parseSig } from './medication-sig.js';
+import { detectMedicationStatus } from './medication-status.js';
 import { createRulePipeline } from './pipeline.js';
 import { buildDefaultTestTerminology } from './testing/test-terminology.js';
 import type { MedicationMention } from './types.js';
@@ -64,3 +66,25 @@ describe('medication status: a historical cue in a list header', () => {
     expect((await statusOf('h/o pneumonia (treated 2019 w/ ciprofloxacin).', 'ciprofloxacin')).assertion).toBe('historical');
   });
 });
+
+describe('medication status: given, completed, finished', () => {
+  test.each([
+    ['Nausea: ondansetron 4 mg IV x1 given today.', 'ondansetron'],
+    ['- aspirin 325 mg PO chewed - given', 'aspirin'],
+    ['- valacyclovir - completed 6-month course last year', 'valacyclovir'],
+    ['Finished prednisone taper in July.', 'prednisone'],
+  ] as const)('%s -> %s completed', (text, drug) => {
+    expect(detect(text, drug)).toBe('completed');
+  });
+
+  test('a dose of a scheduled drug given is active; samples given are not a completed course', () => {
+    expect(detect('- enoxaparin 40 mg subQ daily - given 0900', 'enoxaparin')).toBe('active');
+    expect(detect('Nexium 40 mg given samples of this today.', 'Nexium')).not.toBe('completed');
+  });
+});
+
+function detect(text: string, drug: string): string {
+  const start = text.indexOf(drug);
+  const sig = parseSig(text, start + drug.length, text.length);
+  return detectMedicationStatus(text, { start: 0, end: text.length }, { start, end: start + drug.length }, sig.span?.end ?? start + drug.length, undefined, false);
+}

@@ -10,7 +10,7 @@ const CUES_BEFORE: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
   [/\b(?:stop|stopped|stopping|discontinue|discontinued|discontinuing|d\/c|d\/c'd|dc|dc'd|dced|cease|ceased|off|taken\s+off)\b/gi, 'stopped'],
   [/\b(?:hold|held|holding)\b/gi, 'on-hold'],
   [/\b(?:was\s+started|were\s+started|started|has\s+been\s+on|been\s+on|continue|continued|continuing|resumed|restarted|cont|remains?\s+on|maintained\s+on|on|taking|takes|currently\s+on|uses|using|increase|increased|decrease|decreased)\b/gi, 'active'],
-  [/\b(?:was\s+given|were\s+given|given|received|administered|got)\b/gi, 'completed'],
+  [/\b(?:was\s+given|were\s+given|given|received|administered|got|finished|completed)\b/gi, 'completed'],
   [/\b(?:start|starting|resume|restart|begin|initiate|add|will\s+start|plan\s+to\s+start|trial\s+of|prescribe|prescribed|recommend|recommended|consider|will\s+try|try|switch\s+to|change\s+to)\b/gi, 'intended'],
 ];
 /** Status cues after the drug and its sig ("lisinopril was held"). */
@@ -21,7 +21,7 @@ const CUES_AFTER: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
   [/^[\s,]*(?:will\s+be|to\s+be)\s+started\b/i, 'intended'],
   [/^[\s,]*(?:was|were|has\s+been)\s+(?:started|resumed|restarted)\b/i, 'active'],
   [/^[\s,]*(?:continued|to\s+continue|will\s+be\s+continued|(?:was\s+|were\s+|is\s+)?(?:increased|decreased|reduced|titrated))\b/i, 'active'],
-  [/^[\s,]*(?:was|were)?\s*(?:given|administered)\b/i, 'completed'],
+  [/^[\s,;:\-\u2013\u2014]*(?:(?:x\s?1|once|chewed|now|today|load(?:ing\s+dose)?)[\s,;:\-\u2013\u2014]+)*(?:was|were|has\s+been)?\s*(?:given|administered|completed|finished)\b(?!\s+(?:samples?|a\s+prescription|rx))/i, 'completed'],
 ];
 
 /** A reconciliation decision later on a list item that starts with the drug: "-> Held", "-> STOP", "DISCONTINUED". */
@@ -47,6 +47,9 @@ function listItemDecision(text: string, drug: Span, sigEnd: number): MedicationS
   }
   return best?.status;
 }
+
+/** A sig with a recurring frequency (daily, BID, q8h, qHS, weekly). */
+const RECURRING_SIG_RE = /\b(?:daily|q\.?d\.?|b\.?i\.?d\.?|t\.?i\.?d\.?|q\.?i\.?d\.?|q\s?\d+\s?h|qhs|qam|qpm|nightly|weekly|every\s+\d*\s*(?:hours?|days?|weeks?))\b/i;
 
 /** How far before a drug a status cue may stand, in characters. */
 const CUE_WINDOW_CHARS = 60;
@@ -88,7 +91,12 @@ export function detectMedicationStatusWithCue(
   const decided = listItemDecision(text, drug, sigEnd);
   if (decided) return { status: decided, cued: true };
   const after = text.slice(sigEnd, Math.min(sentence.end, sigEnd + 40));
-  for (const [re, status] of CUES_AFTER) if (re.test(after)) return { status, cued: true };
+  for (const [re, status] of CUES_AFTER) {
+    if (!re.test(after)) continue;
+    // a dose of a scheduled drug given ("enoxaparin 40 mg daily - given 0900") is an ongoing drug, not a one-off
+    if (status === 'completed' && RECURRING_SIG_RE.test(text.slice(drug.end, sigEnd))) return { status: 'active', cued: true };
+    return { status, cued: true };
+  }
   const windowStart = Math.max(sentence.start, drug.start - CUE_WINDOW_CHARS);
   let before = text.slice(windowStart, drug.start);
   const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('.'), before.lastIndexOf(')'));
