@@ -83,6 +83,16 @@ describe('medication status: given, completed, finished', () => {
   });
 });
 
+describe('medication status: a prescription at discharge', () => {
+  test.each([
+    ['He was then discharged with Robitussin cough syrup.', 'Robitussin'],
+    ['Sent home with a prescription for amoxicillin 500 mg TID.', 'amoxicillin'],
+    ['Docusate and lactulose will be used as needed.', 'lactulose'],
+  ] as const)('%s -> %s intended', (text, drug) => {
+    expect(detect(text, drug)).toBe('intended');
+  });
+});
+
 function detect(text: string, drug: string): string {
   const start = text.indexOf(drug);
   const sig = parseSig(text, start + drug.length, text.length);

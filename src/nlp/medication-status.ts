@@ -11,14 +11,14 @@ const CUES_BEFORE: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
   [/\b(?:hold|held|holding)\b/gi, 'on-hold'],
   [/\b(?:was\s+started|were\s+started|started|has\s+been\s+on|been\s+on|continue|continued|continuing|resumed|restarted|cont|remains?\s+on|maintained\s+on|on|taking|takes|currently\s+on|uses|using|increase|increased|decrease|decreased)\b/gi, 'active'],
   [/\b(?:was\s+given|were\s+given|given|received|administered|got|finished|completed)\b/gi, 'completed'],
-  [/\b(?:start|starting|resume|restart|begin|initiate|add|will\s+start|plan\s+to\s+start|trial\s+of|prescribe|prescribed|recommend|recommended|consider|will\s+try|try|switch\s+to|change\s+to)\b/gi, 'intended'],
+  [/\b(?:discharged\s+(?:home\s+)?with|sent\s+home\s+with|(?:a\s+)?prescription\s+for|rx\s+for|start|starting|resume|restart|begin|initiate|add|will\s+start|plan\s+to\s+start|trial\s+of|prescribe|prescribed|recommend|recommended|consider|will\s+try|try|switch\s+to|change\s+to)\b/gi, 'intended'],
 ];
 /** Status cues after the drug and its sig ("lisinopril was held"). */
 const CUES_AFTER: ReadonlyArray<readonly [RegExp, MedicationStatus]> = [
   [/^[\s,;:>\-\u2013\u2014]*(?:was|were|is|has\s+been|have\s+been|will\s+be|to\s+be)?\s*(?:discontinued|stopped|d\/c'd|dc'd|dced)\b/i, 'stopped'],
   [/^[\s,;:>\-\u2013\u2014]*(?:was|were|is|has\s+been|will\s+be|to\s+be)?\s*(?:held|on\s+hold|hold)\b/i, 'on-hold'],
   [/^[\s,;:(\-\u2013\u2014]*(?:(?:pt\s+|patient\s+)?(?:not\s+taking|isn't\s+taking|has\s+not\s+(?:been\s+)?tak(?:en|ing)|ran\s+out|never\s+(?:took|taken|started)|not\s+started))\b/i, 'not-taken'],
-  [/^[\s,]*(?:will\s+be|to\s+be)\s+started\b/i, 'intended'],
+  [/^[\s,]*(?:will\s+be|to\s+be)\s+(?:started|used|prescribed)\b/i, 'intended'],
   [/^[\s,]*(?:was|were|has\s+been)\s+(?:started|resumed|restarted)\b/i, 'active'],
   [/^[\s,]*(?:continued|to\s+continue|will\s+be\s+continued|(?:was\s+|were\s+|is\s+)?(?:increased|decreased|reduced|titrated))\b/i, 'active'],
   [/^[\s,;:\-\u2013\u2014]*(?:(?:x\s?1|once|chewed|now|today|load(?:ing\s+dose)?)[\s,;:\-\u2013\u2014]+)*(?:was|were|has\s+been)?\s*(?:given|administered|completed|finished)\b(?!\s+(?:samples?|a\s+prescription|rx))/i, 'completed'],
