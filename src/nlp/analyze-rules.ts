@@ -13,7 +13,7 @@ import { extractMeasurements, type FoundMeasurement } from './measurements.js';
 import { splitCombinationProducts } from './combination-drugs.js';
 import { lastPhase, parseSig } from './medication-sig.js';
 import { detectProcedureStatus, findProcedureTime, isProcedureConcept } from './procedures.js';
-import { detectMedicationStatusWithCue } from './medication-status.js';
+import { detectMedicationStatusWithCue, medicationHistoricalHolds, medicationNegationHolds } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
 import { mergeModelAndDictionary } from './ner/merge.js';
@@ -143,8 +143,18 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
       const { triggers: _t, ...attrs } = decisions[i];
       // A drug named in a history section ("PMH: ... He is on amiodarone") is not thereby a past drug: its status
       // comes from its own cues (medication-status.ts), so the section's historical context does not apply to it.
-      if (kind === 'medication' && sectionContext === 'historical') return attrs;
-      return applySectionContext(attrs, sectionContext);
+      if (kind === 'medication' && sectionContext === 'historical') return unNegatedDrug(i, kind, attrs);
+      return unNegatedDrug(i, kind, applySectionContext(attrs, sectionContext));
+    };
+    // a negation cut off from the drug ("(not taking - ran out), omeprazole 20 mg") does not make it not-taken
+    const unNegatedDrug = (i: number, kind: CandidateKind | undefined, attrs: ContextAttributes): ContextAttributes => {
+      if (kind !== 'medication') return attrs;
+      let out = attrs;
+      if (out.negation === 'negated' && !medicationNegationHolds(text, spans[i], decisions[i].triggers)) out = { ...out, negation: 'affirmed' };
+      // "Meds prior to admission: lisinopril 10 mg daily" — the header's cue does not make the listed drug a past one
+      if (decisions[i].temporality === 'historical' && out.temporality === 'historical' && !medicationHistoricalHolds(text, spans[i], decisions[i].triggers))
+        out = { ...out, temporality: 'recent' };
+      return out;
     };
     const reactionOf = attachReactions(cands);
     cands.forEach((c, i) => {
