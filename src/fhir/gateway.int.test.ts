@@ -5,8 +5,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DocumentTooLargeError, UnsupportedContentError, UpstreamError, UpstreamRejectedError, WriteBackRejectedError } from '../errors.js';
+import { CircuitOpenError, DocumentTooLargeError, UnsupportedContentError, UpstreamError, UpstreamRejectedError, WriteBackRejectedError } from '../errors.js';
+import { loadConfig } from '../config/config.js';
 import { staticBearerAuth } from './auth.js';
+import { createFhirClient } from './client-factory.js';
+import { FhirCircuit } from './fhir-http.js';
 import { MedplumFhirGateway } from './gateway.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -122,6 +125,35 @@ describe('MedplumFhirGateway attachments', () => {
     }
     expect(seen.length).toBe(before);
     await expect(authed.readAttachment('Binary/hop', 1000)).rejects.toBeInstanceOf(UnsupportedContentError);
+  });
+
+  test('signed storage URLs go through the server\'s circuit breaker like every other request to it', async () => {
+    // The anonymous fetch (no token) is still a request to the FHIR server: its 503s count, and an open circuit
+    // refuses it without a request.
+    let requests = 0;
+    const origin = new URL(base).origin;
+    handler = (req, res) => {
+      requests++;
+      answer(503, 'busy', 'text/plain')(req, res);
+    };
+    const circuit = new FhirCircuit(2, 60_000);
+    const client = await createFhirClient(loadConfig({ FHIR_BASE_URL: base, FHIR_TOKEN: 'server-token-0123456789' }), { circuit });
+    expect(client.circuit).toBe(circuit);
+    const signedUrl = `${origin}/storage/b1/2?Expires=9999999999&Signature=abc`;
+    for (let i = 0; i < 2; i++) await expect(client.readAttachment(signedUrl, 1000)).rejects.toBeInstanceOf(UpstreamError);
+    expect(circuit.state).toBe('open');
+    const before = requests;
+    await expect(client.readAttachment(signedUrl, 1000)).rejects.toBeInstanceOf(CircuitOpenError);
+    await expect(client.readAttachment('Binary/b1', 1000)).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(requests).toBe(before);
+  });
+
+  test('the client factory gives each client the configured circuit breaker unless one is shared', async () => {
+    const config = loadConfig({ FHIR_BASE_URL: base, FHIR_CIRCUIT_THRESHOLD: '1', FHIR_CIRCUIT_OPEN_MS: '60000' });
+    handler = answer(503, 'busy', 'text/plain');
+    const client = await createFhirClient(config);
+    await expect(client.readNote('n1')).rejects.toBeInstanceOf(UpstreamError);
+    expect(client.circuit?.state).toBe('open');
   });
 
   test('refuses content declared larger than the limit', async () => {

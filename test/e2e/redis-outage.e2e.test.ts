@@ -55,8 +55,17 @@ describe('while Redis is down', () => {
     redis = await startRedis(port);
     const lines: Array<{ msg: string; level: number }> = [];
     const log = createLogger('debug', { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string; level: number }) });
-    const config = loadConfig({ PORT: '0', WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${port}`, QUEUE_PREFIX: 'outage-test' });
+    const config = loadConfig({ PORT: '0', WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${port}`, QUEUE_PREFIX: 'outage-test', STORE: 'memory' });
     handle = await startServer(config, log, async () => scriptedPipeline());
+    // Start-up ends with the Redis durability check (read in the background; its warning about this throwaway Redis
+    // without persistence is a start-up line, not part of the outage).
+    const startupDeadline = Date.now() + 10_000;
+    for (;;) {
+      const ready = (await (await fetch(`${handle.url}/readyz`)).json()) as { details?: { redis?: { appendonly?: string } } };
+      if (ready.details?.redis?.appendonly !== 'checking') break;
+      if (Date.now() > startupDeadline) throw new Error('the Redis durability check did not finish');
+      await sleep(50);
+    }
 
     const downFrom = lines.length;
     await stopRedis(redis);

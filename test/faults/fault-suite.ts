@@ -120,6 +120,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: 'fb',
     FHIR_BASE_URL: `${proxy.url}/fhir/R4/`,
+    DATA_DIR: join(dir, 'b'), // its catch-up watermark (STORE=file keeps it in DATA_DIR), in the scenario's folder
     FHIR_TOKEN: TOKEN,
     NOTIFY_SECRET: SECRET,
     WORKERS: String(scenario.workers ?? 2),
