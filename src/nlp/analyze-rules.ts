@@ -4,6 +4,7 @@
  * apart from the terminology look-ups; `createRulePipeline` wraps it in the `NlpPipeline` port.
  */
 import type { Concept, SemanticGroup, TerminologyIndex } from '../terminology/types.js';
+import { ICD10CM } from '../terminology/systems.js';
 import { codeSense, findAbbreviations } from './abbreviations.js';
 import { allergyListEnd, findAllergyRegions, isPlausibleAllergen, parseAllergyItems, reactionTextSpan } from './allergies.js';
 import { applySectionContext, toAssertion } from './context/assertion.js';
@@ -21,6 +22,7 @@ import type { NerLabel, NerSpan } from './ner/types.js';
 import { firstTokenAtOrAfter, tokenize } from './tokenize.js';
 import type {
   AllergyMention,
+  Assertion,
   ContextAttributes,
   MeasurementMention,
   MedicationMention,
@@ -29,6 +31,7 @@ import type {
   NlpResult,
   ProblemMention,
   ProcedureMention,
+  SectionKind,
   Sentence,
   Span,
   Token,
@@ -151,7 +154,10 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
       if (reactionOf.consumed.has(c)) return;
       const attrs = attrsOf(i, c.kind);
       const base = toBase(c.kind, c.span, si, section, c.concept, attrs, c.confidence, c.sources);
-      if (c.kind === 'problem') mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
+      if (c.kind === 'problem') {
+        if (isNormalExamNegative(section?.kind, base.assertion)) return;
+        mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
+      }
       else if (c.kind === 'allergy') {
         const listed = listedReactions.get(c);
         const next = reactionOf.reactions.get(c);
@@ -316,9 +322,38 @@ function candidateKind(
     if (ALLERGY_BEFORE_RE.test(before) || ALLERGY_AFTER_RE.test(after)) return 'allergy';
     return 'medication';
   }
-  if (groupName === 'disorder' || groupName === 'finding') return 'problem';
+  if (groupName === 'disorder' || groupName === 'finding') return concept && isCareEncounterConcept(concept) ? undefined : 'problem';
   if (groupName === 'procedure' && concept && isProcedureConcept(concept)) return 'procedure';
   return undefined;
+}
+
+/**
+ * ICD-10-CM categories that name a step of care, not a state of the patient: encounters for examination and
+ * screening (Z00–Z13), counseling (Z71), other encounters with health services (Z76). "Counseled on diet" is
+ * education given, which the clinical-notes GUIDELINES do not annotate.
+ */
+export const CARE_ENCOUNTER_ICD10CM_PREFIXES: readonly string[] = ['Z00', 'Z01', 'Z02', 'Z03', 'Z04', 'Z05', 'Z08', 'Z09', 'Z11', 'Z12', 'Z13', 'Z71', 'Z76'];
+
+/**
+ * A concept whose ICD-10-CM codes all name a step of care (and that has at least one).
+ * @param concept - the concept.
+ * @returns whether it is never written as a problem.
+ */
+export function isCareEncounterConcept(concept: Concept): boolean {
+  const icd = concept.codings.filter((c) => c.system === ICD10CM).map((c) => c.code.replace('.', '').toUpperCase());
+  return icd.length > 0 && icd.every((code) => CARE_ENCOUNTER_ICD10CM_PREFIXES.some((p) => code.startsWith(p)));
+}
+
+/**
+ * A finding denied in the physical examination ("no murmurs, rubs or gallops", "abdomen without guarding"): the
+ * normal examination, not a fact a coder records (clinical-notes GUIDELINES: normal physical-exam negatives are
+ * optional). Negatives from the history, the review of systems and tests or imaging are kept.
+ * @param section - the mention's section kind.
+ * @param assertion - the mention's assertion.
+ * @returns whether the problem mention is left out.
+ */
+export function isNormalExamNegative(section: SectionKind | undefined, assertion: Assertion): boolean {
+  return section === 'physical-exam' && assertion === 'negated';
 }
 
 /** Confidence of an allergen the dictionary could not code, written as text from an allergy list. */

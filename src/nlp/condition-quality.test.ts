@@ -1,0 +1,50 @@
+/**
+ * Which problems the rule pipeline writes and with what assertion, on the shipped index (issue 11 error analysis on
+ * the clinical-notes dev split). Sentences are short paraphrases.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadTerminologyIndex } from '../terminology/load-index.js';
+import { createRulePipeline } from './pipeline.js';
+import type { NlpPipeline, ProblemMention } from './types.js';
+
+let pipeline: NlpPipeline;
+beforeAll(async () => {
+  pipeline = createRulePipeline({ terminology: await loadTerminologyIndex() });
+});
+
+async function problems(text: string): Promise<{ text: string; assertion: string }[]> {
+  const { mentions } = await pipeline.analyze(text);
+  return mentions
+    .filter((m): m is ProblemMention => m.kind === 'problem')
+    .map((m) => ({ text: text.slice(m.span.start, m.span.end).toLowerCase(), assertion: m.assertion }));
+}
+
+describe('steps of care are not problems', () => {
+  it.each([
+    'Counseled on low salt diet and exercise.',
+    'Smoking cessation counseling provided for 5 minutes.',
+  ])('%j writes no counseling problem', async (text) => {
+    const found = await problems(text);
+    expect(found.map((p) => p.text)).not.toContain('counseled');
+    expect(found.map((p) => p.text)).not.toContain('counseling');
+  });
+});
+
+describe('normal physical-exam negatives are not written; history and ROS negatives are', () => {
+  it('drops findings denied in the exam', async () => {
+    const found = await problems('Exam: Lungs clear, no wheezes or crackles. Heart RRR, no murmur.');
+    expect(found.filter((p) => p.assertion === 'negated')).toEqual([]);
+  });
+
+  it('keeps denials from the review of systems', async () => {
+    const found = await problems('ROS: Denies chest pain or palpitations.');
+    expect(found).toContainEqual({ text: 'chest pain', assertion: 'negated' });
+  });
+
+  it('an "A/P by system" header ends the exam: a test result denied in the plan is kept', async () => {
+    const text = 'Exam: RRR, no murmur.\n\nA/P by system:\nPulm: ARDS. Negative for PE on CTA.';
+    const found = await problems(text);
+    expect(found.map((p) => p.text)).not.toContain('murmur');
+    expect(found).toContainEqual({ text: 'pe', assertion: 'negated' });
+  });
+});
