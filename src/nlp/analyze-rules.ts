@@ -142,8 +142,9 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     // past the end of an allergy list, the text is no longer about allergies (and not historical because of them)
     const section = inSection?.kind === 'allergies' && sentence.start >= allergyListEnd(text, inSection) ? undefined : inSection;
     const sectionContext = section ? lexicons.sections.contextByName.get(section.name) : undefined;
-    const attrsOf = (i: number, kind?: CandidateKind): ContextAttributes => {
-      const { triggers: _t, ...attrs } = decisions[i];
+    const attrsOf = (i: number, kind?: CandidateKind, concept?: Concept): ContextAttributes => {
+      const { triggers, ...ctx } = decisions[i];
+      const attrs = kind === 'problem' ? pastConceptAttributes(text, concept, ctx, triggers) : ctx;
       // A drug named in a history section ("PMH: ... He is on amiodarone") is not thereby a past drug: its status
       // comes from its own cues (medication-status.ts), so the section's historical context does not apply to it.
       if (kind === 'medication' && sectionContext === 'historical') return attrs;
@@ -152,7 +153,7 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     const reactionOf = attachReactions(cands);
     cands.forEach((c, i) => {
       if (reactionOf.consumed.has(c)) return;
-      const attrs = attrsOf(i, c.kind);
+      const attrs = attrsOf(i, c.kind, c.concept);
       const base = toBase(c.kind, c.span, si, section, c.concept, attrs, c.confidence, c.sources);
       if (c.kind === 'problem') {
         if (isNormalExamNegative(section?.kind, base.assertion)) return;
@@ -354,6 +355,45 @@ export function isCareEncounterConcept(concept: Concept): boolean {
  */
 export function isNormalExamNegative(section: SectionKind | undefined, assertion: Assertion): boolean {
   return section === 'physical-exam' && assertion === 'negated';
+}
+
+/** A word that says something stopped: ConText reads it as a negation ("quit smoking"). */
+const CESSATION_TRIGGER_RE = /^(?:quit|quits|quitting|stopped|gave\s+up)$/i;
+
+/**
+ * A concept that already means the patient's past ("Ex-smoker", "Personal history of …"): all its ICD-10-CM codes are
+ * personal-history Z-codes, or its name starts with "ex-", "former" or "history of".
+ * @param concept - the concept.
+ * @returns whether the concept names a past state.
+ */
+export function isPastStateConcept(concept: Concept): boolean {
+  const icd = concept.codings.filter((c) => c.system === ICD10CM).map((c) => c.code.replace('.', '').toUpperCase());
+  if (icd.length > 0 && icd.every((code) => /^Z(?:85|86|87|92)/.test(code))) return true;
+  return /^(?:ex-|former\b|(?:personal\s+)?history\s+of\b)/i.test(concept.display);
+}
+
+/**
+ * A concept that itself means the past ("Ex-smoker", "Personal history of …") is historical when the patient has
+ * it, and the cessation word of "Former smoker, quit 2019" does not deny it (clinical-notes GUIDELINES: a former
+ * smoker is historical). A real denial ("no history of …"), doubt or an if-clause keeps ConText's reading.
+ * @param text - the note text.
+ * @param concept - the mention's concept.
+ * @param attrs - ConText's attributes.
+ * @param triggers - the triggers that decided them (character offsets).
+ * @returns the attributes to use.
+ */
+export function pastConceptAttributes(
+  text: string,
+  concept: Concept | undefined,
+  attrs: ContextAttributes,
+  triggers: readonly { readonly start: number; readonly end: number; readonly category: string }[]
+): ContextAttributes {
+  if (!concept || attrs.negation === 'possible' || attrs.temporality === 'hypothetical' || !isPastStateConcept(concept)) return attrs;
+  if (attrs.negation === 'negated') {
+    const negation = triggers.find((t) => t.category === 'negated');
+    if (!negation || !CESSATION_TRIGGER_RE.test(text.slice(negation.start, negation.end))) return attrs;
+  }
+  return { ...attrs, negation: 'affirmed', temporality: 'historical' };
 }
 
 /** Confidence of an allergen the dictionary could not code, written as text from an allergy list. */

@@ -48,3 +48,13 @@ describe('normal physical-exam negatives are not written; history and ROS negati
     expect(found).toContainEqual({ text: 'pe', assertion: 'negated' });
   });
 });
+
+describe('a concept that means the past is historical', () => {
+  it.each([
+    ['Former smoker, quit 2010. No alcohol.', 'former smoker'],
+    ['SH: former smoker (30 pack-years), quit 2019.', 'former smoker'],
+    ['He quit smoking 5 years ago.', 'quit smoking'],
+  ])('%j: %j is historical, not negated', async (text, phrase) => {
+    expect(await problems(text)).toContainEqual({ text: phrase, assertion: 'historical' });
+  });
+});
