@@ -100,6 +100,9 @@ const CONFIDENCE_MEASUREMENT = 0.95;
 /** How far after an allergen its reaction may start, in characters ("penicillin (hives)", "sulfa - rash"). */
 const REACTION_WINDOW_CHARS = 40;
 
+/** Right after a finding's words, "-appearing" makes it a description of the patient's look ("tired-appearing"). */
+const APPEARANCE_AFTER_RE = /^[-\s]?appearing\b/i;
+
 const ALLERGY_BEFORE_RE = /\b(?:allergic|allergy|allergies|allergy to|allergies to|intolerant|intolerance|sensitivity)\s*(?:to|:)?\s*$/i;
 const ALLERGY_AFTER_RE = /^\s*(?:allergy|allergies|intolerance|sensitivity)\b/i;
 
@@ -323,7 +326,11 @@ function candidateKind(
     if (ALLERGY_BEFORE_RE.test(before) || ALLERGY_AFTER_RE.test(after)) return 'allergy';
     return 'medication';
   }
-  if (groupName === 'disorder' || groupName === 'finding') return concept && isCareEncounterConcept(concept) ? undefined : 'problem';
+  if (groupName === 'disorder' || groupName === 'finding') {
+    // "tired-appearing", "ill appearing": how the patient looks on exam, not a finding a coder records
+    if (APPEARANCE_AFTER_RE.test(text.slice(span.end, span.end + 12))) return undefined;
+    return concept && isCareEncounterConcept(concept) ? undefined : 'problem';
+  }
   if (groupName === 'procedure' && concept && isProcedureConcept(concept)) return 'procedure';
   return undefined;
 }

@@ -58,3 +58,11 @@ describe('a concept that means the past is historical', () => {
     expect(await problems(text)).toContainEqual({ text: phrase, assertion: 'historical' });
   });
 });
+
+describe('how the patient looks is not a finding', () => {
+  it.each(['Gen: tired-appearing but consolable, well hydrated.', 'Gen: ill appearing, diaphoretic.'])('%j', async (text) => {
+    const found = (await problems(text)).map((p) => p.text);
+    expect(found).not.toContain('tired');
+    expect(found).not.toContain('ill');
+  });
+});
