@@ -66,3 +66,13 @@ describe('how the patient looks is not a finding', () => {
     expect(found).not.toContain('ill');
   });
 });
+
+describe('the reason for a past hospital stay is historical; the current admission is not', () => {
+  it.each([
+    ['Was recently discharged from the hospital after being admitted for altered mental status.', 'altered mental status', 'historical'],
+    ['Referred to rehab after admission 05/2024 for AECOPD.', 'aecopd', 'historical'],
+    ['Admitted for community acquired pneumonia.', 'community acquired pneumonia', 'affirmed'],
+  ])('%j: %j is %s', async (text, phrase, assertion) => {
+    expect(await problems(text)).toContainEqual({ text: phrase, assertion });
+  });
+});
