@@ -76,3 +76,19 @@ describe('the reason for a past hospital stay is historical; the current admissi
     expect(await problems(text)).toContainEqual({ text: phrase, assertion });
   });
 });
+
+describe('a negation inside parentheses stays inside them', () => {
+  it('does not reach past the closing parenthesis', async () => {
+    const found = await problems('Varices (no red wale signs), one prior episode of hepatic encephalopathy.');
+    expect(found).toContainEqual({ text: 'hepatic encephalopathy', assertion: 'historical' });
+  });
+
+  it('does not reach back past the opening parenthesis unless it opens it', async () => {
+    expect(await problems('PMH: DM (diet controlled, no meds), HTN.')).toContainEqual({ text: 'dm', assertion: 'historical' });
+    expect(await problems('Chest pain (no fever, no cough).')).toEqual([
+      { text: 'chest pain', assertion: 'affirmed' },
+      { text: 'fever', assertion: 'negated' },
+      { text: 'cough', assertion: 'negated' },
+    ]);
+  });
+});
