@@ -369,14 +369,15 @@ const CESSATION_TRIGGER_RE = /^(?:quit|quits|quitting|stopped|gave\s+up)$/i;
 
 /**
  * A concept that already means the patient's past ("Ex-smoker", "Personal history of …"): all its ICD-10-CM codes are
- * personal-history Z-codes, or its name starts with "ex-", "former" or "history of".
+ * personal-history Z-codes, or its name starts with "ex-" or "former". A "History of <procedure>" status (CABG, a
+ * stent) describes the patient now and is not one.
  * @param concept - the concept.
  * @returns whether the concept names a past state.
  */
 export function isPastStateConcept(concept: Concept): boolean {
   const icd = concept.codings.filter((c) => c.system === ICD10CM).map((c) => c.code.replace('.', '').toUpperCase());
   if (icd.length > 0 && icd.every((code) => /^Z(?:85|86|87|92)/.test(code))) return true;
-  return /^(?:ex-|former\b|(?:personal\s+)?history\s+of\b)/i.test(concept.display);
+  return /^(?:ex-|former\b)/i.test(concept.display);
 }
 
 /**

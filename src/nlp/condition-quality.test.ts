@@ -92,3 +92,10 @@ describe('a negation inside parentheses stays inside them', () => {
     ]);
   });
 });
+
+it('a procedure status named "history of" stays affirmed (the patient has had the CABG)', async () => {
+  expect(await problems('Assessment: history of coronary artery bypass grafting.')).toContainEqual({
+    text: 'history of coronary artery bypass grafting',
+    assertion: 'affirmed',
+  });
+});
