@@ -4,6 +4,7 @@
  * apart from the terminology look-ups; `createRulePipeline` wraps it in the `NlpPipeline` port.
  */
 import type { Concept, SemanticGroup, TerminologyIndex } from '../terminology/types.js';
+import { ICD10CM } from '../terminology/systems.js';
 import { codeSense, findAbbreviations } from './abbreviations.js';
 import { allergyListEnd, findAllergyRegions, isPlausibleAllergen, parseAllergyItems, reactionTextSpan } from './allergies.js';
 import { applySectionContext, toAssertion } from './context/assertion.js';
@@ -21,6 +22,7 @@ import type { NerLabel, NerSpan } from './ner/types.js';
 import { firstTokenAtOrAfter, tokenize } from './tokenize.js';
 import type {
   AllergyMention,
+  Assertion,
   ContextAttributes,
   MeasurementMention,
   MedicationMention,
@@ -29,6 +31,7 @@ import type {
   NlpResult,
   ProblemMention,
   ProcedureMention,
+  SectionKind,
   Sentence,
   Span,
   Token,
@@ -97,6 +100,9 @@ const CONFIDENCE_MEASUREMENT = 0.95;
 /** How far after an allergen its reaction may start, in characters ("penicillin (hives)", "sulfa - rash"). */
 const REACTION_WINDOW_CHARS = 40;
 
+/** Right after a finding's words, "-appearing" makes it a description of the patient's look ("tired-appearing"). */
+const APPEARANCE_AFTER_RE = /^[-\s]?appearing\b/i;
+
 const ALLERGY_BEFORE_RE = /\b(?:allergic|allergy|allergies|allergy to|allergies to|intolerant|intolerance|sensitivity)\s*(?:to|:)?\s*$/i;
 const ALLERGY_AFTER_RE = /^\s*(?:allergy|allergies|intolerance|sensitivity)\b/i;
 
@@ -139,8 +145,9 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     // past the end of an allergy list, the text is no longer about allergies (and not historical because of them)
     const section = inSection?.kind === 'allergies' && sentence.start >= allergyListEnd(text, inSection) ? undefined : inSection;
     const sectionContext = section ? lexicons.sections.contextByName.get(section.name) : undefined;
-    const attrsOf = (i: number, kind?: CandidateKind): ContextAttributes => {
-      const { triggers: _t, ...attrs } = decisions[i];
+    const attrsOf = (i: number, kind?: CandidateKind, concept?: Concept): ContextAttributes => {
+      const { triggers, ...ctx } = decisions[i];
+      const attrs = kind === 'problem' ? pastConceptAttributes(text, concept, ctx, triggers) : ctx;
       // A drug named in a history section ("PMH: ... He is on amiodarone") is not thereby a past drug: its status
       // comes from its own cues (medication-status.ts), so the section's historical context does not apply to it.
       if (kind === 'medication' && sectionContext === 'historical') return unNegatedDrug(i, kind, attrs);
@@ -159,9 +166,12 @@ export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpan
     const reactionOf = attachReactions(cands);
     cands.forEach((c, i) => {
       if (reactionOf.consumed.has(c)) return;
-      const attrs = attrsOf(i, c.kind);
+      const attrs = attrsOf(i, c.kind, c.concept);
       const base = toBase(c.kind, c.span, si, section, c.concept, attrs, c.confidence, c.sources);
-      if (c.kind === 'problem') mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
+      if (c.kind === 'problem') {
+        if (isNormalExamNegative(section?.kind, base.assertion)) return;
+        mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
+      }
       else if (c.kind === 'allergy') {
         const listed = listedReactions.get(c);
         const next = reactionOf.reactions.get(c);
@@ -326,9 +336,82 @@ function candidateKind(
     if (ALLERGY_BEFORE_RE.test(before) || ALLERGY_AFTER_RE.test(after)) return 'allergy';
     return 'medication';
   }
-  if (groupName === 'disorder' || groupName === 'finding') return 'problem';
+  if (groupName === 'disorder' || groupName === 'finding') {
+    // "tired-appearing", "ill appearing": how the patient looks on exam, not a finding a coder records
+    if (APPEARANCE_AFTER_RE.test(text.slice(span.end, span.end + 12))) return undefined;
+    return concept && isCareEncounterConcept(concept) ? undefined : 'problem';
+  }
   if (groupName === 'procedure' && concept && isProcedureConcept(concept)) return 'procedure';
   return undefined;
+}
+
+/**
+ * ICD-10-CM categories that name a step of care, not a state of the patient: encounters for examination and
+ * screening (Z00–Z13), counseling (Z71), other encounters with health services (Z76). "Counseled on diet" is
+ * education given, which the clinical-notes GUIDELINES do not annotate.
+ */
+export const CARE_ENCOUNTER_ICD10CM_PREFIXES: readonly string[] = ['Z00', 'Z01', 'Z02', 'Z03', 'Z04', 'Z05', 'Z08', 'Z09', 'Z11', 'Z12', 'Z13', 'Z71', 'Z76'];
+
+/**
+ * A concept whose ICD-10-CM codes all name a step of care (and that has at least one).
+ * @param concept - the concept.
+ * @returns whether it is never written as a problem.
+ */
+export function isCareEncounterConcept(concept: Concept): boolean {
+  const icd = concept.codings.filter((c) => c.system === ICD10CM).map((c) => c.code.replace('.', '').toUpperCase());
+  return icd.length > 0 && icd.every((code) => CARE_ENCOUNTER_ICD10CM_PREFIXES.some((p) => code.startsWith(p)));
+}
+
+/**
+ * A finding denied in the physical examination ("no murmurs, rubs or gallops", "abdomen without guarding"): the
+ * normal examination, not a fact a coder records (clinical-notes GUIDELINES: normal physical-exam negatives are
+ * optional). Negatives from the history, the review of systems and tests or imaging are kept.
+ * @param section - the mention's section kind.
+ * @param assertion - the mention's assertion.
+ * @returns whether the problem mention is left out.
+ */
+export function isNormalExamNegative(section: SectionKind | undefined, assertion: Assertion): boolean {
+  return section === 'physical-exam' && assertion === 'negated';
+}
+
+/** A word that says something stopped: ConText reads it as a negation ("quit smoking"). */
+const CESSATION_TRIGGER_RE = /^(?:quit|quits|quitting|stopped|gave\s+up)$/i;
+
+/**
+ * A concept that already means the patient's past ("Ex-smoker", "Personal history of …"): all its ICD-10-CM codes are
+ * personal-history Z-codes, or its name starts with "ex-" or "former". A "History of <procedure>" status (CABG, a
+ * stent) describes the patient now and is not one.
+ * @param concept - the concept.
+ * @returns whether the concept names a past state.
+ */
+export function isPastStateConcept(concept: Concept): boolean {
+  const icd = concept.codings.filter((c) => c.system === ICD10CM).map((c) => c.code.replace('.', '').toUpperCase());
+  if (icd.length > 0 && icd.every((code) => /^Z(?:85|86|87|92)/.test(code))) return true;
+  return /^(?:ex-|former\b)/i.test(concept.display);
+}
+
+/**
+ * A concept that itself means the past ("Ex-smoker", "Personal history of …") is historical when the patient has
+ * it, and the cessation word of "Former smoker, quit 2019" does not deny it (clinical-notes GUIDELINES: a former
+ * smoker is historical). A real denial ("no history of …"), doubt or an if-clause keeps ConText's reading.
+ * @param text - the note text.
+ * @param concept - the mention's concept.
+ * @param attrs - ConText's attributes.
+ * @param triggers - the triggers that decided them (character offsets).
+ * @returns the attributes to use.
+ */
+export function pastConceptAttributes(
+  text: string,
+  concept: Concept | undefined,
+  attrs: ContextAttributes,
+  triggers: readonly { readonly start: number; readonly end: number; readonly category: string }[]
+): ContextAttributes {
+  if (!concept || attrs.negation === 'possible' || attrs.temporality === 'hypothetical' || !isPastStateConcept(concept)) return attrs;
+  if (attrs.negation === 'negated') {
+    const negation = triggers.find((t) => t.category === 'negated');
+    if (!negation || !CESSATION_TRIGGER_RE.test(text.slice(negation.start, negation.end))) return attrs;
+  }
+  return { ...attrs, negation: 'affirmed', temporality: 'historical' };
 }
 
 /** Confidence of an allergen the dictionary could not code, written as text from an allergy list. */

@@ -151,6 +151,35 @@ function backwardLimit(tokens: readonly Token[], from: number, start: number, li
   return start;
 }
 
+/**
+ * The parentheses a token stands inside, within the sentence.
+ * @returns the token indexes of "(" and its ")" (or the sentence end when unclosed), or undefined.
+ */
+function enclosingParentheses(tokens: readonly Token[], at: number, start: number, end: number): { open: number; close: number } | undefined {
+  let depth = 0;
+  let open = -1;
+  for (let i = at - 1; i >= start; i--) {
+    if (tokens[i].norm === ')') depth++;
+    else if (tokens[i].norm === '(') {
+      if (depth === 0) {
+        open = i;
+        break;
+      }
+      depth--;
+    }
+  }
+  if (open < 0) return undefined;
+  depth = 0;
+  for (let i = at; i < end; i++) {
+    if (tokens[i].norm === '(') depth++;
+    else if (tokens[i].norm === ')') {
+      if (depth === 0) return { open, close: i };
+      depth--;
+    }
+  }
+  return { open, close: end };
+}
+
 function computeScopes(
   tokens: readonly Token[],
   triggers: Trigger[],
@@ -164,6 +193,13 @@ function computeScopes(
     const limit = t.rule.maxScope ?? settings.maxScope[category];
     let fEnd = forwardLimit(tokens, t.endToken, end, limit);
     let bStart = backwardLimit(tokens, t.startToken, start, limit);
+    // a trigger inside parentheses reaches forward no further than them ("varices (no red wale signs), h/o HE");
+    // backwards only a trigger that opens the parenthesis reaches what it qualifies ("QuantiFERON-TB (neg 2027)")
+    const parens = enclosingParentheses(tokens, t.startToken, start, end);
+    if (parens) {
+      fEnd = Math.min(fEnd, parens.close);
+      if (t.startToken > parens.open + 1) bStart = Math.max(bStart, parens.open + 1);
+    }
     for (const o of triggers) {
       if (o === t || o.rule.category !== category || o.rule.direction === 'pseudo') continue;
       if (o.startToken >= t.endToken && o.startToken < fEnd) fEnd = o.startToken;
