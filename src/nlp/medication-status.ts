@@ -138,9 +138,7 @@ export function medicationNegationHolds(
   drug: Span,
   triggers: readonly { readonly start: number; readonly end: number; readonly category: string }[]
 ): boolean {
-  const negations = triggers.filter((t) => t.category === 'negated');
-  if (negations.length === 0) return true;
-  return negations.some((t) => t.end > drug.start || !NEGATION_BREAK_RE.test(text.slice(t.end, drug.start)));
+  return triggerHolds(text, drug, triggers, 'negated', NEGATION_BREAK_RE);
 }
 
 /**
@@ -157,7 +155,18 @@ export function medicationHistoricalHolds(
   drug: Span,
   triggers: readonly { readonly start: number; readonly end: number; readonly category: string }[]
 ): boolean {
-  const cues = triggers.filter((t) => t.category === 'historical');
+  return triggerHolds(text, drug, triggers, 'historical', /[:;\n]/);
+}
+
+/** A category's triggers hold unless every one of them ends before the drug and `breakRe` cuts it off from it. */
+function triggerHolds(
+  text: string,
+  drug: Span,
+  triggers: readonly { readonly start: number; readonly end: number; readonly category: string }[],
+  category: string,
+  breakRe: RegExp
+): boolean {
+  const cues = triggers.filter((t) => t.category === category);
   if (cues.length === 0) return true;
-  return cues.some((t) => t.end > drug.start || !/[:;\n]/.test(text.slice(t.end, drug.start)));
+  return cues.some((t) => t.end > drug.start || !breakRe.test(text.slice(t.end, drug.start)));
 }
