@@ -347,16 +347,16 @@ describe('lab shorthand', () => {
   });
 });
 
-test('labs.json is what scripts/build-lab-lexicon.mjs generates from curated.json and the LOINC Top 2000 lists', async () => {
+test('labs.json is what models/lexicons/tools/build-lab-lexicon.mjs generates from the curated file and the LOINC rows it names', async () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const loinc = join(root, '..', 'shared', 'data', 'loinc-subsets');
-  const files = ['LOINC_1.6_Top2000CommonLabResultsUS.csv', 'LOINC_1.6_Top2000CommonLabResultsSI.csv'].map((f) => join(loinc, f));
+  const tools = join(root, 'models', 'lexicons', 'tools');
   // @ts-expect-error -- a plain ESM script without type declarations
-  const { buildLabLexicon } = (await import('../../scripts/build-lab-lexicon.mjs')) as {
+  const { buildLabLexicon } = (await import('../../models/lexicons/tools/build-lab-lexicon.mjs')) as {
     buildLabLexicon: (curated: string, csv: string[]) => string;
   };
-  const curated = readFileSync(join(root, 'scripts', 'lab-lexicon', 'curated.json'), 'utf8');
-  const csv = files.map((f) => readFileSync(f, 'utf8'));
+  const curated = readFileSync(join(tools, 'lab-lexicon-curated.json'), 'utf8');
+  // The generator's rows of the Top 2000 lists (written beside it), so this runs without ../shared.
+  const csv = [readFileSync(join(tools, 'loinc-top2000-subset.csv'), 'utf8')];
   expect(buildLabLexicon(curated, csv)).toBe(readFileSync(join(root, 'models', 'lexicons', 'labs.json'), 'utf8'));
   // a code outside the Top 2000 list needs its source named
   const bad = curated.replace('"key": "ferritin", "loinc": "2276-4"', '"key": "ferritin", "loinc": "99999-9"');

@@ -72,7 +72,7 @@ export interface MeasurementExtraction {
 
 /**
  * Parses `measurements.json` (units, vital signs, phrases to ignore) and, when given, the generated `labs.json`
- * (labs and scored measures; `scripts/build-lab-lexicon.mjs`).
+ * (labs and scored measures; `models/lexicons/tools/build-lab-lexicon.mjs`).
  * @param json - the content of measurements.json.
  * @param labsJson - the content of labs.json.
  * @returns the compiled table; throws when a definition lacks a field it needs or a key repeats (naming it).
