@@ -91,37 +91,32 @@ export async function addIcdMaps(b: IndexBuilder, icd: IcdTable, curatedDir: str
     const c = b.get(id);
     return id.startsWith('sct:') && !id.includes('~') && c !== undefined && CONDITION_GROUPS.has(c.group);
   });
-  for (const id of conditions) {
-    if (mapped.has(id)) continue;
-    const c = b.get(id);
-    if (!c) continue;
-    const codes = new Set<string>();
-    for (const coding of c.codings.filter((x) => x.system === SNOMED)) {
-      for (const code of icd.codesByKey.get(termKey(stripSemanticTag(coding.display))) ?? []) codes.add(code);
-    }
-    const only = codes.size === 1 ? icd.entries.get([...codes][0]) : undefined;
-    if (only) {
-      add(id, only);
-      counts.lexical++;
-    }
-  }
-  for (const id of conditions) {
-    if (mapped.has(id)) continue;
-    const c = b.get(id);
-    if (!c) continue;
-    const codes = new Set<string>();
-    for (const coding of c.codings.filter((x) => x.system === SNOMED)) {
-      for (const v of conditionVariants(stripSemanticTag(coding.display))) {
-        const key = termKey(v);
-        for (const code of [...(icd.codesByKey.get(key) ?? []), ...(icd.codesByGeneratedKey.get(key) ?? [])]) codes.add(code);
+  /** Maps each unmapped condition whose SNOMED CT names lead to exactly one ICD-10-CM code. */
+  const mapUnambiguous = (codesFor: (name: string) => Iterable<string>, source: 'lexical' | 'generated'): void => {
+    for (const id of conditions) {
+      if (mapped.has(id)) continue;
+      const c = b.get(id);
+      if (!c) continue;
+      const codes = new Set<string>();
+      for (const coding of c.codings.filter((x) => x.system === SNOMED)) {
+        for (const code of codesFor(stripSemanticTag(coding.display))) codes.add(code);
+      }
+      const only = codes.size === 1 ? icd.entries.get([...codes][0]) : undefined;
+      if (only) {
+        add(id, only);
+        counts[source]++;
       }
     }
-    const only = codes.size === 1 ? icd.entries.get([...codes][0]) : undefined;
-    if (only) {
-      add(id, only);
-      counts.generated++;
-    }
-  }
+  };
+  mapUnambiguous((name) => icd.codesByKey.get(termKey(name)) ?? [], 'lexical');
+  mapUnambiguous(
+    (name) =>
+      conditionVariants(name).flatMap((v) => {
+        const key = termKey(v);
+        return [...(icd.codesByKey.get(key) ?? []), ...(icd.codesByGeneratedKey.get(key) ?? [])];
+      }),
+    'generated'
+  );
   const doMaps = await readDiseaseOntologyMaps(doDir);
   for (const id of conditions) {
     if (mapped.has(id)) continue;
