@@ -127,6 +127,13 @@ export const LABORATORY_PROFILE: ProfileSource = {
     el('Observation.category:Laboratory.coding', { min: 1, mustSupport: true }),
     el('Observation.category:Laboratory.coding.system', { min: 1, fixedUri: OBSERVATION_CATEGORY }),
     el('Observation.category:Laboratory.coding.code', { min: 1, fixedCode: 'laboratory' }),
+    ...quantityOrRangeObservationTail(),
+  ],
+};
+
+/** Code, patient subject, effective time and a Quantity or Range value: the lab and measure profiles alike. */
+function quantityOrRangeObservationTail(): DiffElement[] {
+  return [
     el('Observation.code', { mustSupport: true }),
     el('Observation.subject', {
       min: 1,
@@ -135,8 +142,8 @@ export const LABORATORY_PROFILE: ProfileSource = {
     }),
     el('Observation.effective[x]', { min: 1, mustSupport: true, type: [{ code: 'dateTime' }, { code: 'Period' }] }),
     el('Observation.value[x]', { mustSupport: true, type: [{ code: 'Quantity' }, { code: 'Range' }] }),
-  ],
-};
+  ];
+}
 
 /** The categories of the measure profile (FHIR observation-category codes). */
 export const MEASURE_CATEGORIES = ['survey', 'imaging', 'procedure'] as const;
@@ -167,13 +174,6 @@ export const MEASURE_PROFILE: ProfileSource = {
       ],
     }),
     el('Observation.category', { min: 1, mustSupport: true }),
-    el('Observation.code', { mustSupport: true }),
-    el('Observation.subject', {
-      min: 1,
-      mustSupport: true,
-      type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Patient'] }],
-    }),
-    el('Observation.effective[x]', { min: 1, mustSupport: true, type: [{ code: 'dateTime' }, { code: 'Period' }] }),
-    el('Observation.value[x]', { mustSupport: true, type: [{ code: 'Quantity' }, { code: 'Range' }] }),
+    ...quantityOrRangeObservationTail(),
   ],
 };
