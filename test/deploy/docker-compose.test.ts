@@ -1,12 +1,16 @@
 /**
  * docker compose cannot run here (no daemon, and Debian ships only Compose v1, which lacks `dockerfile_inline`):
- * these checks keep the file's build honest. Every path the inline Dockerfile copies exists in the repository and
- * is not excluded by .dockerignore, and the build context excludes what must never be sent (node_modules, .git).
+ * these checks keep the file honest. It validates against the Compose Specification's JSON schema (the copy npm's
+ * `dclint` ships, which knows `dockerfile_inline` and `name`); every path the inline Dockerfile copies exists in the
+ * repository and is not excluded by .dockerignore; the build context excludes what must never be sent.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,7 +24,28 @@ function copiedPaths(): string[] {
   return [...compose.matchAll(/^\s+COPY\s+(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).slice(0, -1));
 }
 
+/** The Compose Specification schema as dclint ships it; its `$schema` names draft-07 by an address Ajv does not know. */
+function composeValidator(): ValidateFunction {
+  const require = createRequire(import.meta.url);
+  const file = join(dirname(require.resolve('dclint/package.json')), 'schemas', 'compose.schema.json');
+  const { $schema: _draft, ...schema } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  return new Ajv({ allErrors: true, strict: false, allowUnionTypes: true }).compile(schema);
+}
+
 describe('docker-compose.yml', () => {
+  test('validates against the Compose Specification schema, and a misspelt key would not', () => {
+    const validate = composeValidator();
+    const doc = parse(compose, { merge: true }) as { services: Record<string, { build?: Record<string, unknown> }> };
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+
+    const server = doc.services.chartmine;
+    expect(server.build?.dockerfile_inline).toBeTypeOf('string');
+    const misspelt = structuredClone(doc);
+    misspelt.services.chartmine.build = { ...server.build, dockerfile_inlin: server.build?.dockerfile_inline };
+    expect(validate(misspelt)).toBe(false);
+    expect(validate.errors?.some((e) => e.params && 'additionalProperty' in e.params)).toBe(true);
+  });
+
   test('needs Compose v2 (name, dockerfile_inline), which the README says', () => {
     expect(compose).toMatch(/^name: chartmine$/m);
     expect(compose).toMatch(/dockerfile_inline:/);
