@@ -107,8 +107,21 @@ const schema = z
       )
       .optional(),
     NER_WRITE_UNCODED: flag(false),
+    // Operations (README "Operations"): the queue dashboard, /metrics and tracing.
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    ADMIN_OPEN: flag(false),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).max(128).default('chartmine'),
   })
   .superRefine(checkFhirAuth)
+  .superRefine((e, ctx) => {
+    // An open dashboard can retry and remove jobs: only on a loopback address, never on 0.0.0.0.
+    if (e.ADMIN_OPEN && !isLoopbackHost(e.HOST)) {
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_OPEN'], message: 'only allowed when HOST is a loopback address (set ADMIN_TOKEN instead)' });
+    }
+  })
   .transform((e) => ({
     port: e.PORT,
     host: e.HOST,
@@ -175,6 +188,18 @@ const schema = z
       labelMap: e.NER_LABEL_MAP,
       /** Write findings only the model found that the terminology cannot code (as `code.text`). */
       writeUncoded: e.NER_WRITE_UNCODED,
+    },
+    operations: {
+      /** Bearer token of `/admin/queues` (ADMIN_TOKEN, else API_TOKEN); unset: closed unless `open`. */
+      adminToken: e.ADMIN_TOKEN ?? e.API_TOKEN,
+      /** ADMIN_OPEN: the dashboard without a token, only allowed when HOST is loopback. */
+      adminOpen: e.ADMIN_OPEN,
+      /** Bearer token of `/metrics`; unset: open on loopback, closed otherwise. */
+      metricsToken: e.METRICS_TOKEN,
+      /** `chartmine worker`: port of its own `/metrics` (0: none). */
+      metricsPort: e.METRICS_PORT,
+      /** Tracing is on only when an OTLP endpoint is set. */
+      tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME } : undefined,
     },
   }));
 
@@ -308,6 +333,15 @@ function isOrigin(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
   return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && (url.pathname === '/' || url.pathname === '');
+}
+
+/**
+ * Whether a bind address is loopback only.
+ * @param host - HOST.
+ * @returns true for localhost, 127.x.x.x and ::1.
+ */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function withTrailingSlash(url: string): string {
