@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import type { Device, Reference } from '@medplum/fhirtypes';
-import type { Config } from './config/config.js';
+import { isLoopbackHost, type Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { EmbeddedFhirStore } from './embedded/embedded-store.js';
 import { NO_AUTH, staticBearerAuth } from './fhir/auth.js';
@@ -36,6 +36,11 @@ import { readRedisDurability, type RedisDurability } from './observability/redis
 import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
 import { CHARTMINE_VERSION } from './version.js';
+import { createAdminRoutes } from './http/admin.routes.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createStageRunner, inSpan } from './observability/tracing.js';
+import { openKnownQueues } from './queue/known-queues.js';
+import { observeJobs, startMetricsServer } from './runtime-operations.js';
 
 /** Loads the NLP pipeline once per process; `edges` offers Redis for caches (terminology server answers). */
 export type PipelineLoader = (edges: PipelineEdges) => Promise<NlpPipeline>;
@@ -118,13 +123,22 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   });
   let worker: WorkerHandle | undefined;
   let pipelineReady = false;
+  // Per server instance, never the global registry: tests run several servers in one process.
+  const metrics = createMetrics();
+  const admin = createAdminRoutes({ token: config.operations.adminToken, open: config.operations.adminOpen });
   let redisDurability: RedisDurability | undefined;
   let namespace: { namespace: string; prefix: string } | undefined;
   const circuit = createFhirCircuit(config);
   const app = createApp({
     log,
     notify: {
-      handle: (notification, requestId) => handleNotification(notification, requestId, { sink, catchUp, events: ingestState, log }),
+      handle: (notification, requestId) =>
+        inSpan('notify', { 'chartmine.notification.form': notification.form, 'chartmine.request_id': requestId }, async () => {
+          const outcome = await handleNotification(notification, requestId, { sink, catchUp, events: ingestState, log });
+          const counted = outcome.jobIds.length > 0 ? 'queued' : outcome.catchUp ? 'catch-up' : 'ignored';
+          metrics.notifications.inc({ form: notification.form, outcome: counted });
+          return outcome;
+        }),
       auth: { secret: config.notifySecret, header: config.ingest.secretHeader },
       rateLimitPerMinute: config.ingest.rateLimitPerMinute,
     },
@@ -132,6 +146,8 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     apiToken: config.apiToken,
     maxDocumentBytes: config.maxDocumentBytes,
     capabilityStatement: () => serviceCapability,
+    admin: admin.router,
+    metrics: { registry: metrics.registry, token: config.operations.metricsToken, openWithoutToken: isLoopback(config.host), notifications: metrics.notifications },
     readinessDetails: () => ({
       redis: redisDurability ?? { appendonly: 'checking', save: 'checking', maxmemoryPolicy: 'checking', warnings: [] },
       queueNamespace: namespace?.namespace ?? 'starting',
@@ -167,12 +183,17 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const fhirBaseUrl = config.fhir.kind === 'external' ? config.fhir.baseUrl : `${url}/fhir/R4/`;
   namespace = resolveQueueNamespace(config, url);
   producer = new AnalyzeNoteProducer(producerRedis, namespace.prefix);
-  producer.queue.on('error', (err) => {
+  const onQueueError = (err: Error): void => {
     if (!redisStatus.failed('queue', err)) log.error({ err }, 'queue error');
-  });
+  };
+  producer.queue.on('error', onQueueError);
+  // The dashboard and the queue gauges show every queue the process knows, in this server's namespace.
+  const knownQueues = openKnownQueues(producerRedis, namespace.prefix, onQueueError);
+  admin.showQueues(knownQueues);
+  metrics.watchQueues(knownQueues);
   // The in-process worker reaches the embedded store over HTTP, so it presents API_TOKEN like any client.
   const auth = externalAuth ?? (config.apiToken ? staticBearerAuth(config.apiToken) : NO_AUTH);
-  gateway = await createFhirClient(config, { baseUrl: fhirBaseUrl, auth, circuit });
+  gateway = await createFhirClient(config, { baseUrl: fhirBaseUrl, auth, circuit, metrics });
   changedNotes = new FhirChangedNotes(gateway, { filter: config.ingest.pollQuery });
   for (const warning of securityWarnings(config)) {
     log.warn({ security: true }, warning);
@@ -206,8 +227,10 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   catchUp.kick(); // a catch-up requested before a crash or restart runs now
   const poller: Poller | undefined = config.ingest.pollIntervalMs ? startPoller(catchUp, config.ingest.pollIntervalMs, log) : undefined;
 
+  // METRICS_PORT: /metrics also on a port of its own (e.g. one the network exposes only to Prometheus).
+  const metricsServer = config.operations.metricsPort > 0 ? await startMetricsServer(config, metrics, log) : undefined;
   if (config.workers > 0) {
-    worker = await startWorker(config, log, gateway, loadPipeline, namespace, redisStatus);
+    worker = await startWorker(config, log, gateway, loadPipeline, namespace, redisStatus, metrics);
     pipelineReady = true;
   }
   log.info(
@@ -236,6 +259,8 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
       await worker?.close(drainMs);
       relay.close();
       await startedProducer.close();
+      await Promise.allSettled(knownQueues.map((q) => q.close()));
+      await metricsServer?.close();
       await store?.close();
       await Promise.allSettled([closeRedis(producerRedis), closeRedis(clientRedis)]);
     },
@@ -283,10 +308,19 @@ export async function startWorkerProcess(config: Config, log: Logger, loadPipeli
   if (config.workers < 1) {
     throw new ConfigError('WORKERS: must be at least 1 for `chartmine worker`');
   }
-  const gateway = await createFhirClient(config);
-  const handle = await startWorker(config, log, gateway, loadPipeline, resolveQueueNamespace(config), new RedisStatus(log));
-  log.info({ fhir: config.fhir.baseUrl, queueNamespace: handle.queue.namespace, queuePrefix: handle.queue.prefix, workers: config.workers, pipelineVersion: handle.software.pipelineVersion }, 'chartmine worker started');
-  return handle;
+  const metrics = createMetrics();
+  const gateway = await createFhirClient(config, { metrics });
+  const handle = await startWorker(config, log, gateway, loadPipeline, resolveQueueNamespace(config), new RedisStatus(log), metrics);
+  const metricsServer = config.operations.metricsPort > 0 ? await startMetricsServer(config, metrics, log) : undefined;
+  log.info({ fhir: config.fhir.baseUrl, queueNamespace: handle.queue.namespace, queuePrefix: handle.queue.prefix, workers: config.workers, pipelineVersion: handle.software.pipelineVersion, metricsUrl: metricsServer?.url }, 'chartmine worker started');
+  if (!metricsServer) return handle;
+  return {
+    ...handle,
+    async close(drainMs = DEFAULT_DRAIN_MS) {
+      await handle.close(drainMs);
+      await metricsServer.close();
+    },
+  };
 }
 
 async function startWorker(
@@ -295,7 +329,8 @@ async function startWorker(
   gateway: MedplumFhirGateway,
   loadPipeline: PipelineLoader,
   queue: { readonly namespace: string; readonly prefix: string },
-  redisStatus: RedisStatus
+  redisStatus: RedisStatus,
+  metrics: Metrics
 ): Promise<WorkerHandle> {
   const workerRedis = createRedis(config.redisUrl, 'worker');
   const lockRedis = createRedis(config.redisUrl, 'client');
@@ -335,8 +370,10 @@ async function startWorker(
       // One deadline per step (read, write, audit), however many requests the step makes; each request also has
       // FHIR_TIMEOUT_MS.
       step: fhirStepDeadline(config),
+      stage: createStageRunner((stage, ms) => metrics.observeStage(stage, ms)),
     },
   });
+  observeJobs(worker, metrics);
   return {
     worker,
     software,
@@ -376,7 +413,7 @@ export function securityWarnings(config: Config): string[] {
 }
 
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return isLoopbackHost(host);
 }
 
 /** The watermark of a process without a data folder (STORE=memory): it covers Redis restarts while it runs. */

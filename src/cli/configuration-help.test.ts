@@ -14,14 +14,16 @@ describe('each command\'s --help lists the settings it reads', () => {
     expect(variablesIn(out).sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 
-  test('worker: FHIR_BASE_URL is required; nothing of HTTP, notifications or polling', async () => {
+  test('worker: FHIR_BASE_URL is required; nothing of notifications or polling; HTTP only for its /metrics', async () => {
     const { out } = await runCli(['worker', '--help']);
     expect(out).toMatch(/FHIR_BASE_URL\s+required/);
     expect(out).not.toMatch(/unset: the embedded store/);
-    for (const v of ['PORT', 'HOST', 'PUBLIC_URL', 'NOTIFY_SECRET', 'NOTIFY_RATE_LIMIT', 'API_TOKEN', 'POLL_INTERVAL', 'CATCH_UP_SINCE']) {
+    for (const v of ['PORT', 'PUBLIC_URL', 'NOTIFY_SECRET', 'NOTIFY_RATE_LIMIT', 'API_TOKEN', 'POLL_INTERVAL', 'CATCH_UP_SINCE', 'ADMIN_TOKEN']) {
       expect(variablesIn(out), v).not.toContain(v);
     }
-    for (const v of ['REDIS_URL', 'WORKERS', 'NER_MODEL', 'TERMINOLOGY_DIR', 'FHIR_TOKEN', 'SHUTDOWN_GRACE']) expect(variablesIn(out), v).toContain(v);
+    for (const v of ['REDIS_URL', 'WORKERS', 'NER_MODEL', 'TERMINOLOGY_DIR', 'FHIR_TOKEN', 'SHUTDOWN_GRACE', 'HOST', 'METRICS_PORT', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+      expect(variablesIn(out), v).toContain(v);
+    }
   });
 
   test('check and reprocess list only what they connect to', async () => {

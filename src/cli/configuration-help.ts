@@ -58,6 +58,16 @@ const LINES: Record<string, string> = {
     '  ALLOW_REMOTE_MODELS=false  NER_DTYPE=q8  NER_THREADS=2  NER_BATCH_SIZE=16  NER_MAX_TOKENS  NER_LABEL_MAP',
     '  NER_WRITE_UNCODED=false  write findings only the model found that no terminology code was found for',
   ].join('\n'),
+  ADMIN: [
+    '  ADMIN_TOKEN              bearer token of the queue dashboard /admin/queues (default: API_TOKEN; none: closed)',
+    '  ADMIN_OPEN=false         open the dashboard without a token (only with a loopback HOST)',
+  ].join('\n'),
+  METRICS_TOKEN: '  METRICS_TOKEN            bearer token of /metrics (unset: open on a loopback HOST, closed otherwise)',
+  METRICS_PORT: '  METRICS_PORT=0           a port of its own for /metrics (0: none; `chartmine worker` has no other)',
+  OTEL: [
+    '  OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/HTTP endpoint for traces, e.g. http://127.0.0.1:4318 (unset: tracing off)',
+    '  OTEL_SERVICE_NAME=chartmine  service name on the traces',
+  ].join('\n'),
 };
 
 /** What the NLP pipeline reads (every command that runs it). */
@@ -67,8 +77,8 @@ const WORKER = ['REDIS_URL', 'QUEUE_PREFIX', 'QUEUE_NAMESPACE', 'FHIR_TIMEOUT_MS
 
 /** The settings each command reads. */
 export const COMMAND_SETTINGS = {
-  serve: ['PORT', 'HOST', 'PUBLIC_URL', 'FHIR_BASE_URL', 'STORE', ...WORKER, 'NOTIFY_SECRET', 'NOTIFY_SECRET_HEADER', 'NOTIFY_RATE_LIMIT', 'API_TOKEN', 'POLL_INTERVAL', 'POLL_QUERY', 'CATCH_UP_SINCE', ...PIPELINE, 'LOG_LEVEL', 'SHUTDOWN_GRACE'],
-  worker: [...WORKER, ...PIPELINE, 'LOG_LEVEL', 'SHUTDOWN_GRACE'],
+  serve: ['PORT', 'HOST', 'PUBLIC_URL', 'FHIR_BASE_URL', 'STORE', ...WORKER, 'NOTIFY_SECRET', 'NOTIFY_SECRET_HEADER', 'NOTIFY_RATE_LIMIT', 'API_TOKEN', 'POLL_INTERVAL', 'POLL_QUERY', 'CATCH_UP_SINCE', ...PIPELINE, 'ADMIN', 'METRICS_TOKEN', 'METRICS_PORT', 'OTEL', 'LOG_LEVEL', 'SHUTDOWN_GRACE'],
+  worker: [...WORKER, ...PIPELINE, 'HOST', 'METRICS_TOKEN', 'METRICS_PORT', 'OTEL', 'LOG_LEVEL', 'SHUTDOWN_GRACE'],
   check: ['REDIS_URL', 'FHIR_BASE_URL', 'FHIR_TIMEOUT_MS', 'FHIR_AUTH'],
   reprocess: ['REDIS_URL', 'QUEUE_PREFIX', 'QUEUE_NAMESPACE', 'FHIR_BASE_URL', 'PORT', 'FHIR_TIMEOUT_MS'],
 } as const satisfies Record<string, readonly string[]>;

@@ -6,6 +6,7 @@ import { securityWarnings, startServer } from '../runtime.js';
 import type { CliCommand } from './command.js';
 import { assertNoArguments } from './command.js';
 import { configurationHelp } from './configuration-help.js';
+import { startConfiguredTracing } from '../runtime-operations.js';
 import { runUntilStopped } from './process-lifecycle.js';
 
 /** `chartmine serve`: the HTTP server (embedded FHIR store unless FHIR_BASE_URL is set) and in-process workers. */
@@ -28,9 +29,10 @@ export const serveCommand: CliCommand = {
     await assertListenHost(config.host);
     if (config.workers > 0) assertPipelinePaths(config);
     const log = createLogger(config.logLevel);
+    const tracing = startConfiguredTracing(config, log);
     const handle = await startServer(config, log, (edges) => loadPipeline(config, edges));
     io.stderr.write(`chartmine listening on ${handle.url} (FHIR: ${handle.fhirBaseUrl})\n`);
     for (const warning of securityWarnings(config)) io.stderr.write(`\n*** ${warning} ***\n\n`);
-    return runUntilStopped(log, (drainMs) => handle.close(drainMs), config.shutdownGraceMs);
+    return runUntilStopped(log, (drainMs) => handle.close(drainMs).finally(() => tracing?.shutdown()), config.shutdownGraceMs);
   },
 };

@@ -6,6 +6,7 @@ import { startWorkerProcess } from '../runtime.js';
 import type { CliCommand } from './command.js';
 import { assertNoArguments } from './command.js';
 import { configurationHelp } from './configuration-help.js';
+import { startConfiguredTracing } from '../runtime-operations.js';
 import { runUntilStopped } from './process-lifecycle.js';
 
 /** `chartmine worker`: analyse queued notes, nothing else. */
@@ -28,7 +29,8 @@ export const workerCommand: CliCommand = {
     const config = loadConfig(io.env);
     assertPipelinePaths(config);
     const log = createLogger(config.logLevel);
+    const tracing = startConfiguredTracing(config, log);
     const handle = await startWorkerProcess(config, log, (edges) => loadPipeline(config, edges));
-    return runUntilStopped(log, (drainMs) => handle.close(drainMs), config.shutdownGraceMs);
+    return runUntilStopped(log, (drainMs) => handle.close(drainMs).finally(() => tracing?.shutdown()), config.shutdownGraceMs);
   },
 };

@@ -196,7 +196,7 @@ const schema = z
       adminOpen: e.ADMIN_OPEN,
       /** Bearer token of `/metrics`; unset: open on loopback, closed otherwise. */
       metricsToken: e.METRICS_TOKEN,
-      /** `chartmine worker`: port of its own `/metrics` (0: none). */
+      /** A port of its own for `/metrics` (0: none); the only one a `chartmine worker` serves. */
       metricsPort: e.METRICS_PORT,
       /** Tracing is on only when an OTLP endpoint is set. */
       tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME } : undefined,

@@ -13,6 +13,8 @@ import type { StepRunner } from '../jobs/analyze-note.job.js';
 import { createFhirAuth, NO_AUTH, staticBearerAuth, type FhirAuth } from './auth.js';
 import { FhirCircuit, withFhirDeadline } from './fhir-http.js';
 import { MedplumFhirGateway } from './gateway.js';
+import { createInstrumentedFetch } from './instrumented-fetch.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** Where the client points. */
 export interface FhirClientTarget {
@@ -28,6 +30,8 @@ export interface FhirClientTarget {
    * from FHIR_CIRCUIT_THRESHOLD and FHIR_CIRCUIT_OPEN_MS.
    */
   readonly circuit?: FhirCircuit;
+  /** Where FHIR requests are counted and timed (README "Operations"); none: spans only. */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -84,5 +88,6 @@ export async function createFhirClient(config: Config, target: FhirClientTarget 
   const baseUrl = target.baseUrl ?? configuredFhirBaseUrl(config);
   const auth = target.auth ?? (await createConfiguredAuth(config, baseUrl));
   const circuit = target.circuit ?? createFhirCircuit(config);
-  return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist, circuit });
+  const fetch = createInstrumentedFetch(baseUrl, target.metrics);
+  return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist, circuit, fetch });
 }

@@ -2,13 +2,15 @@
  * The HTTP application: health, notifications and (in embedded mode) the FHIR endpoint. Built from its
  * dependencies, never listening by itself, so tests start it on port 0.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { pinoHttp } from 'pino-http';
 import type { EmbeddedFhirStore } from '../embedded/embedded-store.js';
 import { createNotifyRouter, type NotifyRoutesDeps } from '../ingest/notify.routes.js';
 import { checkReadiness, type ReadinessCheck } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createMetricsHandler, type MetricsRouteDeps } from './metrics.routes.js';
 import { requireApiToken } from './api-token.js';
 import { rejectDeclaredOversize, verifyJsonDepth } from './body-limits.js';
 import { createErrorHandler, notFoundHandler, toLoggablePath } from './error-handler.js';
@@ -33,6 +35,10 @@ export interface AppDeps {
   readonly readinessDetails?: () => Readonly<Record<string, unknown>>;
   /** The service's CapabilityStatement, served at `/metadata` (the notification side). */
   readonly capabilityStatement?: () => CapabilityStatement;
+  /** `/admin` (the queue dashboard); absent: not mounted. */
+  readonly admin?: Router;
+  /** `/metrics` and the counters the app itself moves; absent: not served. */
+  readonly metrics?: MetricsRouteDeps & { readonly notifications?: Metrics['notifications'] };
 }
 
 /** JSON around a base64 note: room for the rest of the resource. */
@@ -77,6 +83,22 @@ export function createApp(deps: AppDeps): Express {
       res.type('application/fhir+json').send(JSON.stringify(statement()));
     });
   }
+  if (deps.metrics) {
+    app.get('/metrics', createMetricsHandler(deps.metrics));
+  }
+  if (deps.admin) {
+    app.use('/admin', deps.admin);
+  }
+  const notifications = deps.metrics?.notifications;
+  if (notifications) {
+    // Refused notifications never reach a parser, so their form is unknown; accepted ones are counted by their handler.
+    app.use('/notify', (_req, res, next) => {
+      res.on('finish', () => {
+        if (res.statusCode >= 400) notifications.inc({ form: 'unknown', outcome: refusalOutcome(res.statusCode) });
+      });
+      next();
+    });
+  }
   app.use(
     '/notify',
     createNotifyRouter({ ...deps.notify, rateLimit: createRateLimit(deps.notify.rateLimitPerMinute), bodyLimitBytes, verifyBody: verifyJsonDepth, log: deps.log })
@@ -87,4 +109,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.log));
   return app;
+}
+
+/** A bounded outcome label for a refused notification. */
+function refusalOutcome(status: number): string {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 429) return 'rate-limited';
+  if (status === 413) return 'too-large';
+  return status >= 500 ? 'error' : 'invalid';
 }

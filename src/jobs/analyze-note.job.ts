@@ -21,7 +21,7 @@ import { SOURCE_DOCUMENT_TAG_SYSTEM, TARGETS_PENDING_TAG } from '../fhir/naming.
 import { readNoteText } from '../fhir/note-text.js';
 import { DELETED_VERSION } from '../ingest/note-event.js';
 import { planWriteBack } from '../fhir/write-back.js';
-import type { NlpPipeline } from '../nlp/types.js';
+import { UNTIMED_STAGE, type NlpPipeline, type StageRunner } from '../nlp/types.js';
 import type { Logger } from '../observability/logger.js';
 import { repairPendingProvenance, stampProvenance } from '../provenance/build-provenance.js';
 import type { RunCounts } from '../provenance/build-audit-event.js';
@@ -34,6 +34,8 @@ export interface AnalyzeNoteJobData {
   readonly versionId: string;
   /** Correlates the job with the request or event that caused it. */
   readonly requestId: string;
+  /** W3C trace context of the notification, when tracing is on (an id, not PHI): the job's span continues it. */
+  readonly traceparent?: string;
 }
 
 /** The ports the use case needs. */
@@ -58,6 +60,8 @@ export interface AnalyzeNoteDeps {
   readonly fence?: { assertHeld(): Promise<void> };
   /** Runs one step (`read`, `write`, `audit`) under its own deadline; default: no step deadline. */
   readonly step?: StepRunner;
+  /** Wraps each stage (read, the pipeline's, mapping, write) for metrics and tracing; default: runs it. */
+  readonly stage?: StageRunner;
 }
 
 /** The steps of a run that talk to the FHIR server, each under one deadline. */
@@ -98,7 +102,8 @@ export async function analyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDep
 async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<AnalyzeNoteResult> {
   const started = performance.now();
   const step = deps.step ?? NO_DEADLINE;
-  const decision = await step('read', () => decide(data, deps));
+  const stage = deps.stage ?? UNTIMED_STAGE;
+  const decision = await stage('read', () => step('read', () => decide(data, deps)));
   if (decision.kind === 'skip') {
     deps.log.info({ reason: decision.reason }, 'note skipped');
     return { outcome: 'skipped', reason: decision.reason };
@@ -109,13 +114,16 @@ async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps
   let superseded: { noteId: string; resources: Resource[] }[] = [];
   let noteText: { text: string; path: string } | undefined;
   if (decision.kind === 'analyze') {
-    noteText = await step('read', () => readNoteText(decision.note, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes));
-    const result = await deps.nlp.analyze(noteText.text);
+    const note = decision.note;
+    noteText = await stage('read', () => step('read', () => readNoteText(note, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes)));
+    const text = noteText.text;
+    const result = await deps.nlp.analyze(text, { stage });
     mentions = result.mentions.length;
     version = { ...version, attachmentPath: noteText.path };
-    desired = mapFindings(version, noteText.text, result, { ...deps.mapping, pipelineVersion: deps.software.pipelineVersion });
+    const analysed = version;
+    desired = stage('mapping', () => mapFindings(analysed, text, result, { ...deps.mapping, pipelineVersion: deps.software.pipelineVersion }));
   }
-  return step('write', async () => {
+  return stage('write', () => step('write', async () => {
     // Fenced: the lease is still ours and the note is still the version analysed, or nothing is written.
     if (!(await stillCurrent(data, decision, deps))) {
       deps.log.info({ reason: 'superseded' }, 'note changed during the run, nothing written');
@@ -156,7 +164,7 @@ async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps
     };
     deps.log.info({ ...counts, ms: Math.round(performance.now() - started) }, 'note analyzed');
     return { outcome: plan.bundles.length > 0 ? ('written' as const) : ('unchanged' as const), ...counts, provenances: provenances.filter(Boolean) };
-  });
+  }));
 }
 
 /**

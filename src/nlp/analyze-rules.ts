@@ -34,8 +34,10 @@ import type {
   SectionKind,
   Sentence,
   Span,
+  StageRunner,
   Token,
 } from './types.js';
+import { UNTIMED_STAGE } from './types.js';
 
 /** What the rule analysis needs. */
 export interface RuleAnalysisDeps {
@@ -113,16 +115,37 @@ const ALLERGY_AFTER_RE = /^\s*(?:allergy|allergies|intolerance|sensitivity)\b/i;
  * @param modelSpans - the NER model's spans over the same text, when a model runs: merged with the dictionary
  *   (`mergeModelAndDictionary`: the model vetoes ambiguous dictionary matches in context and adds what the
  *   dictionary missed, coded by exact term look-up or left uncoded).
+ * @param stage - wraps the `sections` and `matching` stages (timing, spans); the output does not depend on it.
  * @returns sections, sentences, tokens, mentions (sorted by start) and rejected measurements.
  */
-export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpans?: readonly NerSpan[]): NlpResult {
-  const { lexicons } = deps;
-  const settings = deps.contextSettings ?? DEFAULT_CONTEXT_SETTINGS;
+export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpans?: readonly NerSpan[], stage: StageRunner = UNTIMED_STAGE): NlpResult {
+  const structure = stage('sections', () => readStructure(text, deps.lexicons));
+  return stage('matching', () => matchMentions(text, deps, structure, modelSpans));
+}
+
+/** Tokens, sections and sentences: the `sections` stage. */
+interface TextStructure {
+  readonly tokens: readonly Token[];
+  readonly sections: NamedSection[];
+  readonly sentences: Sentence[];
+  readonly headers: readonly Span[];
+  readonly sentenceTokens: readonly (readonly [number, number])[];
+}
+
+function readStructure(text: string, lexicons: RuleLexicons): TextStructure {
   const tokens = tokenize(text);
   const sections = detectSections(text, tokens, lexicons.sections);
   const sentences = splitSentences(text, sections, findSubheaderStarts(text, tokens, lexicons.sections));
   const headers = sections.filter((s) => s.header.end > s.header.start).map((s) => s.header);
   const sentenceTokens = sentences.map((s) => [firstTokenAtOrAfter(tokens, s.start), firstTokenAtOrAfter(tokens, s.end)] as const);
+  return { tokens, sections, sentences, headers, sentenceTokens };
+}
+
+/** Dictionary and model candidates, measurements, ConText and the mentions built from them: the `matching` stage. */
+function matchMentions(text: string, deps: RuleAnalysisDeps, structure: TextStructure, modelSpans: readonly NerSpan[] | undefined): NlpResult {
+  const { lexicons } = deps;
+  const settings = deps.contextSettings ?? DEFAULT_CONTEXT_SETTINGS;
+  const { tokens, sections, sentences, headers, sentenceTokens } = structure;
 
   const measured = extractMeasurements(text, tokens, lexicons.measurements, headers);
   const collected = collectCandidates(text, tokens, sentences, sentenceTokens, sections, headers, measured.found, deps, modelSpans);

@@ -8,7 +8,7 @@ import { analyzeWithRules } from './analyze-rules.js';
 import type { ContextSettings } from './context/context.js';
 import { readRuleLexicons, type RuleLexicons } from './lexicons/rule-lexicons.js';
 import type { NerModel } from './ner/types.js';
-import type { ComponentInfo, NlpPipeline, NlpResult } from './types.js';
+import { UNTIMED_STAGE, type AnalyzeOptions, type ComponentInfo, type NlpPipeline, type NlpResult } from './types.js';
 
 /** Bump on every code change that can change output for the same text and lexicons. */
 export const RULES_VERSION = '1.1.0';
@@ -50,9 +50,10 @@ export function createRulePipeline(deps: RulePipelineDeps): NlpPipeline {
   };
   return {
     info: { name: ner ? `${RULE_PIPELINE_NAME}+ner` : RULE_PIPELINE_NAME, version, components },
-    async analyze(text: string): Promise<NlpResult> {
-      const modelSpans = ner ? await ner.recognize(text) : undefined;
-      return analyzeWithRules(text, analysisDeps, modelSpans);
+    async analyze(text: string, options?: AnalyzeOptions): Promise<NlpResult> {
+      const stage = options?.stage ?? UNTIMED_STAGE;
+      const modelSpans = ner ? await stage('model', () => ner.recognize(text)) : undefined;
+      return analyzeWithRules(text, analysisDeps, modelSpans, stage);
     },
   };
 }

@@ -251,9 +251,30 @@ export interface ComponentInfo {
   readonly sha256?: string;
 }
 
+/**
+ * The named stages of one note's run, for timing: `sections` (tokens, sections, sentences), `matching` (dictionary,
+ * measurements, ConText, consolidation), `model` (NER inference), plus the job's `read`, `mapping` and `write`.
+ */
+export type PipelineStage = 'read' | 'sections' | 'matching' | 'model' | 'terminology' | 'mapping' | 'write';
+
+/**
+ * Runs one stage and returns what it returns (a promise for asynchronous stages). The caller times it, opens a span
+ * around it, or just calls `fn()`: the seam for metrics and tracing, so the pure core imports neither (nor a clock).
+ */
+export type StageRunner = <T>(stage: PipelineStage, fn: () => T) => T;
+
+/** Runs the stage, nothing else. */
+export const UNTIMED_STAGE: StageRunner = (_stage, fn) => fn();
+
+/** Options of one analysis; none changes the output. */
+export interface AnalyzeOptions {
+  /** Wraps each stage (default: {@link UNTIMED_STAGE}). */
+  readonly stage?: StageRunner;
+}
+
 /** The port the worker and `chartmine extract` use. Implementations are pure apart from model inference. */
 export interface NlpPipeline {
   /** Pipeline name and version; changes whenever output for the same text may change. */
   readonly info: { readonly name: string; readonly version: string; readonly components: readonly ComponentInfo[] };
-  analyze(text: string): Promise<NlpResult>;
+  analyze(text: string, options?: AnalyzeOptions): Promise<NlpResult>;
 }

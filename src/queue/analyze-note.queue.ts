@@ -3,6 +3,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UpstreamError } from '../errors.js';
 import type { AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
+import { currentTraceparent, inSpan } from '../observability/tracing.js';
 
 /** Queue name (kebab-case: BullMQ reserves `:`). */
 export const ANALYZE_NOTE_QUEUE = 'nlp-analyze-note';
@@ -60,15 +61,19 @@ export class AnalyzeNoteProducer {
    */
   async enqueue(data: AnalyzeNoteJobData, options: { readonly jobIdSuffix?: string } = {}): Promise<string> {
     const jobId = analyzeNoteJobId(data) + (options.jobIdSuffix ? `-${safe(options.jobIdSuffix)}` : '');
-    try {
-      const job = await this.queue.add(ANALYZE_NOTE_JOB, data, { jobId });
-      // BullMQ ignores an add whose id exists and hands back the existing job. A finished one that did not write
-      // (skipped, e.g. a version not served yet at the time, or failed) runs again for the new notification.
-      await this.rerunIfUnfinished(jobId);
-      return job.id ?? jobId;
-    } catch (err: unknown) {
-      throw new UpstreamError('could not enqueue the note', { cause: err });
-    }
+    return inSpan('queue.add', { 'messaging.destination.name': ANALYZE_NOTE_QUEUE, 'messaging.message.id': jobId }, async () => {
+      // Inside the span: the worker's span becomes its child, one trace from notification to write-back.
+      const traceparent = currentTraceparent();
+      try {
+        const job = await this.queue.add(ANALYZE_NOTE_JOB, traceparent ? { ...data, traceparent } : data, { jobId });
+        // BullMQ ignores an add whose id exists and hands back the existing job. A finished one that did not write
+        // (skipped, e.g. a version not served yet at the time, or failed) runs again for the new notification.
+        await this.rerunIfUnfinished(jobId);
+        return job.id ?? jobId;
+      } catch (err: unknown) {
+        throw new UpstreamError('could not enqueue the note', { cause: err });
+      }
+    });
   }
 
   private async rerunIfUnfinished(jobId: string): Promise<void> {

@@ -10,6 +10,7 @@ import { AppError, CircuitOpenError, LeaseLostError } from '../errors.js';
 import type { AnalyzeNoteDeps, AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
 import { runAnalyzeNote } from '../jobs/run-analyze-note.js';
 import type { Logger } from '../observability/logger.js';
+import { activeTraceId, contextFromTraceparent, inSpan } from '../observability/tracing.js';
 import { ANALYZE_NOTE_QUEUE } from './analyze-note.queue.js';
 import { NOTE_LEASE_MS, type NoteLocks } from './document-lock.js';
 import { toFailureOutcome } from './failure-reason.js';
@@ -68,17 +69,25 @@ export function startAnalyzeNoteWorker(options: AnalyzeNoteWorkerOptions): Worke
   return worker;
 }
 
-async function processJob(
+/** One trace per note: the job's span continues the notification's trace (its `traceparent` in the job data). */
+function processJob(job: Job<AnalyzeNoteJobData, AnalyzeNoteResult>, token: string | undefined, options: AnalyzeNoteWorkerOptions): Promise<AnalyzeNoteResult> {
+  const attributes = { 'messaging.destination.name': ANALYZE_NOTE_QUEUE, 'messaging.message.id': job.id ?? '', 'chartmine.attempt': job.attemptsMade + 1 };
+  return inSpan(`job ${job.name}`, attributes, () => processJobInSpan(job, token, options), contextFromTraceparent(job.data.traceparent));
+}
+
+async function processJobInSpan(
   job: Job<AnalyzeNoteJobData, AnalyzeNoteResult>,
   token: string | undefined,
   options: AnalyzeNoteWorkerOptions
 ): Promise<AnalyzeNoteResult> {
+  const traceId = activeTraceId();
   const log = options.log.child({
     jobId: job.id,
     requestId: job.data.requestId,
     note: `DocumentReference/${job.data.noteId}`,
     versionId: job.data.versionId,
     attempt: job.attemptsMade + 1,
+    ...(traceId ? { traceId } : {}),
   });
   const circuitRetryAt = options.circuit?.retryAt();
   if (circuitRetryAt !== undefined) {

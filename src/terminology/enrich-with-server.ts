@@ -3,7 +3,7 @@
  * service (the index's map, else the external server's `ConceptMap/$translate`, cached). Only used when
  * TERMINOLOGY_URL is set; without a server the index already did everything this could.
  */
-import type { Mention, NlpPipeline, NlpResult } from '../nlp/types.js';
+import { UNTIMED_STAGE, type AnalyzeOptions, type Mention, type NlpPipeline, type NlpResult } from '../nlp/types.js';
 import { ICD10CM, SNOMED } from './systems.js';
 import type { TerminologyService } from './terminology-service.js';
 import type { Concept } from './types.js';
@@ -21,15 +21,17 @@ export function withTerminologyServer(pipeline: NlpPipeline, service: Terminolog
       ...pipeline.info,
       components: [...pipeline.info.components, { name: 'terminology-server', version: serverUrl }],
     },
-    async analyze(text: string): Promise<NlpResult> {
-      const result = await pipeline.analyze(text);
+    async analyze(text: string, options?: AnalyzeOptions): Promise<NlpResult> {
+      const result = await pipeline.analyze(text, options);
       const enriched = new Map<string, Concept>();
-      for (const concept of uniqueConcepts(result.mentions)) {
-        const snomed = concept.codings.find((c) => c.system === SNOMED);
-        if (!snomed || concept.codings.some((c) => c.system === ICD10CM)) continue;
-        const icd = await service.toIcd10cm(snomed.code);
-        if (icd.length > 0) enriched.set(concept.id, { ...concept, codings: [...concept.codings, ...icd] });
-      }
+      await (options?.stage ?? UNTIMED_STAGE)('terminology', async () => {
+        for (const concept of uniqueConcepts(result.mentions)) {
+          const snomed = concept.codings.find((c) => c.system === SNOMED);
+          if (!snomed || concept.codings.some((c) => c.system === ICD10CM)) continue;
+          const icd = await service.toIcd10cm(snomed.code);
+          if (icd.length > 0) enriched.set(concept.id, { ...concept, codings: [...concept.codings, ...icd] });
+        }
+      });
       if (enriched.size === 0) return result;
       const mentions = result.mentions.map((m) =>
         m.kind === 'problem' && m.concept && enriched.has(m.concept.id) ? { ...m, concept: enriched.get(m.concept.id) } : m
