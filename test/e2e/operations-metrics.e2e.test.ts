@@ -4,9 +4,14 @@
  * notification, the job, the note-to-results latency, every stage, the FHIR requests and the queue gauges moved,
  * with no id in any label. Access: METRICS_TOKEN, or open only on loopback.
  */
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { ANALYZE_NOTE_QUEUE } from '../../src/queue/analyze-note.queue.js';
-import { asFixtureNote, BEARER, createNote, jobsFor, notify, startPair, type Pair } from '../support/notify.js';
+import { startWorkerProcess } from '../../src/runtime.js';
+import { A_TOKEN, asFixtureNote, BEARER, createNote, jobsFor, notify, startPair, type Pair } from '../support/notify.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { startTestServer } from '../support/test-server.js';
 import { scriptedPipeline } from '../support/scripted-pipeline.js';
@@ -115,4 +120,43 @@ describe('access', () => {
       await wide.close();
     }
   });
+});
+
+/** A port free right now (listen on 0, close). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('a `chartmine worker` process serves its own /metrics on METRICS_PORT', async () => {
+  // A has no workers: the note created in its store in beforeAll waits in A's queue for this process.
+  const port = await freePort();
+  const config = loadConfig({
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: pair.a.prefix,
+    FHIR_BASE_URL: pair.a.handle.fhirBaseUrl,
+    FHIR_TOKEN: A_TOKEN,
+    WORKERS: '1',
+    METRICS_PORT: String(port),
+    METRICS_TOKEN,
+  });
+  const worker = await startWorkerProcess(config, createLogger('silent'), realPipeline);
+  try {
+    await pair.a.idle(30_000);
+    const url = `http://127.0.0.1:${port}/metrics`;
+    expect((await fetch(url)).status).toBe(401);
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    // B already wrote this note version's findings: the worker's run finds them unchanged (and writes nothing).
+    expect(sample(text, 'chartmine_jobs_total', { queue: ANALYZE_NOTE_QUEUE, outcome: 'unchanged' })).toBe(1);
+    expect(sample(text, 'chartmine_pipeline_stage_seconds_count', { stage: 'matching' })).toBe(1);
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+  } finally {
+    await worker.close();
+  }
+  await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow(); // closed with the worker
 });
