@@ -102,6 +102,23 @@ describe('access', () => {
     expect(() => loadConfig({ ADMIN_OPEN: 'true', HOST: '0.0.0.0' })).toThrow(ConfigError);
     expect(() => loadConfig({ ADMIN_OPEN: 'true', HOST: '0.0.0.0' })).toThrow(/ADMIN_OPEN/);
     expect(loadConfig({ ADMIN_OPEN: 'true', HOST: '127.0.0.1' }).operations.adminOpen).toBe(true);
+    const open = await startTestServer({ pipeline: async () => scriptedPipeline(), env: { WORKERS: '0', ADMIN_OPEN: 'true' } });
+    try {
+      expect((await fetch(`${open.url}/admin/queues/api/queues`)).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  test('API_TOKEN opens the dashboard when ADMIN_TOKEN is unset', async () => {
+    const apiToken = 'api-token-0123456789abcdef';
+    const server = await startTestServer({ pipeline: async () => scriptedPipeline(), env: { WORKERS: '0', API_TOKEN: apiToken } });
+    try {
+      expect((await fetch(`${server.url}/admin/queues/api/queues`)).status).toBe(401);
+      expect((await fetch(`${server.url}/admin/queues/api/queues`, { headers: { Authorization: `Bearer ${apiToken}` } })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
 
