@@ -67,7 +67,8 @@ export function createMetrics(): Metrics {
     async collect() {
       this.reset();
       for (const queue of queues) {
-        const counts = await queue.getJobCounts(...GAUGED_JOB_STATES);
+        const counts = await readOrUndefined(() => queue.getJobCounts(...GAUGED_JOB_STATES));
+        if (!counts) continue; // Redis unreachable: no sample, rather than a failed scrape
         for (const state of GAUGED_JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
       }
     },
@@ -80,7 +81,9 @@ export function createMetrics(): Metrics {
     async collect() {
       this.reset();
       for (const queue of queues) {
-        const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+        const jobs = await readOrUndefined(() => queue.getJobs(['wait'], 0, 0, true));
+        if (!jobs) continue;
+        const [oldest] = jobs;
         this.set({ queue: queue.name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
       }
     },
@@ -128,6 +131,25 @@ export function createMetrics(): Metrics {
       queues = next;
     },
   };
+}
+
+/** Longest a scrape waits for Redis (BullMQ connections queue commands while Redis is down, without a limit). */
+export const QUEUE_SCRAPE_TIMEOUT_MS = 2_000;
+
+/** The value, or undefined when the read fails or takes longer than {@link QUEUE_SCRAPE_TIMEOUT_MS}. */
+async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), QUEUE_SCRAPE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([read(), timeout]);
+  } catch (err: unknown) {
+    void err; // Redis down or failing over: the process metrics still go out; the queue gauges are left out
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** HTTP methods used as label values; anything else is `other`. */
