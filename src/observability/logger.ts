@@ -3,6 +3,7 @@
  * redaction below is only a safety net, and `test/e2e/no-phi-in-logs.e2e.test.ts` enforces the rule.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { AppError } from '../errors.js';
 
 /** The logger type every module receives. */
@@ -58,6 +59,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: 'chartmine' },
       redact: { paths: REDACT_PATHS, censor: censorText },
       serializers: { err: serializeError },
+      mixin: traceFields,
     },
     destination
   );
@@ -83,4 +85,14 @@ export function serializeError(err: unknown): Record<string, unknown> {
     }
   }
   return base;
+}
+
+/**
+ * The active trace's id on every line written inside a span (a job, a notification), whichever logger wrote it;
+ * nothing when tracing is off.
+ * @returns the fields to add.
+ */
+function traceFields(): Record<string, string> {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && isSpanContextValid(spanContext) ? { traceId: spanContext.traceId } : {};
 }

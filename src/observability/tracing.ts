@@ -4,7 +4,7 @@
  * `notify` → `queue.add` (the W3C `traceparent` goes into the job data: an id, not PHI) → `job analyze-note` →
  * `stage …` → `fhir.read`/`fhir.transaction`. Span attributes are ids, counts, codes and stage names, never text.
  */
-import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -105,15 +105,6 @@ export function currentTraceparent(): string | undefined {
  */
 export function contextFromTraceparent(traceparent: string | undefined): Context {
   return traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
-}
-
-/**
- * The active trace id, for log lines.
- * @returns the id, or undefined when tracing is off.
- */
-export function activeTraceId(): string | undefined {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
 /**

@@ -10,7 +10,7 @@ import { AppError, CircuitOpenError, LeaseLostError } from '../errors.js';
 import type { AnalyzeNoteDeps, AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
 import { runAnalyzeNote } from '../jobs/run-analyze-note.js';
 import type { Logger } from '../observability/logger.js';
-import { activeTraceId, contextFromTraceparent, inSpan } from '../observability/tracing.js';
+import { contextFromTraceparent, inSpan } from '../observability/tracing.js';
 import { ANALYZE_NOTE_QUEUE } from './analyze-note.queue.js';
 import { NOTE_LEASE_MS, type NoteLocks } from './document-lock.js';
 import { toFailureOutcome } from './failure-reason.js';
@@ -80,14 +80,12 @@ async function processJobInSpan(
   token: string | undefined,
   options: AnalyzeNoteWorkerOptions
 ): Promise<AnalyzeNoteResult> {
-  const traceId = activeTraceId();
   const log = options.log.child({
     jobId: job.id,
     requestId: job.data.requestId,
     note: `DocumentReference/${job.data.noteId}`,
     versionId: job.data.versionId,
     attempt: job.attemptsMade + 1,
-    ...(traceId ? { traceId } : {}),
   });
   const circuitRetryAt = options.circuit?.retryAt();
   if (circuitRetryAt !== undefined) {

@@ -85,8 +85,14 @@ test('no span name or attribute carries note text', () => {
 
 test("the job's log lines carry its jobId and the traceId of the notification", () => {
   const traceId = exporter.getFinishedSpans().find((s) => s.name === 'notify')?.spanContext().traceId;
-  const analysed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'note analyzed');
+  const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const analysed = parsed.find((l) => l.msg === 'note analyzed');
   expect(analysed?.jobId).toMatch(new RegExp(`^note-${noteId}-v`));
   expect(analysed?.traceId).toBe(traceId);
+  // Every line the job wrote carries both; the key appears once per line (mixin, not also a binding).
+  const ofJob = parsed.filter((l) => l.jobId === analysed?.jobId && l.msg !== 'job failed');
+  expect(ofJob.length).toBeGreaterThanOrEqual(1);
+  expect(ofJob.every((l) => l.traceId === traceId)).toBe(true);
+  expect(lines.filter((l) => l.includes(`"jobId":"${String(analysed?.jobId)}"`)).every((l) => l.split('"traceId"').length === 2)).toBe(true);
   expect(lines.join('\n')).not.toContain(SENTINEL);
 });
