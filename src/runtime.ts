@@ -35,6 +35,7 @@ import { RedisRecovery, type WatermarkStore } from './ingest/redis-recovery.js';
 import { readRedisDurability, type RedisDurability } from './observability/redis-durability.js';
 import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
+import { ReviewService } from './review/review-service.js';
 import { CHARTMINE_VERSION } from './version.js';
 
 /** Loads the NLP pipeline once per process; `edges` offers Redis for caches (terminology server answers). */
@@ -132,6 +133,18 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     apiToken: config.apiToken,
     maxDocumentBytes: config.maxDocumentBytes,
     capabilityStatement: () => serviceCapability,
+    ...(config.reviewers
+      ? {
+          review: {
+            reviewers: config.reviewers,
+            service: new ReviewService({
+              fhir: () => requireGateway(gateway),
+              maxDocumentBytes: config.maxDocumentBytes,
+              now: () => new Date().toISOString(),
+            }),
+          },
+        }
+      : {}),
     readinessDetails: () => ({
       redis: redisDurability ?? { appendonly: 'checking', save: 'checking', maxmemoryPolicy: 'checking', warnings: [] },
       queueNamespace: namespace?.namespace ?? 'starting',

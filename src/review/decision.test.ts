@@ -15,7 +15,7 @@ const options = { ...DEFAULT_MAPPING_OPTIONS, pipelineVersion: software.pipeline
 const device = { reference: 'Device/d1' };
 const HTN = aConcept('sct:38341003', 'Hypertensive disorder');
 const ASTHMA = aConcept('sct:195967001', 'Asthma');
-const METFORMIN = aConcept('rxnorm:6809', 'metformin', 'drug');
+const METFORMIN = aConcept('rxnorm:6809', 'metformin', 'medication');
 const text = 'Hypertension. Asthma. Takes metformin 500 mg.';
 const recorded = '2026-12-05T06:00:00Z';
 
