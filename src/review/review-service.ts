@@ -104,7 +104,12 @@ export class ReviewService {
     assertDerivedType(resourceType);
     const fhir = this.deps.fhir();
     const provenances = (await fhir.searchAll('Provenance', [['target', `${resourceType}/${id}`]])) as (Provenance & { id: string })[];
-    const steps = provenances.map(toProvenanceStep).sort((a, b) => (a.recorded ?? '').localeCompare(b.recorded ?? ''));
+    const own = (target: string): boolean => target === `${resourceType}/${id}` || target.startsWith(`${resourceType}/${id}/_history/`);
+    // A pipeline Provenance names every finding of its run: the chain shows only this one.
+    const steps = provenances
+      .map(toProvenanceStep)
+      .map((s) => ({ ...s, targets: [...new Set(s.targets.filter(own))] }))
+      .sort((a, b) => (a.recorded ?? '').localeCompare(b.recorded ?? ''));
     const deviceIds = [
       ...new Set(provenances.flatMap((p) => p.agent.map((a) => a.who.reference ?? '')).filter((r) => r.startsWith('Device/')).map((r) => r.slice(7))),
     ];
