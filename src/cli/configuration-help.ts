@@ -72,6 +72,7 @@ export const COMMAND_SETTINGS = {
   worker: [...WORKER, ...PIPELINE, 'LOG_LEVEL', 'SHUTDOWN_GRACE'],
   check: ['REDIS_URL', 'FHIR_BASE_URL', 'FHIR_TIMEOUT_MS', 'FHIR_AUTH'],
   reprocess: ['REDIS_URL', 'QUEUE_PREFIX', 'QUEUE_NAMESPACE', 'FHIR_BASE_URL', 'PORT', 'FHIR_TIMEOUT_MS'],
+  feedback: ['FHIR_BASE_URL', 'PORT', 'API_TOKEN', 'FHIR_TIMEOUT_MS', 'FHIR_AUTH', 'MAX_DOCUMENT_BYTES'],
 } as const satisfies Record<string, readonly string[]>;
 
 /**
@@ -86,6 +87,9 @@ export function configurationHelp(command: keyof typeof COMMAND_SETTINGS): strin
   }
   if (command === 'reprocess') {
     lines[COMMAND_SETTINGS.reprocess.indexOf('FHIR_BASE_URL')] = '  FHIR_BASE_URL            FHIR server the notes are listed from (unset: http://127.0.0.1:$PORT/fhir/R4)';
+  }
+  if (command === 'feedback') {
+    lines[0] = '  FHIR_BASE_URL            FHIR server the decisions are read from (unset: http://127.0.0.1:$PORT/fhir/R4)';
   }
   return ['Environment:', ...lines].join('\n');
 }
