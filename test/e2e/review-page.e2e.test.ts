@@ -161,6 +161,16 @@ describe.skipIf(!HAS_CHROMIUM)('the reviewer page in chromium', () => {
     const v2Audit = audits.find((a) => a.entity?.[0]?.what?.reference === `DocumentReference/${note.id}/_history/${v2.body.meta?.versionId}`);
     expect(v2Audit?.entity?.[0]?.detail?.find((d) => d.type === 'keptReviewed')?.valueString).toBe('1');
 
+    // Accessibility basics: every form control has a label, every button a name.
+    const unlabelled = await page.evaluate(() => {
+      type Control = { id: string; labels: { length: number } | null; textContent: string | null; getAttribute(n: string): string | null };
+      const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Control> } }).document;
+      return [
+        ...[...doc.querySelectorAll('input, select')].filter((c) => !c.labels?.length).map((c) => c.id),
+        ...[...doc.querySelectorAll('button')].filter((b) => !(b.textContent ?? '').trim() && !b.getAttribute('aria-label')).map((b) => b.id),
+      ];
+    });
+    expect(unlabelled).toEqual([]);
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 });
