@@ -126,6 +126,24 @@ describe('reviewer API', () => {
     expect((await conditions()).map((c) => `${c.id}@${c.meta?.versionId}`).sort()).toEqual(before);
   });
 
+  test('through a Chartmine whose FHIR server is external (FHIR_BASE_URL), the same note, findings and chain', async () => {
+    const viaExternal = await startTestServer({ pipeline: async () => scriptedPipeline(), env: { WORKERS: '0', FHIR_BASE_URL: app.handle.fhirBaseUrl, REVIEW_TOKEN: `alice=${TOKEN}` } });
+    try {
+      const direct = await app.request<{ text: string; findings: { ref: string; versionId: string; review?: string }[] }>('GET', `/review/api/notes/${note.id}`, undefined, auth());
+      const proxied = await viaExternal.request<typeof direct.body>('GET', `/review/api/notes/${note.id}`, undefined, auth());
+      expect(proxied.status).toBe(200);
+      expect(proxied.body).toEqual(direct.body);
+      expect(proxied.body.findings.map((f) => f.review).sort()).toEqual(['correct', 'reject']);
+      const ref = proxied.body.findings[0].ref;
+      const chain = await viaExternal.request<{ steps: { decision?: string }[]; devices: { ref: string }[] }>('GET', `/review/api/findings/${ref}/provenance`, undefined, auth());
+      expect(chain.body.steps.map((s) => s.decision ?? 'pipeline')[0]).toBe('pipeline');
+      expect(chain.body.steps.filter((s) => s.decision)).toHaveLength(1);
+      expect(chain.body.devices).toHaveLength(1);
+    } finally {
+      await viaExternal.close();
+    }
+  });
+
   test('feedback export: one JSONL line per decision, no note text unless --include-text', async () => {
     const env = { FHIR_BASE_URL: app.handle.fhirBaseUrl };
     const plain = await runCli(['feedback', 'export'], env);
