@@ -138,7 +138,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
           review: {
             reviewers: config.reviewers,
             service: new ReviewService({
-              fhir: () => requireGateway(gateway),
+              fhir: () => requireValue(gateway),
               maxDocumentBytes: config.maxDocumentBytes,
               now: () => new Date().toISOString(),
             }),

@@ -134,4 +134,14 @@ describe('re-analysis keeps reviewed findings', () => {
     expect(urls).not.toContain(`Condition/${asthma.id}`);
     expect(urls).not.toContain(`Condition/${htn.id}`);
   });
+
+  test('a replacing note does not retract the replaced note\'s reviewed findings', () => {
+    const old = stored();
+    const asthma = byType<Condition>(old, 'Condition', 'asthma');
+    const oldAfterReview = old.map((r) => (r.id === asthma.id ? reviewed(asthma, 'accept') : r));
+    const successor: NoteVersion = { ...note(), id: 'doc2' };
+    const plan = planWriteBack({ note: successor, desired: [], existing: [], software, device, recorded, superseded: [{ noteId: 'doc1', resources: oldAfterReview }] });
+    expect(plan).toMatchObject({ keptReviewed: 1, retracted: old.length - 1 });
+    expect(plan.bundles.flatMap((b) => b.entry ?? []).map((e) => e.request?.url)).not.toContain(`Condition/${asthma.id}`);
+  });
 });

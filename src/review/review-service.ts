@@ -49,10 +49,13 @@ export interface DeviceView {
   readonly versions: readonly string[];
 }
 
+/** The gateway, and (MedplumFhirGateway has it) one page of a search, so a note list never walks a whole server. */
+export type ReviewGateway = FhirGateway & { readSearchPage?(url: string): Promise<Bundle> };
+
 /** Dependencies of the service. */
 export interface ReviewServiceDeps {
   /** The FHIR gateway (resolved per call: the server's gateway exists once it listens). */
-  readonly fhir: () => FhirGateway;
+  readonly fhir: () => ReviewGateway;
   readonly maxDocumentBytes: number;
   readonly now: () => string;
 }
@@ -71,7 +74,15 @@ export class ReviewService {
     if (query.patient) params.push(['subject', query.patient.includes('/') ? query.patient : `Patient/${query.patient}`]);
     if (query.date) params.push(['date', query.date]);
     if (query.status) params.push(['status', query.status]);
-    const notes = (await this.deps.fhir().searchAll('DocumentReference', params)) as (DocumentReference & { id: string })[];
+    const fhir = this.deps.fhir();
+    let notes: (DocumentReference & { id: string })[];
+    if (fhir.readSearchPage) {
+      const search = new URLSearchParams([...params, ['_sort', '-date'], ['_count', String(MAX_LISTED_NOTES)]]);
+      const page = await fhir.readSearchPage(`${fhir.baseUrl}DocumentReference?${search.toString()}`);
+      notes = (page.entry ?? []).flatMap((e) => (e.resource?.resourceType === 'DocumentReference' && e.search?.mode !== 'include' ? [e.resource as DocumentReference & { id: string }] : []));
+    } else {
+      notes = (await fhir.searchAll('DocumentReference', params)) as (DocumentReference & { id: string })[];
+    }
     return notes
       .map(toNoteSummary)
       .sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''))

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { ReviewerCredential } from '../config/config.js';
+import { WriteBackRejectedError } from '../errors.js';
 import type { Assertion } from '../nlp/types.js';
 import { REVIEW_ASSERTIONS, type ReviewDecision, type Reviewer } from './decision.js';
 import { requireReviewer } from './review-auth.js';
@@ -133,6 +134,14 @@ function fhirId(id: string): string {
 
 /** Our 4xx as OperationOutcome; anything else goes on to the app's error handler (generic 5xx, logged). */
 function reviewErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (err instanceof WriteBackRejectedError) {
+    // The FHIR server refused the decision (its profile rules, say): the reviewer can choose differently.
+    res.status(422).type('application/fhir+json').json({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'processing', details: { text: 'The FHIR server refused this decision; choose another code or assertion' } }],
+    });
+    return;
+  }
   if (!(err instanceof ReviewRequestError)) {
     next(err);
     return;
