@@ -150,7 +150,25 @@ describe.skipIf(!HAS_CHROMIUM)('the reviewer page in chromium', () => {
     expect(decision?.entity?.map((e) => e.what.reference)).toContain(`${targetRef}/_history/${target?.meta?.versionId}`);
     expect(decision?.target[0]?.reference).toBe(`${targetRef}/_history/${condition.meta?.versionId}`);
 
-    // A new note version is re-analysed; the rejection stands and the run's AuditEvent counts it as kept.
+    // A stale page: someone else decides on the medication after the page loaded it; the page says so.
+    expect(consoleErrors).toEqual([]);
+    const medication = derived.find((r) => r.resourceType === 'MedicationStatement');
+    const medicationRef = `MedicationStatement/${medication?.id}`;
+    await page.locator(`#finding-list button[title="${medicationRef}"]`).click();
+    await expect.poll(() => page.locator('#detail-title').textContent()).toContain(medicationRef);
+    const elsewhere = await app.request('POST', `/review/api/findings/${medicationRef}/decision`, { versionId: medication?.meta?.versionId, decision: 'accept' }, {
+      Authorization: `Bearer ${TOKEN}`,
+      'Content-Type': 'application/json',
+    });
+    expect(elsewhere.status).toBe(200);
+    await page.locator('#reject').click();
+    await expect.poll(() => page.locator('#decision-status').textContent()).toContain('changed since you loaded it');
+    expect((await app.request<{ status: string }>('GET', `/fhir/R4/${medicationRef}`)).body.status).not.toBe('entered-in-error');
+    // The browser reports the 412 answer itself as a console error; nothing else may appear.
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/status of 412/.test(e)));
+
+    // A new note version is re-analysed; the rejection stands and the run's AuditEvent counts both reviewed findings
+    // (the rejected Condition and the accepted medication) as kept.
     const v2 = await app.request<DocumentReference>('PUT', `/fhir/R4/DocumentReference/${note.id}`, { ...aNote({ text: `${NOTE_TEXT}\nPlan: recheck BP in 2 weeks.`, subject: 'Patient/review-e2e' }), id: note.id });
     expect(v2.status).toBe(200);
     await app.idle(60_000);
@@ -159,7 +177,7 @@ describe.skipIf(!HAS_CHROMIUM)('the reviewer page in chromium', () => {
     expect(after.verificationStatus?.coding?.[0]?.code).toBe('entered-in-error');
     const audits = await search<AuditEvent>(`AuditEvent?_tag=${encodeURIComponent(`${SOURCE}|${note.id}`)}`);
     const v2Audit = audits.find((a) => a.entity?.[0]?.what?.reference === `DocumentReference/${note.id}/_history/${v2.body.meta?.versionId}`);
-    expect(v2Audit?.entity?.[0]?.detail?.find((d) => d.type === 'keptReviewed')?.valueString).toBe('1');
+    expect(v2Audit?.entity?.[0]?.detail?.find((d) => d.type === 'keptReviewed')?.valueString).toBe('2');
 
     // Accessibility basics: every form control has a label, every button a name.
     const unlabelled = await page.evaluate(() => {
