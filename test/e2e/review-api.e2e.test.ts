@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Bundle, Condition, DocumentReference, OperationOutcome, Provenance } from '@medplum/fhirtypes';
+import { createLogger } from '../../src/observability/logger.js';
 import { buildReviewWeb } from '../../src/review/build-web.js';
 import { aNote } from '../builders/note.js';
 import { runCli } from '../support/cli.js';
@@ -19,6 +20,7 @@ const SENTINEL = 'Zebrafinch';
 const TEXT = `${SENTINEL} visit. Hypertension noted today. No asthma.`;
 const SOURCE = 'https://chartmine.dev/fhir/CodeSystem/source-document';
 
+const logLines: string[] = [];
 let app: TestServer;
 let closed: TestServer;
 let note: DocumentReference & { id: string };
@@ -33,7 +35,11 @@ const byWord = (list: Condition[], word: string): Condition & { id: string } =>
 
 beforeAll(async () => {
   await buildReviewWeb();
-  app = await startTestServer({ pipeline: async () => scriptedPipeline(), env: { REVIEW_TOKEN: `Practitioner/rev-a=${TOKEN},rev-b=${OTHER_TOKEN}` } });
+  app = await startTestServer({
+    pipeline: async () => scriptedPipeline(),
+    env: { REVIEW_TOKEN: `Practitioner/rev-a=${TOKEN},rev-b=${OTHER_TOKEN}` },
+    log: createLogger('debug', { write: (line: string) => void logLines.push(line) }),
+  });
   closed = await startTestServer({ pipeline: async () => scriptedPipeline(), env: { WORKERS: '0' } });
   note = (await app.request<DocumentReference & { id: string }>('POST', '/fhir/R4/DocumentReference', aNote({ text: TEXT, subject: 'Patient/api-review' }))).body;
   await app.idle();
@@ -168,5 +174,11 @@ describe('reviewer API', () => {
     expect(sentences).toEqual(['Hypertension noted today.', 'No asthma.']);
     const later = await runCli(['feedback', 'export', '--since', '2999-01-01'], env);
     expect(JSON.parse(later.err.trim())).toEqual({ exported: 0 });
+  });
+
+  test('neither note text, search values nor tokens reach the logs', () => {
+    const logs = logLines.join('\n');
+    expect(logs).toContain('/review/api/notes');
+    for (const secret of [SENTINEL, 'Hypertension noted', TOKEN, OTHER_TOKEN, 'api-review']) expect(logs, secret).not.toContain(secret);
   });
 });

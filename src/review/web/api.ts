@@ -17,6 +17,7 @@ export interface Finding {
   retracted: boolean;
 }
 
+/** A note in the list. */
 export interface NoteSummary {
   id: string;
   versionId?: string;
@@ -26,6 +27,7 @@ export interface NoteSummary {
   type?: string;
 }
 
+/** A note with its text and findings. */
 export interface NoteDetail {
   note: NoteSummary;
   text: string;
@@ -33,6 +35,7 @@ export interface NoteDetail {
   findings: Finding[];
 }
 
+/** A finding's Provenance steps and the pipeline Devices they name. */
 export interface ProvenanceChain {
   steps: {
     ref: string;
@@ -58,6 +61,7 @@ export class ApiError extends Error {
   }
 }
 
+/** The reviewer's token, kept for this tab only. */
 export const session = {
   get token(): string | null {
     return sessionStorage.getItem(TOKEN_KEY);
@@ -82,6 +86,7 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, tok
   return json as T;
 }
 
+/** The API calls the page makes. */
 export const api = {
   whoami: (token: string) => call<{ reviewer: string }>('GET', 'whoami', undefined, token),
   notes: (query: Record<string, string>) => call<{ notes: NoteSummary[] }>('GET', `notes?${new URLSearchParams(query).toString()}`),
