@@ -36,6 +36,8 @@ import { readRedisDurability, type RedisDurability } from './observability/redis
 import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
 import { ReviewService } from './review/review-service.js';
+import { loadTerminologyIndex } from './terminology/load-index.js';
+import type { TerminologyIndex } from './terminology/types.js';
 import { CHARTMINE_VERSION } from './version.js';
 
 /** Loads the NLP pipeline once per process; `edges` offers Redis for caches (terminology server answers). */
@@ -141,6 +143,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
               fhir: () => requireValue(gateway),
               maxDocumentBytes: config.maxDocumentBytes,
               now: () => new Date().toISOString(),
+              terminology: lazyTerminology(config.terminology.dir),
             }),
           },
         }
@@ -406,6 +409,18 @@ function memoryWatermark(): WatermarkStore {
 function requireGateway(gateway: FhirGateway | undefined): FhirGateway {
   if (!gateway) throw new ConfigError('FHIR gateway used before the server started');
   return gateway;
+}
+
+/** The terminology index for the reviewer page's code suggestions: loaded on first use, a failure not cached. */
+function lazyTerminology(dir: string): () => Promise<TerminologyIndex> {
+  let index: Promise<TerminologyIndex> | undefined;
+  return () => {
+    index ??= loadTerminologyIndex(dir).catch((err: unknown) => {
+      index = undefined;
+      throw err;
+    });
+    return index;
+  };
 }
 
 function requireValue<T>(value: T | undefined): T {

@@ -9,6 +9,7 @@ import type { FhirGateway } from '../fhir/gateway.js';
 import { FhirHttpError } from '../fhir/fhir-http.js';
 import { DERIVED_RESOURCE_TYPES, NLP_DERIVED_TAG } from '../fhir/naming.js';
 import { readNoteText } from '../fhir/note-text.js';
+import type { TerminologyIndex } from '../terminology/types.js';
 import { buildReviewTransaction, type ReviewDecision, type Reviewer } from './decision.js';
 import { toFindingView, toNoteSummary, toProvenanceStep, type FindingView, type NoteSummary, type ProvenanceStep } from './finding-view.js';
 
@@ -58,7 +59,22 @@ export interface ReviewServiceDeps {
   readonly fhir: () => ReviewGateway;
   readonly maxDocumentBytes: number;
   readonly now: () => string;
+  /** The terminology index, loaded on first use (code suggestions when correcting); absent: no suggestions. */
+  readonly terminology?: () => Promise<TerminologyIndex>;
 }
+
+/** A code the reviewer may choose when correcting a finding. */
+export interface CodeSuggestion {
+  readonly system: string;
+  readonly code: string;
+  readonly display: string | undefined;
+  /** The concept's preferred name and semantic group, to tell candidates apart. */
+  readonly concept: string;
+  readonly group: string;
+}
+
+/** Most code suggestions one query returns. */
+export const MAX_CODE_SUGGESTIONS = 20;
 
 /** The reviewer page's use cases. */
 export class ReviewService {
@@ -171,6 +187,27 @@ export class ReviewService {
       await fhir.updateResource({ ...provenance, target: [{ reference: `${resourceType}/${id}/_history/${updated.meta.versionId}` }] }, provenance.meta.versionId);
     }
     return { finding: toFindingView(updated), provenance: provenanceRef };
+  }
+
+  /**
+   * Codes for a phrase, from the terminology index the pipeline codes with (every coding of each concept matched).
+   * @param text - what the reviewer typed, e.g. "essential hypertension".
+   * @returns at most MAX_CODE_SUGGESTIONS codings.
+   */
+  async suggestCodes(text: string): Promise<CodeSuggestion[]> {
+    if (!this.deps.terminology) return [];
+    const index = await this.deps.terminology();
+    const seen = new Set<string>();
+    const out: CodeSuggestion[] = [];
+    for (const match of index.match(text)) {
+      for (const c of match.concept.codings) {
+        const key = `${c.system}|${c.code}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ system: c.system, code: c.code, display: c.display, concept: match.concept.display, group: match.concept.group });
+      }
+    }
+    return out.slice(0, MAX_CODE_SUGGESTIONS);
   }
 
   private async readFinding(resourceType: string, id: string): Promise<Resource & { id: string }> {

@@ -70,6 +70,11 @@ export function createReviewRouter(deps: ReviewRoutesDeps): Router {
   api.get('/notes/:id', async (req, res) => {
     res.json(await deps.service.readNote(fhirId(req.params.id)));
   });
+  api.get('/codes', async (req, res) => {
+    const q = req.query.q;
+    if (typeof q !== 'string' || q.trim().length === 0 || q.length > 200) throw new ReviewRequestError(400, 'q: a phrase up to 200 characters');
+    res.json({ codes: await deps.service.suggestCodes(q) });
+  });
   api.get('/findings/:type/:id/provenance', async (req, res) => {
     res.json(await deps.service.readProvenance(req.params.type, fhirId(req.params.id)));
   });

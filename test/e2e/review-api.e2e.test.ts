@@ -71,6 +71,13 @@ describe('reviewer API', () => {
     expect((await app.request<{ reviewer: string }>('GET', '/review/api/whoami', undefined, auth(OTHER_TOKEN))).body).toEqual({ reviewer: 'rev-b' });
   });
 
+  test('suggests codes from the terminology index for a correction', async () => {
+    const res = await app.request<{ codes: { system: string; code: string }[] }>('GET', `/review/api/codes?q=${encodeURIComponent('asthma')}`, undefined, auth());
+    expect(res.status).toBe(200);
+    expect(res.body.codes).toContainEqual(expect.objectContaining({ system: 'http://snomed.info/sct', code: '195967001' }));
+    expect((await app.request('GET', '/review/api/codes?q=', undefined, auth())).status).toBe(400);
+  });
+
   test('lists the note and returns its text with findings whose spans point at their words', async () => {
     const list = await app.request<{ notes: { id: string }[] }>('GET', '/review/api/notes?patient=Patient/api-review', undefined, auth());
     expect(list.body.notes.map((n) => n.id)).toEqual([note.id]);

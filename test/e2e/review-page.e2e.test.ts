@@ -167,8 +167,23 @@ describe.skipIf(!HAS_CHROMIUM)('the reviewer page in chromium', () => {
     // The browser reports the 412 answer itself as a console error; nothing else may appear.
     consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/status of 412/.test(e)));
 
-    // A new note version is re-analysed; the rejection stands and the run's AuditEvent counts both reviewed findings
-    // (the rejected Condition and the accepted medication) as kept.
+    // Correct: find a code by phrase, choose it, change the assertion, save.
+    const chestPain = derived.find((r) => r.resourceType === 'Condition' && JSON.stringify((r as Condition).code).toLowerCase().includes('chest pain'));
+    const chestPainRef = `Condition/${chestPain?.id}`;
+    await page.locator(`#finding-list button[title="${chestPainRef}"]`).click();
+    await expect.poll(() => page.locator('#detail-title').textContent()).toContain(chestPainRef);
+    await page.getByLabel('Find a code').fill('chest pain');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    await page.locator('#c-results button').first().click();
+    expect(await page.getByLabel('Code', { exact: true }).inputValue()).not.toBe('');
+    await page.getByLabel('Assertion').selectOption('possible');
+    await page.getByRole('button', { name: 'Save correction' }).click();
+    await expect.poll(() => page.locator('#decision-status').textContent()).toContain('Saved: correct');
+    const correctedCondition = (await app.request<Condition>('GET', `/fhir/R4/${chestPainRef}`)).body;
+    expect(correctedCondition.verificationStatus?.coding?.[0]?.code).toBe('provisional');
+
+    // A new note version is re-analysed; the rejection stands and the run's AuditEvent counts the three reviewed
+    // findings (rejected, accepted, corrected) as kept.
     const v2 = await app.request<DocumentReference>('PUT', `/fhir/R4/DocumentReference/${note.id}`, { ...aNote({ text: `${NOTE_TEXT}\nPlan: recheck BP in 2 weeks.`, subject: 'Patient/review-e2e' }), id: note.id });
     expect(v2.status).toBe(200);
     await app.idle(60_000);
@@ -177,7 +192,7 @@ describe.skipIf(!HAS_CHROMIUM)('the reviewer page in chromium', () => {
     expect(after.verificationStatus?.coding?.[0]?.code).toBe('entered-in-error');
     const audits = await search<AuditEvent>(`AuditEvent?_tag=${encodeURIComponent(`${SOURCE}|${note.id}`)}`);
     const v2Audit = audits.find((a) => a.entity?.[0]?.what?.reference === `DocumentReference/${note.id}/_history/${v2.body.meta?.versionId}`);
-    expect(v2Audit?.entity?.[0]?.detail?.find((d) => d.type === 'keptReviewed')?.valueString).toBe('2');
+    expect(v2Audit?.entity?.[0]?.detail?.find((d) => d.type === 'keptReviewed')?.valueString).toBe('3');
 
     // Accessibility basics: every form control has a label, every button a name.
     const unlabelled = await page.evaluate(() => {

@@ -92,6 +92,8 @@ export const api = {
   notes: (query: Record<string, string>) => call<{ notes: NoteSummary[] }>('GET', `notes?${new URLSearchParams(query).toString()}`),
   note: (id: string) => call<NoteDetail>('GET', `notes/${encodeURIComponent(id)}`),
   provenance: (f: Finding) => call<ProvenanceChain>('GET', `findings/${f.resourceType}/${encodeURIComponent(f.id)}/provenance`),
+  codes: (q: string) =>
+    call<{ codes: { system: string; code: string; display?: string; concept: string; group: string }[] }>('GET', `codes?${new URLSearchParams({ q }).toString()}`),
   decide: (f: Finding, body: Record<string, unknown>) =>
     call<{ finding: Finding; provenance: string }>('POST', `findings/${f.resourceType}/${encodeURIComponent(f.id)}/decision`, { versionId: f.versionId, ...body }),
 };

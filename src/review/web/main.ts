@@ -186,6 +186,37 @@ async function decide(body: Record<string, unknown>): Promise<void> {
   }
 }
 
+/** Suggests codes for the phrase typed; choosing one fills the correction fields. */
+async function findCodes(): Promise<void> {
+  const q = $<HTMLInputElement>('c-search').value.trim();
+  if (!q) return;
+  const { codes } = await api.codes(q);
+  const set = (id: string, value: string): void => {
+    $<HTMLInputElement>(id).value = value;
+  };
+  $('c-results').replaceChildren(
+    ...(codes.length === 0
+      ? [el('li', { textContent: 'No code found for that phrase' })]
+      : codes.map((c) =>
+          el(
+            'li',
+            {},
+            el('button', {
+              type: 'button',
+              className: 'link',
+              textContent: `${c.code} ${c.display ?? c.concept} (${c.system.replace(/^https?:\/\//, '')}, ${c.group})`,
+              onclick: () => {
+                set('c-system', c.system);
+                set('c-code', c.code);
+                set('c-display', c.display ?? c.concept);
+                $('decision-status').textContent = `Chosen: ${c.code} ${c.display ?? c.concept}. Save the correction to write it.`;
+              },
+            })
+          )
+        )),
+  );
+}
+
 function start(): void {
   $<HTMLFormElement>('login-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -201,6 +232,7 @@ function start(): void {
   });
   $('accept').addEventListener('click', () => void decide({ decision: 'accept' }));
   $('reject').addEventListener('click', () => void decide({ decision: 'reject' }));
+  $('c-find').addEventListener('click', () => void guarded(findCodes, $('decision-status')));
   $<HTMLFormElement>('correct-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const value = (id: string): string => $<HTMLInputElement>(id).value.trim();
