@@ -135,7 +135,12 @@ export class ReviewService {
     // A pipeline Provenance names every finding of its run: the chain shows only this one.
     const steps = provenances
       .map(toProvenanceStep)
-      .map((s) => ({ ...s, targets: [...new Set(s.targets.filter(own))] }))
+      .map((s) => {
+        // Pipeline Provenance names a target both versioned and bare (for searches): show the versioned one.
+        const targets = [...new Set(s.targets.filter(own))];
+        const versioned = targets.filter((t) => t.includes('/_history/'));
+        return { ...s, targets: versioned.length > 0 ? versioned : targets };
+      })
       .sort((a, b) => (a.recorded ?? '').localeCompare(b.recorded ?? ''));
     const deviceIds = [
       ...new Set(provenances.flatMap((p) => p.agent.map((a) => a.who.reference ?? '')).filter((r) => r.startsWith('Device/')).map((r) => r.slice(7))),
