@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { ReviewerCredential } from '../config/config.js';
-import { WriteBackRejectedError } from '../errors.js';
+import { DocumentTooLargeError, UnsupportedContentError, WriteBackRejectedError } from '../errors.js';
 import type { Assertion } from '../nlp/types.js';
 import { REVIEW_ASSERTIONS, type ReviewDecision, type Reviewer } from './decision.js';
 import { requireReviewer } from './review-auth.js';
@@ -145,6 +145,11 @@ function reviewErrors(err: unknown, _req: Request, res: Response, next: NextFunc
       resourceType: 'OperationOutcome',
       issue: [{ severity: 'error', code: 'processing', details: { text: 'The FHIR server refused this decision; choose another code or assertion' } }],
     });
+    return;
+  }
+  if (err instanceof UnsupportedContentError || err instanceof DocumentTooLargeError) {
+    // Our own messages (content types, sizes; never content): the note has no text the page can show.
+    res.status(422).type('application/fhir+json').json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported', details: { text: err.message } }] });
     return;
   }
   if (!(err instanceof ReviewRequestError)) {

@@ -91,6 +91,10 @@ describe('reviewer API', () => {
     const words = detail.body.findings.flatMap((f) => f.spans.map((s) => `${detail.body.text.slice(s.start, s.end)}:${f.assertion}`)).sort();
     expect(words).toEqual(['Hypertension:affirmed', 'asthma:negated']);
     expect((await app.request('GET', '/review/api/notes/no-such-note', undefined, auth())).status).toBe(404);
+    const pdf = (await app.request<DocumentReference & { id: string }>('POST', '/fhir/R4/DocumentReference', aNote({ text: '%PDF-1.7', contentType: 'application/pdf', subject: 'Patient/api-review-pdf' }))).body;
+    const unreadable = await app.request<OperationOutcome>('GET', `/review/api/notes/${pdf.id}`, undefined, auth());
+    expect(unreadable.status).toBe(422);
+    expect(unreadable.body.issue[0].details?.text).toMatch(/application\/pdf/);
   });
 
   test('correct and reject are FHIR updates with a verifier Provenance; a stale version gets 412; bad input 400', async () => {
