@@ -388,6 +388,9 @@ export function securityWarnings(config: Config): string[] {
   if (config.fhir.kind === 'embedded' && !config.apiToken) {
     warnings.push(`SECURITY: API_TOKEN is unset and HOST=${config.host} is not loopback: anyone who can reach /fhir/R4 can read and write it`);
   }
+  if (config.reviewers && !config.publicUrl?.startsWith('https://')) {
+    warnings.push(`SECURITY: /review is open to reviewers and HOST=${config.host} is not loopback: serve it behind TLS (and set PUBLIC_URL=https://…), or tokens and note text cross the network in clear`);
+  }
   return warnings;
 }
 

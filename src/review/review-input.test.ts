@@ -78,3 +78,14 @@ describe('parseDecisionBody', () => {
     expect((error as Error).message.startsWith(field)).toBe(true);
   });
 });
+
+describe('start-up warning', () => {
+  test('reviewers beyond loopback without an https PUBLIC_URL are warned about; loopback or https are not', async () => {
+    const { securityWarnings } = await import('../runtime.js');
+    const base = { NOTIFY_SECRET: 'x'.repeat(32), API_TOKEN: 'y'.repeat(32), REVIEW_TOKEN: `alice=${TOKEN_A}` };
+    expect(securityWarnings(loadConfig({ ...base, HOST: '0.0.0.0' }))).toEqual([expect.stringMatching(/^SECURITY: \/review .* TLS/)]);
+    expect(securityWarnings(loadConfig({ ...base, HOST: '0.0.0.0', PUBLIC_URL: 'https://chartmine.example.org' }))).toEqual([]);
+    expect(securityWarnings(loadConfig({ ...base }))).toEqual([]);
+    expect(securityWarnings(loadConfig({ ...base, HOST: '0.0.0.0' })).join('')).not.toContain(TOKEN_A);
+  });
+});
