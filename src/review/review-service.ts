@@ -32,6 +32,8 @@ export interface NoteQuery {
   readonly patient?: string | undefined;
   readonly date?: string | undefined;
   readonly status?: string | undefined;
+  /** One note by its id. */
+  readonly id?: string | undefined;
 }
 
 /** A note with its text and findings. */
@@ -90,6 +92,7 @@ export class ReviewService {
     if (query.patient) params.push(['subject', query.patient.includes('/') ? query.patient : `Patient/${query.patient}`]);
     if (query.date) params.push(['date', query.date]);
     if (query.status) params.push(['status', query.status]);
+    if (query.id) params.push(['_id', query.id.replace(/^DocumentReference\//, '')]);
     const fhir = this.deps.fhir();
     let notes: (DocumentReference & { id: string })[];
     if (fhir.readSearchPage) {

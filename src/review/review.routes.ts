@@ -64,7 +64,7 @@ export function createReviewRouter(deps: ReviewRoutesDeps): Router {
     res.json({ reviewer: reviewerOf(res).id });
   });
   api.get('/notes', async (req, res) => {
-    const query = { patient: queryValue(req, 'patient'), date: queryValue(req, 'date'), status: queryValue(req, 'status') };
+    const query = { patient: queryValue(req, 'patient'), date: queryValue(req, 'date'), status: queryValue(req, 'status'), id: queryValue(req, 'id') };
     res.json({ notes: await deps.service.listNotes(query) });
   });
   api.get('/notes/:id', async (req, res) => {

@@ -81,6 +81,10 @@ describe('reviewer API', () => {
   test('lists the note and returns its text with findings whose spans point at their words', async () => {
     const list = await app.request<{ notes: { id: string }[] }>('GET', '/review/api/notes?patient=Patient/api-review', undefined, auth());
     expect(list.body.notes.map((n) => n.id)).toEqual([note.id]);
+    const byId = await app.request<{ notes: { id: string }[] }>('GET', `/review/api/notes?id=DocumentReference/${note.id}`, undefined, auth());
+    expect(byId.body.notes.map((n) => n.id)).toEqual([note.id]);
+    const bad = await app.request<OperationOutcome>('GET', '/review/api/notes?patient=a%26b', undefined, auth());
+    expect(bad.status).toBe(400);
     const detail = await app.request<{ text: string; findings: { label: string; spans: { start: number; end: number }[]; assertion: string }[] }>(
       'GET',
       `/review/api/notes/${note.id}`,
