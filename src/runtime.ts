@@ -35,6 +35,9 @@ import { RedisRecovery, type WatermarkStore } from './ingest/redis-recovery.js';
 import { readRedisDurability, type RedisDurability } from './observability/redis-durability.js';
 import { QueueNoteEventSink } from './queue/note-event-sink.js';
 import { startAnalyzeNoteWorker } from './queue/workers.js';
+import { ReviewService } from './review/review-service.js';
+import { loadTerminologyIndex } from './terminology/load-index.js';
+import type { TerminologyIndex } from './terminology/types.js';
 import { CHARTMINE_VERSION } from './version.js';
 import { createAdminRoutes } from './http/admin.routes.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -148,6 +151,19 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     capabilityStatement: () => serviceCapability,
     admin: admin.router,
     metrics: { registry: metrics.registry, token: config.operations.metricsToken, openWithoutToken: isLoopback(config.host), notifications: metrics.notifications },
+    ...(config.reviewers
+      ? {
+          review: {
+            reviewers: config.reviewers,
+            service: new ReviewService({
+              fhir: () => requireValue(gateway),
+              maxDocumentBytes: config.maxDocumentBytes,
+              now: () => new Date().toISOString(),
+              terminology: lazyTerminology(config.terminology.dir),
+            }),
+          },
+        }
+      : {}),
     readinessDetails: () => ({
       redis: redisDurability ?? { appendonly: 'checking', save: 'checking', maxmemoryPolicy: 'checking', warnings: [] },
       queueNamespace: namespace?.namespace ?? 'starting',
@@ -409,6 +425,9 @@ export function securityWarnings(config: Config): string[] {
   if (config.fhir.kind === 'embedded' && !config.apiToken) {
     warnings.push(`SECURITY: API_TOKEN is unset and HOST=${config.host} is not loopback: anyone who can reach /fhir/R4 can read and write it`);
   }
+  if (config.reviewers && !config.publicUrl?.startsWith('https://')) {
+    warnings.push(`SECURITY: /review is open to reviewers and HOST=${config.host} is not loopback: serve it behind TLS (and set PUBLIC_URL=https://…), or tokens and note text cross the network in clear`);
+  }
   return warnings;
 }
 
@@ -430,6 +449,18 @@ function memoryWatermark(): WatermarkStore {
 function requireGateway(gateway: FhirGateway | undefined): FhirGateway {
   if (!gateway) throw new ConfigError('FHIR gateway used before the server started');
   return gateway;
+}
+
+/** The terminology index for the reviewer page's code suggestions: loaded on first use, a failure not cached. */
+function lazyTerminology(dir: string): () => Promise<TerminologyIndex> {
+  let index: Promise<TerminologyIndex> | undefined;
+  return () => {
+    index ??= loadTerminologyIndex(dir).catch((err: unknown) => {
+      index = undefined;
+      throw err;
+    });
+    return index;
+  };
 }
 
 function requireValue<T>(value: T | undefined): T {

@@ -20,6 +20,7 @@ const MISSING_VALUE: Record<string, readonly string[]> = {
   subscribe: ['--mode'],
   profiles: ['check', '--dir'],
   reprocess: ['--since'],
+  feedback: ['export', '--out'],
 };
 
 function expectOneLine(c: CliRun, command: string, code: number): void {

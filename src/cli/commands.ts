@@ -5,6 +5,7 @@ import { checkCommand } from './check.command.js';
 import type { CliCommand } from './command.js';
 import { evalCommand } from './eval.command.js';
 import { extractCommand } from './extract.command.js';
+import { feedbackCommand } from './feedback.command.js';
 import { jobsCommand } from './jobs.command.js';
 import { profilesCommand } from './profiles.command.js';
 import { reprocessCommand } from './reprocess.command.js';
@@ -26,4 +27,5 @@ export const COMMANDS: readonly CliCommand[] = [
   subscribeCommand,
   profilesCommand,
   reprocessCommand,
+  feedbackCommand,
 ];

@@ -24,6 +24,7 @@ const LINES: Record<string, string> = {
   NOTIFY_SECRET_HEADER: '  NOTIFY_SECRET_HEADER=Authorization  header carrying it (`Bearer <secret>`); X-Signature HMAC always works',
   NOTIFY_RATE_LIMIT: '  NOTIFY_RATE_LIMIT=600    /notify requests per minute per client (0: no limit)',
   API_TOKEN: '  API_TOKEN                bearer token the embedded /fhir/R4 requires (unset: open)',
+  REVIEW_TOKEN: '  REVIEW_TOKEN             reviewers of /review: <reviewer>=<token>,... (unset: /review closed)',
   POLL_INTERVAL: '  POLL_INTERVAL            poll the FHIR server for changed notes, e.g. 30s, 5m (unset: no polling)',
   POLL_QUERY: '  POLL_QUERY               filter of every catch-up search, e.g. type=http://loinc.org|11506-3',
   CATCH_UP_SINCE: '  CATCH_UP_SINCE           instant the first catch-up starts from (unset: every note)',
@@ -77,10 +78,11 @@ const WORKER = ['REDIS_URL', 'QUEUE_PREFIX', 'QUEUE_NAMESPACE', 'FHIR_TIMEOUT_MS
 
 /** The settings each command reads. */
 export const COMMAND_SETTINGS = {
-  serve: ['PORT', 'HOST', 'PUBLIC_URL', 'FHIR_BASE_URL', 'STORE', ...WORKER, 'NOTIFY_SECRET', 'NOTIFY_SECRET_HEADER', 'NOTIFY_RATE_LIMIT', 'API_TOKEN', 'POLL_INTERVAL', 'POLL_QUERY', 'CATCH_UP_SINCE', ...PIPELINE, 'ADMIN', 'METRICS_TOKEN', 'METRICS_PORT', 'OTEL', 'LOG_LEVEL', 'SHUTDOWN_GRACE'],
+  serve: ['PORT', 'HOST', 'PUBLIC_URL', 'FHIR_BASE_URL', 'STORE', ...WORKER, 'NOTIFY_SECRET', 'NOTIFY_SECRET_HEADER', 'NOTIFY_RATE_LIMIT', 'API_TOKEN', 'REVIEW_TOKEN', 'POLL_INTERVAL', 'POLL_QUERY', 'CATCH_UP_SINCE', ...PIPELINE, 'ADMIN', 'METRICS_TOKEN', 'METRICS_PORT', 'OTEL', 'LOG_LEVEL', 'SHUTDOWN_GRACE'],
   worker: [...WORKER, ...PIPELINE, 'HOST', 'METRICS_TOKEN', 'METRICS_PORT', 'OTEL', 'LOG_LEVEL', 'SHUTDOWN_GRACE'],
   check: ['REDIS_URL', 'FHIR_BASE_URL', 'FHIR_TIMEOUT_MS', 'FHIR_AUTH'],
   reprocess: ['REDIS_URL', 'QUEUE_PREFIX', 'QUEUE_NAMESPACE', 'FHIR_BASE_URL', 'PORT', 'FHIR_TIMEOUT_MS'],
+  feedback: ['FHIR_BASE_URL', 'PORT', 'API_TOKEN', 'FHIR_TIMEOUT_MS', 'FHIR_AUTH', 'MAX_DOCUMENT_BYTES'],
 } as const satisfies Record<string, readonly string[]>;
 
 /**
@@ -95,6 +97,9 @@ export function configurationHelp(command: keyof typeof COMMAND_SETTINGS): strin
   }
   if (command === 'reprocess') {
     lines[COMMAND_SETTINGS.reprocess.indexOf('FHIR_BASE_URL')] = '  FHIR_BASE_URL            FHIR server the notes are listed from (unset: http://127.0.0.1:$PORT/fhir/R4)';
+  }
+  if (command === 'feedback') {
+    lines[0] = '  FHIR_BASE_URL            FHIR server the decisions are read from (unset: http://127.0.0.1:$PORT/fhir/R4)';
   }
   return ['Environment:', ...lines].join('\n');
 }

@@ -52,6 +52,12 @@ const schema = z
       .default('authorization'),
     NOTIFY_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
     API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    // Reviewers of the /review page: `<reviewer>=<token>,<reviewer2>=<token2>` (README "Reviewing findings").
+    REVIEW_TOKEN: z
+      .string()
+      .refine(isReviewerList, 'comma-separated <reviewer>=<token> pairs, each token at least 16 characters, reviewers unique')
+      .transform(toReviewers)
+      .optional(),
     POLL_INTERVAL: durationMs('POLL_INTERVAL').optional(),
     POLL_QUERY: z
       .string()
@@ -142,6 +148,8 @@ const schema = z
     workers: e.WORKERS,
     notifySecret: e.NOTIFY_SECRET,
     apiToken: e.API_TOKEN,
+    /** Reviewers allowed on /review (id → bearer token); unset: the page and its API are closed. */
+    reviewers: e.REVIEW_TOKEN,
     ingest: {
       /** Header NOTIFY_SECRET is read from (lower case); `Authorization` takes `Bearer <secret>`. */
       secretHeader: e.NOTIFY_SECRET_HEADER,
@@ -342,6 +350,43 @@ function isOrigin(value: string): boolean {
  */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** A reviewer of the /review page and the bearer token that identifies them. Never log the token. */
+export interface ReviewerCredential {
+  /** `Practitioner/<id>` (referenced in Provenance) or any other identifier (written as an identifier). */
+  readonly id: string;
+  readonly token: string;
+}
+
+/** Tokens shorter than this are refused: they would be guessable. */
+const MIN_REVIEW_TOKEN_CHARS = 16;
+
+function splitReviewers(value: string): { id: string; token: string }[] {
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part) => {
+      const at = part.indexOf('=');
+      return at < 0 ? { id: '', token: '' } : { id: part.slice(0, at).trim(), token: part.slice(at + 1).trim() };
+    });
+}
+
+function isReviewerList(value: string): boolean {
+  const list = splitReviewers(value);
+  const ids = new Set(list.map((r) => r.id));
+  const tokens = new Set(list.map((r) => r.token));
+  return (
+    list.length > 0 &&
+    ids.size === list.length &&
+    tokens.size === list.length &&
+    list.every((r) => /^[A-Za-z0-9_.@:/-]{1,128}$/.test(r.id) && r.token.length >= MIN_REVIEW_TOKEN_CHARS)
+  );
+}
+
+function toReviewers(value: string): readonly ReviewerCredential[] {
+  return Object.freeze(splitReviewers(value).map((r) => Object.freeze(r)));
 }
 
 function withTrailingSlash(url: string): string {

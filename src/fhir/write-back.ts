@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Bundle, BundleEntry, Device, Extension, Reference, Resource } from '@medplum/fhirtypes';
 import { buildProvenance, type WriteActivity } from '../provenance/build-provenance.js';
 import type { SoftwareInfo } from '../provenance/software.js';
+import { isReviewed } from '../review/review-codes.js';
 import type { DesiredFinding, NoteVersion } from './finding-types.js';
 import { CONFIDENCE_EXTENSION_URL, DERIVATION_REFERENCE_URL, FINDING_IDENTIFIER_SYSTEM, PIPELINE_VERSION_EXTENSION_URL } from './naming.js';
 
@@ -45,6 +46,8 @@ export interface WriteBackPlan {
   readonly updated: number;
   readonly retracted: number;
   readonly unchanged: number;
+  /** Findings a reviewer decided on that this run would have changed or retracted: left as the reviewer left them. */
+  readonly keptReviewed: number;
 }
 
 interface PlannedEntry {
@@ -68,12 +71,16 @@ export function planWriteBack(input: WriteBackInput): WriteBackPlan {
   }
   const planned: PlannedEntry[] = [];
   let unchanged = 0;
+  let keptReviewed = 0;
   const wanted = new Set<string>();
   for (const finding of input.desired) {
     const lookup = `${finding.resource.resourceType}|${finding.identifier}`;
     wanted.add(lookup);
     const current = existingByIdentifier.get(lookup);
-    if (!current) {
+    if (current && isReviewed(current)) {
+      // A reviewer's decision stands: re-analysis never overwrites it (README "Reviewing findings").
+      keptReviewed++;
+    } else if (!current) {
       const fullUrl = `urn:uuid:${uuidFrom(finding.identifier)}`;
       planned.push({
         kind: 'create',
@@ -87,13 +94,16 @@ export function planWriteBack(input: WriteBackInput): WriteBackPlan {
     }
   }
   for (const [lookup, current] of existingByIdentifier) {
-    if (!wanted.has(lookup) && !isRetracted(current)) {
+    if (!wanted.has(lookup) && !isRetracted(current) && isReviewed(current)) {
+      keptReviewed++;
+    } else if (!wanted.has(lookup) && !isRetracted(current)) {
       planned.push(updateEntry(current, retract(current), 'retract'));
     }
   }
   for (const predecessor of input.superseded ?? []) {
     for (const current of predecessor.resources) {
-      if (!isRetracted(current)) planned.push({ ...updateEntry(current, retract(current), 'retract'), supersededNote: predecessor.noteId });
+      if (!isRetracted(current) && isReviewed(current)) keptReviewed++;
+      else if (!isRetracted(current)) planned.push({ ...updateEntry(current, retract(current), 'retract'), supersededNote: predecessor.noteId });
     }
   }
   const count = (kind: PlannedEntry['kind']): number => planned.filter((p) => p.kind === kind).length;
@@ -103,6 +113,7 @@ export function planWriteBack(input: WriteBackInput): WriteBackPlan {
     updated: count('update'),
     retracted: count('retract'),
     unchanged,
+    keptReviewed,
   };
 }
 

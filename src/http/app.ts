@@ -7,6 +7,7 @@ import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { pinoHttp } from 'pino-http';
 import type { EmbeddedFhirStore } from '../embedded/embedded-store.js';
 import { createNotifyRouter, type NotifyRoutesDeps } from '../ingest/notify.routes.js';
+import { createReviewRouter, type ReviewRoutesDeps } from '../review/review.routes.js';
 import { checkReadiness, type ReadinessCheck } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   readonly admin?: Router;
   /** `/metrics` and the counters the app itself moves; absent: not served. */
   readonly metrics?: MetricsRouteDeps & { readonly notifications?: Metrics['notifications'] };
+  /** The reviewer page at `/review` (REVIEW_TOKEN); absent: `/review` answers 404. */
+  readonly review?: ReviewRoutesDeps;
 }
 
 /** JSON around a base64 note: room for the rest of the resource. */
@@ -105,6 +108,9 @@ export function createApp(deps: AppDeps): Express {
   );
   if (deps.store) {
     app.use('/fhir/R4', requireApiToken(deps.apiToken), createFhirRouter(deps.store, bodyLimitBytes));
+  }
+  if (deps.review) {
+    app.use('/review', createReviewRouter(deps.review));
   }
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.log));

@@ -160,6 +160,7 @@ async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps
       updated: plan.updated,
       retracted: plan.retracted,
       unchanged: plan.unchanged,
+      keptReviewed: plan.keptReviewed,
       transactions: plan.bundles.length,
     };
     deps.log.info({ ...counts, ms: Math.round(performance.now() - started) }, 'note analyzed');

@@ -26,6 +26,8 @@ export interface RunCounts {
   readonly updated: number;
   readonly retracted: number;
   readonly unchanged: number;
+  /** Findings left as a reviewer decided (re-analysis would have changed or retracted them). */
+  readonly keptReviewed?: number;
   readonly transactions: number;
 }
 
@@ -112,7 +114,7 @@ function describe(outcome: RunOutcome): string {
     case 'written':
     case 'unchanged': {
       const c = outcome.counts;
-      return `${outcome.kind}: ${c.mentions} mentions; ${c.created} created, ${c.updated} updated, ${c.retracted} retracted, ${c.unchanged} unchanged`;
+      return `${outcome.kind}: ${c.mentions} mentions; ${c.created} created, ${c.updated} updated, ${c.retracted} retracted, ${c.unchanged} unchanged${c.keptReviewed ? `, ${c.keptReviewed} kept as reviewed` : ''}`;
     }
     case 'skipped':
       return `skipped: ${outcome.reason}`;

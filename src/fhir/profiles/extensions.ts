@@ -8,6 +8,7 @@ import {
   DERIVED_RESOURCE_TYPES,
   PIPELINE_VERSION_EXTENSION_URL,
 } from '../naming.js';
+import { REVIEW_EXTENSION_URL } from '../../review/review-codes.js';
 import { el, invariant, type ProfileSource } from './profile-source.js';
 
 const EXTENSION_BASE = 'http://hl7.org/fhir/StructureDefinition/Extension';
@@ -92,6 +93,31 @@ export const PIPELINE_VERSION_EXTENSION: ProfileSource = {
   ],
 };
 
+/** `nlp-review`: a reviewer's decision on the finding (README "Reviewing findings"); its Provenance says who and when. */
+export const REVIEW_EXTENSION: ProfileSource = {
+  id: 'nlp-review',
+  name: 'NlpReview',
+  title: 'NLP finding review',
+  description:
+    'What a reviewer decided about this finding on the /review page: accept, reject or correct. A finding carrying it ' +
+    '(and the `reviewed` tag) is never updated or retracted by re-analysis. The decision\'s Provenance (agent `verifier`) ' +
+    'names the reviewer and the version reviewed.',
+  baseDefinition: EXTENSION_BASE,
+  type: 'Extension',
+  kind: 'complex-type',
+  context: ON_DERIVED_RESOURCES,
+  elements: [
+    el('Extension', { short: 'Reviewer decision', definition: 'accept, reject or correct.' }),
+    el('Extension.extension', { max: '0' }),
+    el('Extension.url', { fixedUri: REVIEW_EXTENSION_URL }),
+    el('Extension.value[x]', {
+      min: 1,
+      type: [{ code: 'code' }],
+      constraint: [invariant('cm-review-1', 'The decision is accept, reject or correct', "$this in ('accept' | 'reject' | 'correct')")],
+    }),
+  ],
+};
+
 /**
  * HL7's `derivation-reference` (FHIR Extensions Pack 5.2.0, usable in R4), rewritten from its published definition
  * so the validator can check Chartmine's use of it. Chartmine does not own it: the canonical URL, name and content
@@ -153,5 +179,6 @@ export const EXTENSION_SOURCES: readonly ProfileSource[] = [
   ASSERTION_EXTENSION,
   CONFIDENCE_EXTENSION,
   PIPELINE_VERSION_EXTENSION,
+  REVIEW_EXTENSION,
   DERIVATION_REFERENCE_EXTENSION,
 ];

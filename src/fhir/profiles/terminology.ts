@@ -21,6 +21,11 @@ export const CHARTMINE_CONCEPTS = {
   pipeline: { code: 'pipeline', display: 'Pipeline version' },
   component: { code: 'component', display: 'Pipeline component version' },
   analyzeNote: { code: 'analyze-note', display: 'Analyze a clinical note' },
+  reviewed: { code: 'reviewed', display: 'Reviewed by a person' },
+  reviewDecision: { code: 'review-decision', display: 'Reviewer decision' },
+  reviewAccept: { code: 'review-accept', display: 'Reviewer accepted the finding' },
+  reviewReject: { code: 'review-reject', display: 'Reviewer rejected the finding' },
+  reviewCorrect: { code: 'review-correct', display: 'Reviewer corrected the finding' },
 } as const;
 
 const DEFINITIONS: Record<keyof typeof CHARTMINE_CONCEPTS, string> = {
@@ -33,6 +38,11 @@ const DEFINITIONS: Record<keyof typeof CHARTMINE_CONCEPTS, string> = {
   pipeline: 'Device.version type: the pipeline version (changes whenever output for the same note may change).',
   component: 'Device.version type: one pipeline component (rules, lexicon, terminology index, model) and its version.',
   analyzeNote: 'AuditEvent subtype: one processing run of a note version (analysis, diff and write-back).',
+  reviewed: 'Meta tag on a finding a reviewer decided on (/review): re-analysis never updates or retracts it.',
+  reviewDecision: 'Meta tag on the Provenance of a reviewer decision: Provenance?_tag=...|review-decision lists them all.',
+  reviewAccept: 'Provenance.activity: a reviewer accepted the finding as written (Conditions become confirmed).',
+  reviewReject: 'Provenance.activity: a reviewer rejected the finding (it is marked entered-in-error).',
+  reviewCorrect: 'Provenance.activity: a reviewer corrected the finding\'s code and/or assertion.',
 };
 
 function codeSystem(id: string, url: string, name: string, title: string, description: string, concept?: CodeSystemConcept[]): CodeSystem {
