@@ -250,7 +250,7 @@ function referencedNoteId(reference: string | undefined): string | undefined {
 }
 
 /** Stamps the Provenance of a committed transaction with versioned targets; returns its reference. */
-async function stampWritten(request: Bundle, response: Bundle, deps: AnalyzeNoteDeps): Promise<string> {
+export async function stampWritten(request: Bundle, response: Bundle, deps: Pick<AnalyzeNoteDeps, 'fhir' | 'log'>): Promise<string> {
   const update = stampProvenance(request, response);
   if (!update) {
     // The server's answer did not give every version: the Provenance stays pending; the next run repairs it.
@@ -262,7 +262,7 @@ async function stampWritten(request: Bundle, response: Bundle, deps: AnalyzeNote
 }
 
 /** Stamps Provenances an earlier run wrote but did not get to stamp (it stopped between the two writes). */
-async function repairPendingProvenances(noteId: string, deps: AnalyzeNoteDeps): Promise<void> {
+export async function repairPendingProvenances(noteId: string, deps: Pick<AnalyzeNoteDeps, 'fhir' | 'log'>): Promise<void> {
   const pending = (await deps.fhir.searchAll('Provenance', [
     ['_tag', `${SOURCE_DOCUMENT_TAG_SYSTEM}|${noteId}`],
     ['_tag', `${TARGETS_PENDING_TAG.system}|${TARGETS_PENDING_TAG.code}`],
