@@ -58,10 +58,11 @@ const LINES: Record<string, string> = {
     '  ALLOW_REMOTE_MODELS=false  NER_DTYPE=q8  NER_THREADS=2  NER_BATCH_SIZE=16  NER_MAX_TOKENS  NER_LABEL_MAP',
     '  NER_WRITE_UNCODED=false  write findings only the model found that no terminology code was found for',
   ].join('\n'),
+  SENTIMENT: '  SENTIMENT_MODEL=lexicon  patient-feedback sentiment: lexicon, chartmine-sentiment or none (feedback queued, not consumed)',
 };
 
 /** What the NLP pipeline reads (every command that runs it). */
-const PIPELINE = ['MODELS_DIR', 'TERMINOLOGY', 'NER'];
+const PIPELINE = ['MODELS_DIR', 'TERMINOLOGY', 'NER', 'SENTIMENT'];
 /** What a worker reads besides the pipeline. */
 const WORKER = ['REDIS_URL', 'QUEUE_PREFIX', 'QUEUE_NAMESPACE', 'FHIR_TIMEOUT_MS', 'FHIR_STEP_TIMEOUT_MS', 'FHIR_CIRCUIT', 'FHIR_AUTH', 'FETCH_ALLOWLIST', 'WORKERS', 'MAX_DOCUMENT_BYTES', 'MAPPING', 'RUNS'];
 

@@ -16,6 +16,7 @@ import type { WithId } from '@medplum/core';
 import { MissingSubjectError, NoteMissingError, UpstreamRejectedError, VersionNotAvailableError } from '../errors.js';
 import type { DesiredFinding, MappingOptions, NoteVersion } from '../fhir/finding-types.js';
 import type { FhirGateway } from '../fhir/gateway.js';
+import { isFeedbackDocument } from '../feedback/feedback-source.js';
 import { mapFindings } from '../fhir/map-findings.js';
 import { SOURCE_DOCUMENT_TAG_SYSTEM, TARGETS_PENDING_TAG } from '../fhir/naming.js';
 import { readNoteText } from '../fhir/note-text.js';
@@ -58,6 +59,11 @@ export interface AnalyzeNoteDeps {
   readonly fence?: { assertHeld(): Promise<void> };
   /** Runs one step (`read`, `write`, `audit`) under its own deadline; default: no step deadline. */
   readonly step?: StepRunner;
+  /**
+   * Queues a patient-feedback DocumentReference (Chartmine type `patient-feedback`) for the feedback pipeline. Without
+   * it such a document is skipped (`feedback-document`): it is never analysed as a clinical note.
+   */
+  readonly handOffFeedback?: (noteId: string, versionId: string, requestId: string) => Promise<void>;
 }
 
 /** The steps of a run that talk to the FHIR server, each under one deadline. */
@@ -68,7 +74,7 @@ export type StepRunner = <T>(step: JobStep, fn: () => Promise<T>) => Promise<T>;
 const NO_DEADLINE: StepRunner = (_step, fn) => fn();
 
 /** Why a run wrote nothing and left the note's findings as they were. */
-export type SkipReason = 'superseded' | 'preliminary' | 'awaiting-successor';
+export type SkipReason = 'superseded' | 'preliminary' | 'awaiting-successor' | 'feedback-document';
 
 /** What happened, returned as the job's result (ids and counts only). */
 export type AnalyzeNoteResult =
@@ -203,6 +209,11 @@ async function decide(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<
   const version = toNoteVersion(note, 'DocumentReference.content[0].attachment');
   if (note.status === 'entered-in-error' || note.docStatus === 'entered-in-error') {
     return { kind: 'retract', version, reason: `DocumentReference/${note.id} version ${data.versionId} is entered-in-error` };
+  }
+  if (isFeedbackDocument(note)) {
+    // Patient feedback, not a clinical note: the feedback job analyses it (and retracts, since both tag by note id).
+    await deps.handOffFeedback?.(note.id, data.versionId, data.requestId);
+    return { kind: 'skip', reason: 'feedback-document' };
   }
   const successor = await findSuccessor(note.id, deps);
   if (successor) {
