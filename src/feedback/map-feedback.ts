@@ -2,7 +2,8 @@
  * Patient feedback → FHIR: one Observation per feedback item (profile `chartmine-feedback-sentiment`) with the
  * polarity as `valueCodeableConcept`, one score component per class, the medications the item names (RxNorm, as
  * components and as contained Medications the Observation's `focus` points at) and the symptoms it reports (SNOMED
- * CT: side effects when a medication is named). Spans are offsets into the item's text. Pure.
+ * CT: side effects when a medication is named). Spans are offsets into the item's text. `derivedFrom` names the
+ * source unversioned (like notes); the derivation-reference extensions and the Provenance name the version. Pure.
  */
 import type { CodeableConcept, Coding, Extension, Medication, Observation, ObservationComponent, Reference } from '@medplum/fhirtypes';
 import { FEEDBACK_CONCEPTS, type FeedbackConcept } from '../fhir/feedback-codes.js';
@@ -108,7 +109,9 @@ function buildFeedbackObservation(source: FeedbackVersion, c: ClassifiedItem, id
     ...(source.encounter ? { encounter: source.encounter } : {}),
     ...(source.effective ? { effectiveDateTime: source.effective } : {}),
     valueCodeableConcept: { ...chartmineConcept(LABEL_CONCEPT[c.result.label]), text: c.result.label },
-    derivedFrom: [{ reference: sourceRef }],
+    // Unversioned, as notes do: the version is in the derivation-reference and the Provenance, so a new version of
+    // the source rewrites only the items whose sentiment or mentions changed.
+    derivedFrom: [{ reference: sourceRef.replace(/\/_history\/.*$/, '') }],
     component,
   };
 }
