@@ -1,7 +1,9 @@
 /**
  * The feedback items of a source resource: each free-text answer of a QuestionnaireResponse (nested items
  * included, `linkId` kept), each text payload of a Communication, the text of a feedback DocumentReference. Empty
- * and non-text answers are skipped with a reason (counted and logged without text). Pure.
+ * and non-text answers are skipped with a reason (counted and logged without text): `empty-text` for an answer
+ * without a value or a text without a letter or digit ("-", "..."), `not-text` for a coded, numeric or date answer.
+ * Pure.
  */
 import type { Communication, QuestionnaireResponse, QuestionnaireResponseItem } from '@medplum/fhirtypes';
 
@@ -104,7 +106,7 @@ export function readDocumentItems(text: string, path: string): FeedbackItems {
 }
 
 function pushText(text: string, path: string, key: string, items: FeedbackItem[], skipped: SkippedItem[], linkId?: string): void {
-  if (text.trim().length === 0) {
+  if (!/[\p{L}\p{N}]/u.test(text)) {
     skipped.push({ path, reason: 'empty-text' });
     return;
   }

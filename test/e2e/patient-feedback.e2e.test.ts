@@ -10,6 +10,7 @@ import { CHARTMINE_CODES, DERIVATION_REFERENCE_URL, SOURCE_DOCUMENT_TAG_SYSTEM }
 import { analyzeFeedbackJobId } from '../../src/queue/analyze-feedback.queue.js';
 import { aFeedbackDocument, aPatientMessage, aSurveyResponse } from '../builders/feedback.js';
 import { BEARER, fhir, notify, search as searchA, startPair, type Pair } from '../support/notify.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -70,18 +71,18 @@ describe('feedback written to the embedded store', () => {
   let qr: QuestionnaireResponse;
 
   beforeAll(async () => {
-    app = await startTestServer({ pipeline: realPipeline });
+    app = await startTestServer({ pipeline: realPipeline, log: createLogger('warn', { write: (l: string) => void console.log(l) }) });
     const created = await app.request<QuestionnaireResponse>(
       'POST',
       '/fhir/R4/QuestionnaireResponse',
       aSurveyResponse([
         { linkId: 'medicine', answer: [{ valueString: NEGATIVE }] },
         { linkId: 'care', item: [{ linkId: 'care.staff', answer: [{ valueString: POSITIVE }] }] },
-        { linkId: 'blank', answer: [{ valueString: '   ' }] },
+        { linkId: 'blank', answer: [{ valueString: '-' }] },
         { linkId: 'rating', answer: [{ valueInteger: 4 }] },
       ])
     );
-    expect(created.status).toBe(201);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
     qr = created.body;
     await app.idle();
   }, 60_000);
@@ -256,6 +257,8 @@ describe('feedback notified through /notify', () => {
     expect(viaTopic.body.issue[0].diagnostics).toBe(`feedback-Communication-${message.id}-v${message.meta?.versionId}`);
     await pair.b.idle();
 
+    const qrJobs = await pair.b.handle.feedbackProducer.queue.getJobs(['completed', 'failed']);
+    console.log(JSON.stringify(qrJobs.map((j) => [j.id, j.failedReason, j.returnvalue])));
     const fromQr = await observationsInA(`QuestionnaireResponse-${qr.id}`);
     expect(fromQr.map((o) => code(o.valueCodeableConcept))).toEqual([`${CHARTMINE_CODES}|sentiment-negative`]);
     const fromMessage = await observationsInA(`Communication-${message.id}`);
@@ -268,7 +271,7 @@ describe('feedback notified through /notify', () => {
 
   test('a notified survey with only empty answers completes with the reason, writing nothing', async () => {
     const qr = (
-      await fhir<QuestionnaireResponse>(pair.a, 'POST', 'QuestionnaireResponse', aSurveyResponse([{ linkId: 'q', answer: [{ valueString: '   ' }] }, { linkId: 'r' }]))
+      await fhir<QuestionnaireResponse>(pair.a, 'POST', 'QuestionnaireResponse', aSurveyResponse([{ linkId: 'q', answer: [{ valueString: '...' }] }, { linkId: 'r', answer: [{ item: [{ linkId: 'r.1' }] }] }]))
     ).body;
     expect((await notify(pair.b, JSON.stringify(qr), BEARER)).status).toBe(202);
     await pair.b.idle();
@@ -276,7 +279,7 @@ describe('feedback notified through /notify', () => {
       analyzeFeedbackJobId({ resourceType: 'QuestionnaireResponse', id: qr.id as string, versionId: qr.meta?.versionId as string })
     );
     expect(await job?.getState()).toBe('completed');
-    expect(job?.returnvalue).toMatchObject({ outcome: 'unchanged', created: 0, skippedItems: { 'empty-text': 1 } });
+    expect(job?.returnvalue).toMatchObject({ outcome: 'unchanged', created: 0, skippedItems: { 'empty-text': 2 } });
     expect(await observationsInA(`QuestionnaireResponse-${qr.id}`)).toHaveLength(0);
   });
 });
