@@ -10,7 +10,6 @@ import { CHARTMINE_CODES, DERIVATION_REFERENCE_URL, SOURCE_DOCUMENT_TAG_SYSTEM }
 import { analyzeFeedbackJobId } from '../../src/queue/analyze-feedback.queue.js';
 import { aFeedbackDocument, aPatientMessage, aSurveyResponse } from '../builders/feedback.js';
 import { BEARER, fhir, notify, search as searchA, startPair, type Pair } from '../support/notify.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -71,7 +70,7 @@ describe('feedback written to the embedded store', () => {
   let qr: QuestionnaireResponse;
 
   beforeAll(async () => {
-    app = await startTestServer({ pipeline: realPipeline, log: createLogger('warn', { write: (l: string) => void console.log(l) }) });
+    app = await startTestServer({ pipeline: realPipeline });
     const created = await app.request<QuestionnaireResponse>(
       'POST',
       '/fhir/R4/QuestionnaireResponse',
@@ -82,7 +81,7 @@ describe('feedback written to the embedded store', () => {
         { linkId: 'rating', answer: [{ valueInteger: 4 }] },
       ])
     );
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.status).toBe(201);
     qr = created.body;
     await app.idle();
   }, 60_000);
@@ -257,8 +256,6 @@ describe('feedback notified through /notify', () => {
     expect(viaTopic.body.issue[0].diagnostics).toBe(`feedback-Communication-${message.id}-v${message.meta?.versionId}`);
     await pair.b.idle();
 
-    const qrJobs = await pair.b.handle.feedbackProducer.queue.getJobs(['completed', 'failed']);
-    console.log(JSON.stringify(qrJobs.map((j) => [j.id, j.failedReason, j.returnvalue])));
     const fromQr = await observationsInA(`QuestionnaireResponse-${qr.id}`);
     expect(fromQr.map((o) => code(o.valueCodeableConcept))).toEqual([`${CHARTMINE_CODES}|sentiment-negative`]);
     const fromMessage = await observationsInA(`Communication-${message.id}`);
