@@ -28,6 +28,7 @@ import { AnalyzeNoteProducer } from './queue/analyze-note.queue.js';
 import { AnalyzeFeedbackProducer } from './queue/analyze-feedback.queue.js';
 import { startAnalyzeFeedbackWorker } from './queue/feedback-worker.js';
 import { selectSentimentClassifier } from './feedback/select-sentiment-classifier.js';
+import { buildFeedbackSoftwareInfo } from './feedback/feedback-software.js';
 import type { AnalyzeFeedbackJobData, AnalyzeFeedbackResult } from './jobs/analyze-feedback.job.js';
 import { ChangeRelay } from './queue/change-relay.js';
 import { closeRedis, createRedis, RedisStatus } from './queue/connection.js';
@@ -435,11 +436,7 @@ function feedbackSoftware(
   notes: SoftwareInfo,
   classifier: { readonly name: string; readonly version: string }
 ): { software: SoftwareInfo; device: () => Promise<Reference<Device>> } {
-  const software = buildSoftwareInfo(CHARTMINE_VERSION, {
-    name: `chartmine-feedback+${classifier.name}`,
-    version: classifier.version,
-    components: [...notes.components, { name: classifier.name, version: classifier.version }],
-  });
+  const software = buildFeedbackSoftwareInfo(CHARTMINE_VERSION, notes, classifier);
   let device: Promise<Reference<Device>> | undefined;
   return {
     software,

@@ -8,6 +8,7 @@ import { extractCommand } from './extract.command.js';
 import { jobsCommand } from './jobs.command.js';
 import { profilesCommand } from './profiles.command.js';
 import { reprocessCommand } from './reprocess.command.js';
+import { sentimentCommand } from './sentiment.command.js';
 import { serveCommand } from './serve.command.js';
 import { subscribeCommand } from './subscribe.command.js';
 import { terminologyCommand } from './terminology.command.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   workerCommand,
   extractCommand,
+  sentimentCommand,
   assertCommand,
   jobsCommand,
   evalCommand,

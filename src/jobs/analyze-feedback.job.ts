@@ -9,13 +9,21 @@
 import type { Communication, Device, DocumentReference, QuestionnaireResponse, Reference, Resource } from '@medplum/fhirtypes';
 import type { WithId } from '@medplum/core';
 import { MissingSubjectError, NoteMissingError, VersionNotAvailableError } from '../errors.js';
-import { countSkipped, readCommunicationItems, readDocumentItems, readQuestionnaireItems, type FeedbackItems, type SkipItemReason } from '../feedback/feedback-items.js';
+import {
+  countSkipped,
+  readCommunicationItems,
+  readDocumentItems,
+  readQuestionnaireItems,
+  type FeedbackItem,
+  type FeedbackItems,
+  type SkipItemReason,
+} from '../feedback/feedback-items.js';
 import { feedbackSourceKey, notFeedbackReason, type FeedbackSourceType, type NotFeedbackReason } from '../feedback/feedback-source.js';
 import { mapFeedback, type ClassifiedItem, type FeedbackVersion } from '../feedback/map-feedback.js';
 import type { SentimentClassifier } from '../feedback/sentiment.js';
 import type { DesiredFinding } from '../fhir/finding-types.js';
 import type { FhirGateway } from '../fhir/gateway.js';
-import { readNoteText } from '../fhir/note-text.js';
+import { readNoteText, type AttachmentReader } from '../fhir/note-text.js';
 import { planWriteBack } from '../fhir/write-back.js';
 import { DELETED_VERSION } from '../ingest/note-event.js';
 import type { NlpPipeline } from '../nlp/types.js';
@@ -89,13 +97,9 @@ export async function analyzeFeedback(data: AnalyzeFeedbackJobData, deps: Analyz
   let skippedItems: FeedbackItems['skipped'] = [];
   let classifiedCount = 0;
   if (decision.kind === 'analyze') {
-    const items = await step('read', () => readItems(decision.resource, deps));
+    const items = await step('read', () => readFeedbackItems(decision.resource, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes));
     skippedItems = items.skipped;
-    const results = items.items.length > 0 ? await deps.classifier.classify(items.items.map((i) => i.text)) : [];
-    const classified: ClassifiedItem[] = [];
-    for (const [i, item] of items.items.entries()) {
-      classified.push({ item, result: results[i], mentions: (await deps.nlp.analyze(item.text)).mentions });
-    }
+    const classified = await classifyItems(items.items, deps);
     classifiedCount = classified.length;
     desired = mapFeedback(decision.version, classified, deps.software.pipelineVersion);
   }
@@ -192,17 +196,40 @@ async function stillCurrent(data: AnalyzeFeedbackJobData, decision: Exclude<Deci
   return decision.version.versionId !== '' && read.resource.meta?.versionId === data.versionId;
 }
 
-async function readItems(resource: WithId<Resource>, deps: AnalyzeFeedbackDeps): Promise<FeedbackItems> {
+/**
+ * The items of a feedback resource (a DocumentReference's attachment is read and decoded like a note's).
+ * @param resource - the resource.
+ * @param readAttachment - reads `attachment.url` content.
+ * @param maxDocumentBytes - MAX_DOCUMENT_BYTES.
+ * @returns the items and what was skipped.
+ */
+export async function readFeedbackItems(resource: Resource, readAttachment: AttachmentReader, maxDocumentBytes: number): Promise<FeedbackItems> {
   switch (resource.resourceType) {
     case 'QuestionnaireResponse':
       return readQuestionnaireItems(resource);
     case 'Communication':
       return readCommunicationItems(resource);
     default: {
-      const text = await readNoteText(resource as DocumentReference, (url, max) => deps.fhir.readAttachment(url, max), deps.maxDocumentBytes);
+      const text = await readNoteText(resource as DocumentReference, readAttachment, maxDocumentBytes);
       return readDocumentItems(text.text, text.path);
     }
   }
+}
+
+/**
+ * Classifies the items in one batch and runs the note pipeline over each (medications, symptoms).
+ * @param items - the items.
+ * @param deps - the classifier and the pipeline.
+ * @returns the classified items, in order.
+ */
+export async function classifyItems(items: readonly FeedbackItem[], deps: Pick<AnalyzeFeedbackDeps, 'classifier' | 'nlp'>): Promise<ClassifiedItem[]> {
+  if (items.length === 0) return [];
+  const results = await deps.classifier.classify(items.map((i) => i.text));
+  const classified: ClassifiedItem[] = [];
+  for (const [i, item] of items.entries()) {
+    classified.push({ item, result: results[i], mentions: (await deps.nlp.analyze(item.text)).mentions });
+  }
+  return classified;
 }
 
 /**
