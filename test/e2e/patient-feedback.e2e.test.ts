@@ -10,6 +10,7 @@ import { CHARTMINE_CODES, DERIVATION_REFERENCE_URL, SOURCE_DOCUMENT_TAG_SYSTEM }
 import { analyzeFeedbackJobId } from '../../src/queue/analyze-feedback.queue.js';
 import { aFeedbackDocument, aPatientMessage, aSurveyResponse } from '../builders/feedback.js';
 import { BEARER, fhir, notify, search as searchA, startPair, type Pair } from '../support/notify.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -19,6 +20,7 @@ const NEGATIVE = 'The lisinopril made me dizzy and I feel terrible.';
 const POSITIVE = 'The nurses were friendly and very helpful.';
 
 let app: TestServer;
+const logLines: string[] = [];
 
 async function search<T extends Resource>(query: string): Promise<T[]> {
   const response = await app.request<Bundle<T>>('GET', `/fhir/R4/${query}`);
@@ -70,7 +72,7 @@ describe('feedback written to the embedded store', () => {
   let qr: QuestionnaireResponse;
 
   beforeAll(async () => {
-    app = await startTestServer({ pipeline: realPipeline });
+    app = await startTestServer({ pipeline: realPipeline, log: createLogger('debug', { write: (l: string) => void logLines.push(l) }) });
     const created = await app.request<QuestionnaireResponse>(
       'POST',
       '/fhir/R4/QuestionnaireResponse',
@@ -196,6 +198,13 @@ describe('feedback written to the embedded store', () => {
     expect(code(fromDoc[0].valueCodeableConcept)).toBe(`${CHARTMINE_CODES}|sentiment-negative`);
     expect(derivation(fromDoc[0].extension).path).toBe('DocumentReference.content[0].attachment');
     expect(await search(`Condition?_tag=${encodeURIComponent(`${SOURCE_DOCUMENT_TAG_SYSTEM}|${doc.id}`)}`)).toHaveLength(0);
+  });
+
+  test('feedback text never reaches the logs; skipped items are logged as counts', async () => {
+    const logs = logLines.join('\n');
+    expect(logs).toContain('feedback analyzed');
+    expect(logs).toContain('"empty-text":1');
+    for (const text of [NEGATIVE, POSITIVE, 'made me dizzy', 'friendly']) expect(logs).not.toContain(text);
   });
 
   test('deleting the source retracts its Observations', async () => {
