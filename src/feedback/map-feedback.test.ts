@@ -18,7 +18,7 @@ const SOURCE: FeedbackVersion = {
   effective: '2026-11-02T09:00:00Z',
   source: { resourceType: 'QuestionnaireResponse', id: 'qr1' },
 };
-const sertraline = aConcept('rx:36437', 'sertraline', 'drug', [{ system: RXNORM, code: '36437', display: 'sertraline' }]);
+const sertraline = aConcept('rx:36437', 'sertraline', 'medication', [{ system: RXNORM, code: '36437', display: 'sertraline' }]);
 const headache = aConcept('sct:25064002', 'Headache', 'disorder', [{ system: SNOMED, code: '25064002', display: 'Headache' }]);
 const nausea = aConcept('sct:422587007', 'Nausea', 'disorder', [{ system: SNOMED, code: '422587007', display: 'Nausea' }]);
 

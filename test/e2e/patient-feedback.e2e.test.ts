@@ -289,3 +289,27 @@ describe('feedback notified through /notify', () => {
     expect(await observationsInA(`QuestionnaireResponse-${qr.id}`)).toHaveLength(0);
   });
 });
+
+describe('SENTIMENT_MODEL=none', () => {
+  let off: TestServer;
+
+  beforeAll(async () => {
+    off = await startTestServer({ pipeline: realPipeline, env: { SENTIMENT_MODEL: 'none' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await off?.close();
+  });
+
+  test('feedback is queued, not consumed: the job waits and nothing is written', async () => {
+    expect(off.handle.worker?.feedbackWorker).toBeUndefined();
+    const qr = (await off.request<QuestionnaireResponse>('POST', '/fhir/R4/QuestionnaireResponse', aSurveyResponse([{ linkId: 'q', answer: [{ valueString: NEGATIVE }] }]))).body;
+    await off.idle();
+    const job = await off.handle.feedbackProducer.queue.getJob(
+      analyzeFeedbackJobId({ resourceType: 'QuestionnaireResponse', id: qr.id as string, versionId: qr.meta?.versionId as string })
+    );
+    expect(await job?.getState()).toBe('waiting');
+    const written = await off.request<Bundle>('GET', `/fhir/R4/Observation?_tag=${encodeURIComponent(`${SOURCE_DOCUMENT_TAG_SYSTEM}|QuestionnaireResponse-${qr.id}`)}`);
+    expect(written.body.entry ?? []).toHaveLength(0);
+  });
+});
