@@ -207,6 +207,25 @@ describe('feedback written to the embedded store', () => {
     for (const text of [NEGATIVE, POSITIVE, 'made me dizzy', 'friendly']) expect(logs).not.toContain(text);
   });
 
+  test('a survey without a subject fails at once with its reason; an unfinished one is skipped; the worker goes on', async () => {
+    const noSubject = { ...aSurveyResponse([{ linkId: 'q', answer: [{ valueString: NEGATIVE }] }]), subject: undefined, source: undefined };
+    const orphan = (await app.request<QuestionnaireResponse>('POST', '/fhir/R4/QuestionnaireResponse', noSubject)).body;
+    const draft = (
+      await app.request<QuestionnaireResponse>('POST', '/fhir/R4/QuestionnaireResponse', { ...aSurveyResponse([{ linkId: 'q', answer: [{ valueString: POSITIVE }] }]), status: 'in-progress' })
+    ).body;
+    const next = (await app.request<Communication>('POST', '/fhir/R4/Communication', aPatientMessage(POSITIVE))).body;
+    await app.idle();
+    const jobOf = (type: 'QuestionnaireResponse' | 'Communication', r: { id?: string; meta?: { versionId?: string } }) =>
+      app.handle.feedbackProducer.queue.getJob(analyzeFeedbackJobId({ resourceType: type, id: r.id as string, versionId: r.meta?.versionId as string }));
+    const failed = await jobOf('QuestionnaireResponse', orphan);
+    expect(await failed?.getState()).toBe('failed');
+    expect(failed?.attemptsMade).toBe(1); // not retryable: no five attempts for a resource that cannot change by waiting
+    expect(failed?.failedReason).toContain('error-missing-subject');
+    expect(failed?.failedReason).not.toContain(NEGATIVE);
+    expect((await jobOf('QuestionnaireResponse', draft))?.returnvalue).toEqual({ outcome: 'skipped', reason: 'preliminary' });
+    expect((await jobOf('Communication', next))?.returnvalue).toMatchObject({ outcome: 'written', created: 1 });
+  });
+
   test('deleting the source retracts its Observations', async () => {
     const message = (await app.request<Communication>('POST', '/fhir/R4/Communication', aPatientMessage(NEGATIVE))).body;
     await app.idle();
