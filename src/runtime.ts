@@ -372,7 +372,10 @@ async function startWorker(
       // FHIR_TIMEOUT_MS.
       step: fhirStepDeadline(config),
       handOffFeedback: async (noteId, versionId, requestId) => {
-        await handOff.enqueue({ resourceType: 'DocumentReference', id: noteId, versionId, requestId });
+        // A deliberate reprocess (`chartmine reprocess` sets requestId to its run id) must not collapse into the
+        // feedback job that already ran for this version: it gets the run as its suffix, as the note job did.
+        const options = requestId.startsWith('reprocess-') ? { jobIdSuffix: requestId } : {};
+        await handOff.enqueue({ resourceType: 'DocumentReference', id: noteId, versionId, requestId }, options);
       },
     },
   });
