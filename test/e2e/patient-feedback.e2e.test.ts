@@ -198,6 +198,17 @@ describe('feedback written to the embedded store', () => {
     expect(code(fromDoc[0].valueCodeableConcept)).toBe(`${CHARTMINE_CODES}|sentiment-negative`);
     expect(derivation(fromDoc[0].extension).path).toBe('DocumentReference.content[0].attachment');
     expect(await search(`Condition?_tag=${encodeURIComponent(`${SOURCE_DOCUMENT_TAG_SYSTEM}|${doc.id}`)}`)).toHaveLength(0);
+    const noteJob = await app.handle.producer.queue.getJob(`note-${doc.id}-v${doc.meta?.versionId}`);
+    expect(noteJob?.returnvalue).toEqual({ outcome: 'skipped', reason: 'feedback-document' });
+
+    // A reprocess (as `chartmine reprocess` queues it) runs the feedback job again under the run's suffix: unchanged.
+    const run = 'reprocess-20261205000000-abcdef';
+    await app.handle.producer.enqueue({ noteId: doc.id as string, versionId: doc.meta?.versionId as string, requestId: run }, { jobIdSuffix: run });
+    await app.idle();
+    const again = await app.handle.feedbackProducer.queue.getJob(
+      `${analyzeFeedbackJobId({ resourceType: 'DocumentReference', id: doc.id as string, versionId: doc.meta?.versionId as string })}-${run}`
+    );
+    expect(again?.returnvalue).toMatchObject({ outcome: 'unchanged', unchanged: 1 });
   });
 
   test('feedback text never reaches the logs; skipped items are logged as counts', async () => {
