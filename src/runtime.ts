@@ -119,7 +119,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     {
       producer: () => requireValue(feedbackProducer),
       resolveVersion: async (resourceType, id) => {
-        const read = await requireValue(gateway?.readSource.bind(gateway))(resourceType, id);
+        const read = await requireValue(gateway).readSource(resourceType, id);
         return read.state === 'found' ? read.resource.meta?.versionId : undefined;
       },
     }
