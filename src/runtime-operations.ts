@@ -10,7 +10,7 @@ import type { Worker } from 'bullmq';
 import express from 'express';
 import { isLoopbackHost, type Config } from './config/config.js';
 import { createMetricsHandler } from './http/metrics.routes.js';
-import type { AnalyzeNoteJobData, AnalyzeNoteResult } from './jobs/analyze-note.job.js';
+import { ANALYZE_NOTE_QUEUE } from './queue/analyze-note.queue.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { startTracing, type Tracing } from './observability/tracing.js';
@@ -20,11 +20,12 @@ import { startTracing, type Tracing } from './observability/tracing.js';
  * @param worker - the analyze-note worker.
  * @param metrics - the process's metrics.
  */
-export function observeJobs(worker: Worker<AnalyzeNoteJobData, AnalyzeNoteResult>, metrics: Metrics): void {
+export function observeJobs<D, R extends { readonly outcome: string }>(worker: Worker<D, R>, metrics: Metrics): void {
   const queue = worker.name;
   worker.on('completed', (job, result) => {
     metrics.jobs.inc({ queue, outcome: result.outcome });
-    if (result.outcome !== 'skipped') metrics.noteToResults.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
+    // note-to-results is a note figure; feedback jobs count in jobs_total only.
+    if (queue === ANALYZE_NOTE_QUEUE && result.outcome !== 'skipped') metrics.noteToResults.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
   });
   worker.on('failed', (job, err) => {
     if (!job || err.name === 'DelayedError') return;

@@ -25,6 +25,11 @@ import type { PipelineEdges } from './pipeline-loader.js';
 import type { Logger } from './observability/logger.js';
 import { buildPipelineDevice, buildSoftwareInfo, type SoftwareInfo } from './provenance/software.js';
 import { AnalyzeNoteProducer } from './queue/analyze-note.queue.js';
+import { AnalyzeFeedbackProducer } from './queue/analyze-feedback.queue.js';
+import { startAnalyzeFeedbackWorker } from './queue/feedback-worker.js';
+import { selectSentimentClassifier } from './feedback/select-sentiment-classifier.js';
+import { buildFeedbackSoftwareInfo } from './feedback/feedback-software.js';
+import type { AnalyzeFeedbackJobData, AnalyzeFeedbackResult } from './jobs/analyze-feedback.job.js';
 import { ChangeRelay } from './queue/change-relay.js';
 import { closeRedis, createRedis, RedisStatus } from './queue/connection.js';
 import { NoteLocks } from './queue/document-lock.js';
@@ -58,6 +63,8 @@ export interface ServerHandle {
   readonly queue: { readonly namespace: string; readonly prefix: string };
   readonly store: EmbeddedFhirStore | undefined;
   readonly producer: AnalyzeNoteProducer;
+  /** The patient-feedback queue's producer. */
+  readonly feedbackProducer: AnalyzeFeedbackProducer;
   readonly worker: WorkerHandle | undefined;
   /** Catch-ups (pings, gaps, polling). */
   readonly catchUp: CatchUp;
@@ -75,6 +82,8 @@ export interface ServerHandle {
 /** A running worker. */
 export interface WorkerHandle {
   readonly worker: Worker<AnalyzeNoteJobData, AnalyzeNoteResult>;
+  /** The patient-feedback worker; `undefined` with SENTIMENT_MODEL=none (feedback jobs wait in their queue). */
+  readonly feedbackWorker: Worker<AnalyzeFeedbackJobData, AnalyzeFeedbackResult> | undefined;
   readonly software: SoftwareInfo;
   /** The queue namespace and prefix it consumes. */
   readonly queue: { readonly namespace: string; readonly prefix: string };
@@ -101,6 +110,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   redisStatus.watch(clientRedis, 'client', (err) => log.warn({ err }, 'redis connection error'));
   // The producer is keyed by the FHIR server's namespace, known once the server listens (its own URL).
   let producer: AnalyzeNoteProducer | undefined;
+  let feedbackProducer: AnalyzeFeedbackProducer | undefined;
   const startedAt = new Date().toISOString();
   const store = config.fhir.kind === 'embedded' ? await openEmbeddedStore(config, startedAt, log) : undefined;
   const serviceCapability = buildServiceCapabilityStatement(CHARTMINE_VERSION, startedAt, config.publicUrl);
@@ -108,10 +118,20 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   // Read before listening: an unreadable key file or a bad key stops start-up as a configuration error.
   const externalAuth = config.fhir.kind === 'external' ? await createConfiguredAuth(config, config.fhir.baseUrl) : undefined;
   let gateway: MedplumFhirGateway | undefined;
-  const sink = new QueueNoteEventSink(() => requireValue(producer), async (noteId) => {
-    const read = await requireGateway(gateway).readNote(noteId);
-    return read.state === 'found' ? read.note.meta?.versionId : undefined;
-  });
+  const sink = new QueueNoteEventSink(
+    () => requireValue(producer),
+    async (noteId) => {
+      const read = await requireGateway(gateway).readNote(noteId);
+      return read.state === 'found' ? read.note.meta?.versionId : undefined;
+    },
+    {
+      producer: () => requireValue(feedbackProducer),
+      resolveVersion: async (resourceType, id) => {
+        const read = await requireValue(gateway).readSource(resourceType, id);
+        return read.state === 'found' ? read.resource.meta?.versionId : undefined;
+      },
+    }
+  );
   const ingestState = new RedisIngestState(clientRedis, config.queuePrefix);
   let changedNotes: FhirChangedNotes | undefined;
   const catchUp = new CatchUp({
@@ -203,6 +223,8 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     if (!redisStatus.failed('queue', err)) log.error({ err }, 'queue error');
   };
   producer.queue.on('error', onQueueError);
+  feedbackProducer = new AnalyzeFeedbackProducer(producerRedis, namespace.prefix);
+  feedbackProducer.queue.on('error', onQueueError);
   // The dashboard and the queue gauges show every queue the process knows, in this server's namespace.
   const knownQueues = openKnownQueues(producerRedis, namespace.prefix, onQueueError);
   admin.showQueues(knownQueues);
@@ -254,12 +276,14 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     'chartmine server started'
   );
   const startedProducer = producer;
+  const startedFeedbackProducer = feedbackProducer;
   return {
     url,
     fhirBaseUrl,
     queue: namespace,
     store,
     producer: startedProducer,
+    feedbackProducer: startedFeedbackProducer,
     worker,
     catchUp,
     recovery,
@@ -275,6 +299,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
       await worker?.close(drainMs);
       relay.close();
       await startedProducer.close();
+      await startedFeedbackProducer.close();
       await Promise.allSettled(knownQueues.map((q) => q.close()));
       await metricsServer?.close();
       await store?.close();
@@ -353,7 +378,15 @@ async function startWorker(
   redisStatus.watch(workerRedis, 'worker', (err) => log.warn({ err }, 'redis connection error'));
   redisStatus.watch(lockRedis, 'client', (err) => log.warn({ err }, 'redis connection error'));
   const nlp = await loadPipeline({ redis: lockRedis, prefix: config.queuePrefix });
+  const classifier = await selectSentimentClassifier(config);
   const software = buildSoftwareInfo(CHARTMINE_VERSION, nlp.info);
+  // The note job hands feedback-typed DocumentReferences over to the feedback queue.
+  const handOffRedis = createRedis(config.redisUrl, 'producer');
+  redisStatus.watch(handOffRedis, 'producer', (err) => log.warn({ err }, 'redis connection error'));
+  const handOff = new AnalyzeFeedbackProducer(handOffRedis, queue.prefix);
+  handOff.queue.on('error', (err) => {
+    if (!redisStatus.failed('queue', err)) log.error({ err }, 'queue error');
+  });
   let device: Promise<Reference<Device>> | undefined;
   const ensureDevice = (): Promise<Reference<Device>> => {
     device ??= gateway.ensureDevice(buildPipelineDevice(software)).catch((err: unknown) => {
@@ -362,11 +395,12 @@ async function startWorker(
     });
     return device;
   };
+  const locks = new NoteLocks(lockRedis, queue.prefix);
   const worker = startAnalyzeNoteWorker({
     connection: workerRedis,
     prefix: queue.prefix,
     concurrency: Math.max(1, config.workers),
-    locks: new NoteLocks(lockRedis, queue.prefix),
+    locks,
     log,
     circuit: gateway.circuit,
     onError: (err) => {
@@ -387,16 +421,49 @@ async function startWorker(
       // FHIR_TIMEOUT_MS.
       step: fhirStepDeadline(config),
       stage: createStageRunner((stage, ms) => metrics.observeStage(stage, ms)),
+      handOffFeedback: async (noteId, versionId, requestId) => {
+        // A deliberate reprocess (`chartmine reprocess` sets requestId to its run id) must not collapse into the
+        // feedback job that already ran for this version: it gets the run as its suffix, as the note job did.
+        const options = requestId.startsWith('reprocess-') ? { jobIdSuffix: requestId } : {};
+        await handOff.enqueue({ resourceType: 'DocumentReference', id: noteId, versionId, requestId }, options);
+      },
     },
   });
+  const feedbackWorker = classifier
+    ? startAnalyzeFeedbackWorker({
+        connection: workerRedis,
+        prefix: queue.prefix,
+        concurrency: Math.max(1, config.workers),
+        locks,
+        log,
+        circuit: gateway.circuit,
+        onError: (err) => {
+          if (!redisStatus.failed('worker', err)) log.error({ err }, 'worker error');
+        },
+        deps: {
+          fhir: gateway,
+          nlp,
+          classifier,
+          ...feedbackSoftware(gateway, software, classifier),
+          auditEvents: config.auditEvents,
+          maxDocumentBytes: config.maxDocumentBytes,
+          clock: { nowIso: () => new Date().toISOString() },
+          log,
+          step: fhirStepDeadline(config),
+        },
+      })
+    : undefined;
   observeJobs(worker, metrics);
+  if (feedbackWorker) observeJobs(feedbackWorker, metrics);
+  if (!classifier) log.warn({ sentimentModel: config.sentimentModel }, 'feedback analysis is off: feedback jobs wait in their queue');
   return {
     worker,
+    feedbackWorker,
     software,
     queue,
     async close(drainMs = DEFAULT_DRAIN_MS) {
       // While Redis is down a running job can neither finish nor be marked done: close at once (force).
-      const closing = worker.close(redisStatus.isDown);
+      const closing = Promise.all([worker.close(redisStatus.isDown), feedbackWorker?.close(redisStatus.isDown)]);
       closing.catch((err: unknown) => log.warn({ err }, 'worker close failed'));
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
@@ -405,7 +472,35 @@ async function startWorker(
       ]);
       clearTimeout(timer);
       if (!drained) log.warn({ drainMs }, 'jobs still running at shutdown; their lock expires and they are retried');
-      await Promise.allSettled([closeRedis(workerRedis), closeRedis(lockRedis)]);
+      await handOff.close().catch((err: unknown) => log.warn({ err }, 'feedback hand-off queue close failed'));
+      await Promise.allSettled([closeRedis(workerRedis), closeRedis(lockRedis), closeRedis(handOffRedis)]);
+    },
+  };
+}
+
+/**
+ * The feedback pipeline's software (the note pipeline's components plus the classifier, so the classifier's name and
+ * version are in the Device and the pipeline version) and its Device, created once per process.
+ * @param gateway - the FHIR gateway.
+ * @param notes - the note pipeline's software.
+ * @param classifier - the sentiment classifier.
+ * @returns the software and the Device getter.
+ */
+function feedbackSoftware(
+  gateway: FhirGateway,
+  notes: SoftwareInfo,
+  classifier: { readonly name: string; readonly version: string }
+): { software: SoftwareInfo; device: () => Promise<Reference<Device>> } {
+  const software = buildFeedbackSoftwareInfo(CHARTMINE_VERSION, notes, classifier);
+  let device: Promise<Reference<Device>> | undefined;
+  return {
+    software,
+    device: () => {
+      device ??= gateway.ensureDevice(buildPipelineDevice(software)).catch((err: unknown) => {
+        device = undefined;
+        throw err;
+      });
+      return device;
     },
   };
 }

@@ -13,6 +13,7 @@ const STACK_LINE = /^\s+at .+[(:]\d+/m;
 /** An option that takes a value, per command, given without one (sub-command first where there is one). */
 const MISSING_VALUE: Record<string, readonly string[]> = {
   extract: ['--subject'],
+  sentiment: ['--subject'],
   jobs: ['failed', '--limit'],
   eval: ['synthea', '--data'],
   bench: ['--notes'],

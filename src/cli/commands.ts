@@ -9,6 +9,7 @@ import { feedbackCommand } from './feedback.command.js';
 import { jobsCommand } from './jobs.command.js';
 import { profilesCommand } from './profiles.command.js';
 import { reprocessCommand } from './reprocess.command.js';
+import { sentimentCommand } from './sentiment.command.js';
 import { serveCommand } from './serve.command.js';
 import { subscribeCommand } from './subscribe.command.js';
 import { terminologyCommand } from './terminology.command.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   workerCommand,
   extractCommand,
+  sentimentCommand,
   assertCommand,
   jobsCommand,
   evalCommand,

@@ -69,10 +69,11 @@ const LINES: Record<string, string> = {
     '  OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/HTTP endpoint for traces, e.g. http://127.0.0.1:4318 (unset: tracing off)',
     '  OTEL_SERVICE_NAME=chartmine  service name on the traces',
   ].join('\n'),
+  SENTIMENT: '  SENTIMENT_MODEL=lexicon  patient-feedback sentiment: lexicon, chartmine-sentiment or none (feedback queued, not consumed)',
 };
 
 /** What the NLP pipeline reads (every command that runs it). */
-const PIPELINE = ['MODELS_DIR', 'TERMINOLOGY', 'NER'];
+const PIPELINE = ['MODELS_DIR', 'TERMINOLOGY', 'NER', 'SENTIMENT'];
 /** What a worker reads besides the pipeline. */
 const WORKER = ['REDIS_URL', 'QUEUE_PREFIX', 'QUEUE_NAMESPACE', 'FHIR_TIMEOUT_MS', 'FHIR_STEP_TIMEOUT_MS', 'FHIR_CIRCUIT', 'FHIR_AUTH', 'FETCH_ALLOWLIST', 'WORKERS', 'MAX_DOCUMENT_BYTES', 'MAPPING', 'RUNS'];
 

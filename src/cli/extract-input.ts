@@ -10,7 +10,7 @@ import { toTextNote } from '../jobs/extract-note.js';
 import { InputError } from './command.js';
 
 /** JSON that declares a `resourceType` is FHIR: if it does not parse, it is an error, not plain text. */
-const LOOKS_LIKE_FHIR = /^\s*[{[][\s\S]*"resourceType"\s*:/;
+export const LOOKS_LIKE_FHIR = /^\s*[{[][\s\S]*"resourceType"\s*:/;
 
 /** Media types chosen by file extension for plain files; anything else is read as text/plain. */
 const TYPES_BY_EXTENSION: Record<string, string> = { '.html': 'text/html', '.htm': 'text/html', '.md': 'text/markdown' };

@@ -99,6 +99,7 @@ const schema = z
     AUDIT_EVENTS: flag(true),
     // The NER model (transformers.js, offline by default): README "The NER model".
     NER_MODEL: z.string().min(1).optional(),
+    SENTIMENT_MODEL: z.enum(['lexicon', 'chartmine-sentiment', 'none']).default('lexicon'),
     ALLOW_REMOTE_MODELS: flag(false),
     NER_DTYPE: z.enum(['q8', 'fp32']).default('q8'),
     NER_THREADS: z.coerce.number().int().min(1).max(64).default(2),
@@ -184,6 +185,8 @@ const schema = z
       writeUncoded: e.WRITE_UNCODED,
     },
     processPreliminary: e.PROCESS_PRELIMINARY,
+    /** Patient-feedback sentiment classifier; `none`: feedback jobs are queued but not consumed. */
+    sentimentModel: e.SENTIMENT_MODEL,
     auditEvents: e.AUDIT_EVENTS,
     ner: {
       /** `undefined`: the shipped model when it is in MODELS_DIR; `none`: no model. */

@@ -18,6 +18,11 @@ export interface NoteVersion {
   /** FHIRPath of the attachment analysed, e.g. `DocumentReference.content[0].attachment`. */
   readonly attachmentPath: string;
   readonly status: DocumentReference['status'];
+  /**
+   * The source when it is not a DocumentReference whose id is `id` (patient feedback: a QuestionnaireResponse or
+   * Communication; `id` is then the source key `<Type>-<id>` the derived resources are tagged with).
+   */
+  readonly source?: { readonly resourceType: string; readonly id: string };
 }
 
 /** A resource Chartmine wants to exist, with its stable key. */

@@ -59,7 +59,17 @@ export interface FhirGateway {
   hasNoteVersion?(id: string, versionId: string): Promise<boolean>;
   /** Deletes a resource (undoing an entry a non-atomic transaction committed). */
   deleteResource?(resourceType: string, id: string): Promise<void>;
+  /** Any resource as the server has it now (patient feedback: QuestionnaireResponse, Communication). */
+  readSource?(resourceType: string, id: string): Promise<SourceRead>;
+  /** Whether the server serves this version of a resource (a `vread`). */
+  hasSourceVersion?(resourceType: string, id: string, versionId: string): Promise<boolean>;
 }
+
+/** A resource as read: found, deleted (410) or unknown (404). */
+export type SourceRead =
+  | { readonly state: 'found'; readonly resource: WithId<Resource> }
+  | { readonly state: 'deleted' }
+  | { readonly state: 'missing' };
 
 /** Page size for reads of derived resources. */
 const DERIVED_PAGE_SIZE = 500;
@@ -122,6 +132,26 @@ export class MedplumFhirGateway implements FhirGateway {
       if (err instanceof FhirHttpError && err.status === 410) return { state: 'deleted' };
       if (err instanceof FhirHttpError && err.status === 404) return { state: 'missing' };
       throw classifyRead(err, `DocumentReference/${id}`);
+    }
+  }
+
+  async readSource(resourceType: string, id: string): Promise<SourceRead> {
+    try {
+      return { state: 'found', resource: await this.client.readResource(resourceType as Resource['resourceType'], id, { maxRetries: 0 }) };
+    } catch (err: unknown) {
+      if (err instanceof FhirHttpError && err.status === 410) return { state: 'deleted' };
+      if (err instanceof FhirHttpError && err.status === 404) return { state: 'missing' };
+      throw classifyRead(err, `${resourceType}/${id}`);
+    }
+  }
+
+  async hasSourceVersion(resourceType: string, id: string, versionId: string): Promise<boolean> {
+    try {
+      await this.client.readVersion(resourceType as Resource['resourceType'], id, versionId, { maxRetries: 0 });
+      return true;
+    } catch (err: unknown) {
+      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) return false;
+      throw classifyRead(err, `${resourceType}/${id} version`);
     }
   }
 

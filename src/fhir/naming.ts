@@ -57,6 +57,7 @@ export const PROFILES = {
   vitalSigns: profileUrl('chartmine-observation-vital-signs'),
   laboratory: profileUrl('chartmine-observation-lab'),
   measure: profileUrl('chartmine-observation-measure'),
+  feedbackSentiment: profileUrl('chartmine-feedback-sentiment'),
   familyMemberHistory: profileUrl('chartmine-family-member-history'),
   allergyIntolerance: profileUrl('chartmine-allergy-intolerance'),
   procedure: profileUrl('chartmine-procedure'),

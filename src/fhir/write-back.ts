@@ -236,7 +236,20 @@ function semanticView(resource: Resource): string {
     (e) => e.url !== DERIVATION_REFERENCE_URL && e.url !== CONFIDENCE_EXTENSION_URL && e.url !== PIPELINE_VERSION_EXTENSION_URL
   );
   // The claimed profiles count: a resource written before it claimed (or conformed to) a profile is rewritten once.
-  return stableStringify({ ...rest, extension, profile: [...(meta?.profile ?? [])].sort() });
+  return stableStringify(withoutNestedSpans({ ...rest, extension, profile: [...(meta?.profile ?? [])].sort() }));
+}
+
+/** Drops derivation-reference extensions below the top level too (feedback Observations carry spans on components). */
+function withoutNestedSpans(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value
+      .filter((v) => !(v && typeof v === 'object' && (v as { url?: unknown }).url === DERIVATION_REFERENCE_URL))
+      .map(withoutNestedSpans);
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, withoutNestedSpans(v)]));
+  }
+  return value;
 }
 
 /**

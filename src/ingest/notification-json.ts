@@ -1,7 +1,7 @@
 /** Strict JSON reading and the small checks every notification parser shares. Pure. */
-import type { DocumentReference } from '@medplum/fhirtypes';
+import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import { InvalidNotificationError } from '../errors.js';
-import type { NoteEvent } from './note-event.js';
+import { FEEDBACK_EVENT_TYPES, type FeedbackEventType, type NoteEvent } from './note-event.js';
 
 /** FHIR id syntax: 1–64 of letters, digits, `-` and `.`. */
 export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -11,15 +11,35 @@ export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
  * @param note - the resource as received.
  * @returns the upsert event.
  */
-export function toUpsertEvent(note: DocumentReference): NoteEvent {
+export function toUpsertEvent(note: DocumentReference | Resource): NoteEvent {
+  const type = note.resourceType;
   if (typeof note.id !== 'string' || !FHIR_ID.test(note.id)) {
-    throw new InvalidNotificationError('DocumentReference.id is missing or not a valid id', 'DocumentReference.id', 422);
+    throw new InvalidNotificationError(`${type}.id is missing or not a valid id`, `${type}.id`, 422);
   }
   const versionId = note.meta?.versionId;
   if (versionId !== undefined && (typeof versionId !== 'string' || !FHIR_ID.test(versionId))) {
-    throw new InvalidNotificationError('DocumentReference.meta.versionId is not a valid id', 'DocumentReference.meta.versionId', 422);
+    throw new InvalidNotificationError(`${type}.meta.versionId is not a valid id`, `${type}.meta.versionId`, 422);
   }
-  return { noteId: note.id, ...(versionId ? { versionId } : {}), interaction: 'upsert' };
+  const feedbackType = isFeedbackEventType(type) ? { resourceType: type } : {};
+  return { noteId: note.id, ...feedbackType, ...(versionId ? { versionId } : {}), interaction: 'upsert' };
+}
+
+/**
+ * Whether a resource type is one whose notifications go to the feedback queue.
+ * @param type - a resource type.
+ * @returns true for QuestionnaireResponse and Communication.
+ */
+export function isFeedbackEventType(type: unknown): type is FeedbackEventType {
+  return typeof type === 'string' && (FEEDBACK_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/**
+ * Whether notifications about this type are processed: notes (DocumentReference) and patient feedback.
+ * @param type - a resource type.
+ * @returns true when Chartmine acts on it.
+ */
+export function isNotifiedType(type: unknown): type is 'DocumentReference' | FeedbackEventType {
+  return type === 'DocumentReference' || isFeedbackEventType(type);
 }
 
 /**

@@ -37,7 +37,7 @@ export interface TopicNotification {
   readonly eventsSinceStart: number | undefined;
   /** Event numbers this notification carries (may be empty). */
   readonly eventNumbers: readonly number[];
-  /** Events for DocumentReference foci (id-only or full-resource); others are ignored. */
+  /** Events for DocumentReference, QuestionnaireResponse and Communication foci (id-only or full-resource); others are ignored. */
   readonly events: readonly NoteEvent[];
   /** True when at least one event came without a focus (content `empty`): only a search can find it. */
   readonly needsCatchUp: boolean;

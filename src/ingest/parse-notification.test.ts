@@ -168,3 +168,56 @@ describe('refusals: 400 malformed, 415 media type, 422 not processable', () => {
     expect(broken((s) => (s.type = 'query-event'))).toBe(422);
   });
 });
+
+describe('patient feedback (QuestionnaireResponse, Communication)', () => {
+  test('rest-hook with the resource: an upsert marked with its type', () => {
+    expect(parseNotification(post({ resourceType: 'QuestionnaireResponse', id: 'qr-1', meta: { versionId: '2' } }))).toEqual({
+      kind: 'events',
+      form: 'rest-hook-full',
+      events: [{ noteId: 'qr-1', resourceType: 'QuestionnaireResponse', versionId: '2', interaction: 'upsert' }],
+    });
+  });
+
+  test('HAPI path form and Medplum deletion name the type', () => {
+    const put = { method: 'PUT', path: 'Communication/c-1', contentType: 'application/fhir+json', body: Buffer.from(JSON.stringify({ resourceType: 'Communication', id: 'c-1' })) };
+    expect(parseNotification(put)).toMatchObject({ events: [{ noteId: 'c-1', resourceType: 'Communication', interaction: 'upsert' }] });
+    expect(refusal({ ...put, body: Buffer.from(JSON.stringify({ resourceType: 'DocumentReference', id: 'c-1' })) })?.status).toBe(422);
+    expect(parseNotification(post('{}', 'application/json', { deletedResource: 'QuestionnaireResponse/qr-9' }))).toEqual({
+      kind: 'events',
+      form: 'medplum-delete',
+      events: [{ noteId: 'qr-9', resourceType: 'QuestionnaireResponse', interaction: 'delete' }],
+    });
+  });
+
+  test('topic notifications carry QuestionnaireResponse and Communication foci; other types are still ignored', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'subscription-notification',
+      entry: [
+        {
+          resource: {
+            resourceType: 'SubscriptionStatus',
+            type: 'event-notification',
+            subscription: { reference: SUBSCRIPTION },
+            notificationEvent: [
+              { eventNumber: '1', focus: { reference: 'QuestionnaireResponse/qr-1/_history/3' } },
+              { eventNumber: '2', focus: { reference: 'Communication/c-1' } },
+              { eventNumber: '3', focus: { reference: 'Observation/o-1' } },
+            ],
+          },
+        },
+        { fullUrl: 'Communication/c-1', resource: { resourceType: 'Communication', id: 'c-1', meta: { versionId: '5' } } },
+      ],
+    };
+    expect(parseNotification(post(bundle))).toMatchObject({
+      events: [
+        { noteId: 'qr-1', resourceType: 'QuestionnaireResponse', versionId: '3', interaction: 'upsert' },
+        { noteId: 'c-1', resourceType: 'Communication', versionId: '5', interaction: 'upsert' },
+      ],
+    });
+  });
+
+  test('other resource types are still refused', () => {
+    expect(refusal(post({ resourceType: 'Observation', id: 'o-1' }))).toMatchObject({ status: 422 });
+  });
+});

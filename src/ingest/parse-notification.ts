@@ -9,7 +9,8 @@
  */
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { InvalidNotificationError } from '../errors.js';
-import { FHIR_ID, isObject, parseJsonBody, toUpsertEvent } from './notification-json.js';
+import { FHIR_ID, isFeedbackEventType, isNotifiedType, isObject, parseJsonBody, toUpsertEvent } from './notification-json.js';
+import type { NoteEvent } from './note-event.js';
 import type { Notification } from './notification.js';
 import { parseTopicNotification } from './parse-topic-notification.js';
 
@@ -40,9 +41,9 @@ export function parseNotification(req: NotificationRequest): Notification {
     throw new InvalidNotificationError(`${safeMethod(method)} needs a DocumentReference/{id} path`, undefined, 422);
   }
   if (req.deletedResource !== undefined) {
-    const noteId = parseNoteReference(req.deletedResource, 'X-Medplum-Deleted-Resource');
+    const ref = parseNoteReference(req.deletedResource, 'X-Medplum-Deleted-Resource');
     if (req.body.length > 0) parseJsonBody(req); // still well-formed JSON (Medplum sends `{}`)
-    return { kind: 'events', form: 'medplum-delete', events: [{ noteId, interaction: 'delete' }] };
+    return { kind: 'events', form: 'medplum-delete', events: [deleteEvent(ref)] };
   }
   if (req.body.length === 0) {
     return { kind: 'ping', form: 'rest-hook-empty' };
@@ -51,54 +52,69 @@ export function parseNotification(req: NotificationRequest): Notification {
   if (!isObject(json) || typeof json.resourceType !== 'string') {
     throw new InvalidNotificationError('body is not a FHIR resource', undefined, 422);
   }
-  if (json.resourceType === 'DocumentReference') {
+  if (isNotifiedType(json.resourceType)) {
     return { kind: 'events', form: 'rest-hook-full', events: [toUpsertEvent(json as unknown as DocumentReference)] };
   }
   if (json.resourceType === 'Bundle') {
     return parseTopicNotification(json);
   }
-  throw new InvalidNotificationError('resourceType must be DocumentReference or Bundle', 'resourceType', 422);
+  throw new InvalidNotificationError(
+    'resourceType must be DocumentReference, QuestionnaireResponse, Communication or Bundle',
+    'resourceType',
+    422
+  );
 }
 
 /** HAPI's rest-hook: the resource path is appended to the endpoint; PUT carries the resource, DELETE nothing. */
 function parsePathNotification(method: string, req: NotificationRequest): Notification {
-  const noteId = parseNoteReference(req.path, 'path');
+  const ref = parseNoteReference(req.path, 'path');
   if (method === 'DELETE') {
-    return { kind: 'events', form: 'rest-hook-path', events: [{ noteId, interaction: 'delete' }] };
+    return { kind: 'events', form: 'rest-hook-path', events: [deleteEvent(ref)] };
   }
   if (method !== 'PUT' && method !== 'POST') {
     throw new InvalidNotificationError(`${safeMethod(method)} is not a notification`, undefined, 422);
   }
   const json = parseJsonBody(req);
-  if (!isObject(json) || json.resourceType !== 'DocumentReference') {
-    throw new InvalidNotificationError('body must be the DocumentReference named in the path', 'resourceType', 422);
+  if (!isObject(json) || json.resourceType !== ref.resourceType) {
+    throw new InvalidNotificationError(`body must be the ${ref.resourceType} named in the path`, 'resourceType', 422);
   }
   const note = json as unknown as DocumentReference;
-  const event = toUpsertEvent(note.id === undefined ? { ...note, id: noteId } : note);
-  if (event.noteId !== noteId) {
-    throw new InvalidNotificationError('DocumentReference.id does not match the path', 'DocumentReference.id', 422);
+  const event = toUpsertEvent(note.id === undefined ? { ...note, id: ref.id } : note);
+  if (event.noteId !== ref.id) {
+    throw new InvalidNotificationError(`${ref.resourceType}.id does not match the path`, `${ref.resourceType}.id`, 422);
   }
   return { kind: 'events', form: 'rest-hook-path', events: [event] };
 }
 
+/** A reference ingest acts on: a note (DocumentReference) or a patient-feedback resource. */
+interface NotifiedRef {
+  readonly resourceType: 'DocumentReference' | 'QuestionnaireResponse' | 'Communication';
+  readonly id: string;
+}
+
 /**
- * The note id in `DocumentReference/{id}` (a path, or Medplum's deleted-resource header).
+ * The type and id in `DocumentReference/{id}` (or `QuestionnaireResponse/{id}`, `Communication/{id}`): a path, or
+ * Medplum's deleted-resource header.
  * @param value - the reference.
  * @param where - what to name in the error.
- * @returns the id.
+ * @returns the type and id.
  */
-function parseNoteReference(value: string, where: string): string {
+function parseNoteReference(value: string, where: string): NotifiedRef {
   const match = /^\/?([A-Za-z]{1,64})\/([^/]+)\/?$/.exec(value);
   if (!match) {
     throw new InvalidNotificationError(`${where} must be DocumentReference/{id}`, undefined, 422);
   }
-  if (match[1] !== 'DocumentReference') {
-    throw new InvalidNotificationError(`${where} must name a DocumentReference`, where, 422);
+  if (!isNotifiedType(match[1])) {
+    throw new InvalidNotificationError(`${where} must name a DocumentReference, QuestionnaireResponse or Communication`, where, 422);
   }
   if (!FHIR_ID.test(match[2])) {
     throw new InvalidNotificationError(`${where} has an invalid id`, where, 422);
   }
-  return match[2];
+  return { resourceType: match[1], id: match[2] };
+}
+
+function deleteEvent(ref: NotifiedRef): NoteEvent {
+  return { noteId: ref.id, ...(isFeedbackEventType(ref.resourceType) ? { resourceType: ref.resourceType } : {}), interaction: 'delete' };
 }
 
 function safeMethod(method: string): string {

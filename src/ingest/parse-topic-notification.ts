@@ -12,7 +12,7 @@ import type { DocumentReference } from '@medplum/fhirtypes';
 import { InvalidNotificationError } from '../errors.js';
 import type { NoteEvent } from './note-event.js';
 import type { TopicNotification, TopicNotificationType } from './notification.js';
-import { FHIR_ID, isObject, toUpsertEvent } from './notification-json.js';
+import { FHIR_ID, isFeedbackEventType, isNotifiedType, isObject, toUpsertEvent } from './notification-json.js';
 
 type Json = Record<string, unknown>;
 
@@ -82,10 +82,11 @@ export function parseTopicNotification(bundle: Json): TopicNotification {
       continue;
     }
     const focus = parseFocus(event.focus);
-    if (focus.resourceType !== 'DocumentReference') continue; // a topic may cover other types: not ours
-    const entry = included.get(`DocumentReference/${focus.id}`);
+    if (!isNotifiedType(focus.resourceType)) continue; // a topic may cover other types: not ours
+    const feedbackType = isFeedbackEventType(focus.resourceType) ? { resourceType: focus.resourceType } : {};
+    const entry = included.get(`${focus.resourceType}/${focus.id}`);
     if (entry?.deleted) {
-      events.push({ noteId: focus.id, interaction: 'delete' });
+      events.push({ noteId: focus.id, ...feedbackType, interaction: 'delete' });
     } else if (entry?.resource) {
       const fromResource = toUpsertEvent(entry.resource as unknown as DocumentReference);
       if (fromResource.noteId !== focus.id) {
@@ -93,7 +94,7 @@ export function parseTopicNotification(bundle: Json): TopicNotification {
       }
       events.push(fromResource);
     } else {
-      events.push({ noteId: focus.id, ...(focus.versionId ? { versionId: focus.versionId } : {}), interaction: 'upsert' });
+      events.push({ noteId: focus.id, ...feedbackType, ...(focus.versionId ? { versionId: focus.versionId } : {}), interaction: 'upsert' });
     }
   }
   return {

@@ -16,6 +16,7 @@ import type { WithId } from '@medplum/core';
 import { MissingSubjectError, NoteMissingError, UpstreamRejectedError, VersionNotAvailableError } from '../errors.js';
 import type { DesiredFinding, MappingOptions, NoteVersion } from '../fhir/finding-types.js';
 import type { FhirGateway } from '../fhir/gateway.js';
+import { isFeedbackDocument } from '../feedback/feedback-source.js';
 import { mapFindings } from '../fhir/map-findings.js';
 import { SOURCE_DOCUMENT_TAG_SYSTEM, TARGETS_PENDING_TAG } from '../fhir/naming.js';
 import { readNoteText } from '../fhir/note-text.js';
@@ -62,6 +63,11 @@ export interface AnalyzeNoteDeps {
   readonly step?: StepRunner;
   /** Wraps each stage (read, the pipeline's, mapping, write) for metrics and tracing; default: runs it. */
   readonly stage?: StageRunner;
+  /**
+   * Queues a patient-feedback DocumentReference (Chartmine type `patient-feedback`) for the feedback pipeline. Without
+   * it such a document is skipped (`feedback-document`): it is never analysed as a clinical note.
+   */
+  readonly handOffFeedback?: (noteId: string, versionId: string, requestId: string) => Promise<void>;
 }
 
 /** The steps of a run that talk to the FHIR server, each under one deadline. */
@@ -72,7 +78,7 @@ export type StepRunner = <T>(step: JobStep, fn: () => Promise<T>) => Promise<T>;
 const NO_DEADLINE: StepRunner = (_step, fn) => fn();
 
 /** Why a run wrote nothing and left the note's findings as they were. */
-export type SkipReason = 'superseded' | 'preliminary' | 'awaiting-successor';
+export type SkipReason = 'superseded' | 'preliminary' | 'awaiting-successor' | 'feedback-document';
 
 /** What happened, returned as the job's result (ids and counts only). */
 export type AnalyzeNoteResult =
@@ -213,6 +219,11 @@ async function decide(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps): Promise<
   if (note.status === 'entered-in-error' || note.docStatus === 'entered-in-error') {
     return { kind: 'retract', version, reason: `DocumentReference/${note.id} version ${data.versionId} is entered-in-error` };
   }
+  if (isFeedbackDocument(note)) {
+    // Patient feedback, not a clinical note: the feedback job analyses it (and retracts, since both tag by note id).
+    await deps.handOffFeedback?.(note.id, data.versionId, data.requestId);
+    return { kind: 'skip', reason: 'feedback-document' };
+  }
   const successor = await findSuccessor(note.id, deps);
   if (successor) {
     return { kind: 'retract', version, reason: `DocumentReference/${note.id} superseded by ${successor}` };
@@ -259,7 +270,7 @@ function referencedNoteId(reference: string | undefined): string | undefined {
 }
 
 /** Stamps the Provenance of a committed transaction with versioned targets; returns its reference. */
-async function stampWritten(request: Bundle, response: Bundle, deps: AnalyzeNoteDeps): Promise<string> {
+export async function stampWritten(request: Bundle, response: Bundle, deps: Pick<AnalyzeNoteDeps, 'fhir' | 'log'>): Promise<string> {
   const update = stampProvenance(request, response);
   if (!update) {
     // The server's answer did not give every version: the Provenance stays pending; the next run repairs it.
@@ -271,7 +282,7 @@ async function stampWritten(request: Bundle, response: Bundle, deps: AnalyzeNote
 }
 
 /** Stamps Provenances an earlier run wrote but did not get to stamp (it stopped between the two writes). */
-async function repairPendingProvenances(noteId: string, deps: AnalyzeNoteDeps): Promise<void> {
+export async function repairPendingProvenances(noteId: string, deps: Pick<AnalyzeNoteDeps, 'fhir' | 'log'>): Promise<void> {
   const pending = (await deps.fhir.searchAll('Provenance', [
     ['_tag', `${SOURCE_DOCUMENT_TAG_SYSTEM}|${noteId}`],
     ['_tag', `${TARGETS_PENDING_TAG.system}|${TARGETS_PENDING_TAG.code}`],

@@ -2,7 +2,7 @@
  * One processing run of a note: the use case, then an AuditEvent saying what came of it — written, unchanged,
  * skipped or failed — with counts and, on failure, the error code (never a message: library messages can quote
  * input). The AuditEvent is best effort: when it cannot be written (often for the very reason the run failed) that
- * is logged and the run's own result or error stands.
+ * is logged and the run's own result or error stands. Feedback runs are recorded the same way (`runRecorded`).
  */
 import { AppError, CircuitOpenError, LeaseLostError, PartialWriteError, UpstreamError } from '../errors.js';
 import { buildAuditEvent, type RunOutcome } from '../provenance/build-audit-event.js';
@@ -16,6 +16,16 @@ export interface RunContext {
   readonly maxAttempts: number;
 }
 
+/** What the AuditEvent of a run names: the source (a note id, or another resource) and its version. */
+export interface RecordedSource {
+  readonly noteId: string;
+  readonly versionId: string;
+  readonly source?: { readonly resourceType: string; readonly id: string };
+}
+
+/** The ports recording needs. */
+export type RecordDeps = Pick<AnalyzeNoteDeps, 'fhir' | 'software' | 'device' | 'auditEvents' | 'clock' | 'log' | 'step'>;
+
 /**
  * Runs the use case and records the run.
  * @param data - the job's identifiers.
@@ -24,9 +34,28 @@ export interface RunContext {
  * @returns the use case's result.
  */
 export async function runAnalyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps, run: RunContext): Promise<AnalyzeNoteResult> {
-  let result: AnalyzeNoteResult;
+  return runRecorded(data, deps, run, () => analyzeNote(data, deps), toRunOutcome);
+}
+
+/**
+ * Runs a use case and records it with an AuditEvent (best effort).
+ * @param source - what the AuditEvent names.
+ * @param deps - gateway, software, device, clock and logger.
+ * @param run - job id and attempt.
+ * @param exec - the use case.
+ * @param toOutcome - its result as a run outcome.
+ * @returns the use case's result.
+ */
+export async function runRecorded<R>(
+  source: RecordedSource,
+  deps: RecordDeps,
+  run: RunContext,
+  exec: () => Promise<R>,
+  toOutcome: (result: R) => RunOutcome
+): Promise<R> {
+  let result: R;
   try {
-    result = await analyzeNote(data, deps);
+    result = await exec();
   } catch (err: unknown) {
     if (err instanceof LeaseLostError) {
       // Not an outcome: the job runs again under a new lease and that run is recorded.
@@ -40,7 +69,7 @@ export async function runAnalyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNote
       throw err;
     }
     const retryable = !(err instanceof AppError) || err.retryable;
-    await recordRun(data, deps, run, {
+    await recordRun(source, deps, run, {
       kind: 'failed',
       errorCode: err instanceof AppError ? err.code : 'unexpected',
       retryable: retryable && run.attempt < run.maxAttempts,
@@ -48,7 +77,7 @@ export async function runAnalyzeNote(data: AnalyzeNoteJobData, deps: AnalyzeNote
     });
     throw err;
   }
-  await recordRun(data, deps, run, toRunOutcome(result));
+  await recordRun(source, deps, run, toOutcome(result));
   return result;
 }
 
@@ -62,12 +91,13 @@ function serverUnavailable(err: unknown): boolean {
   return err instanceof CircuitOpenError || (err instanceof UpstreamError && /timed out|deadline|unreachable/.test(err.message));
 }
 
-async function recordRun(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps, run: RunContext, outcome: RunOutcome): Promise<void> {
+async function recordRun(source: RecordedSource, deps: RecordDeps, run: RunContext, outcome: RunOutcome): Promise<void> {
   if (deps.auditEvents === false) return;
   try {
     const event = buildAuditEvent({
-      noteId: data.noteId,
-      versionId: data.versionId,
+      noteId: source.noteId,
+      ...(source.source ? { source: source.source } : {}),
+      versionId: source.versionId,
       jobId: run.jobId,
       attempt: run.attempt,
       pipelineVersion: deps.software.pipelineVersion,

@@ -34,6 +34,8 @@ export interface RunCounts {
 /** Input of `buildAuditEvent`. */
 export interface AuditEventInput {
   readonly noteId: string;
+  /** The source's type and id when it is not the DocumentReference `noteId` (patient feedback). */
+  readonly source?: { readonly resourceType: string; readonly id: string };
   /** The note version processed (`deleted` for a deletion). */
   readonly versionId: string;
   readonly jobId: string | undefined;
@@ -54,9 +56,8 @@ const APPLICATION_ACTIVITY = { system: 'http://dicom.nema.org/resources/ontology
  */
 export function buildAuditEvent(input: AuditEventInput): AuditEvent {
   const { outcome } = input;
-  const noteRef = /^[A-Za-z0-9\-.]{1,64}$/.test(input.versionId) && input.versionId !== 'deleted'
-    ? `DocumentReference/${input.noteId}/_history/${input.versionId}`
-    : `DocumentReference/${input.noteId}`;
+  const base = input.source ? `${input.source.resourceType}/${input.source.id}` : `DocumentReference/${input.noteId}`;
+  const noteRef = /^[A-Za-z0-9\-.]{1,64}$/.test(input.versionId) && input.versionId !== 'deleted' ? `${base}/_history/${input.versionId}` : base;
   const detail: AuditEventEntityDetail[] = [
     { type: 'job', valueString: input.jobId ?? 'none' },
     { type: 'attempt', valueString: String(input.attempt) },

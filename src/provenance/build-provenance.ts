@@ -74,8 +74,9 @@ export function buildProvenance(input: ProvenanceInput): Provenance {
 }
 
 /** The note version's reference; a deleted note (no version left) is named without one. */
-function documentReference(note: Pick<NoteVersion, 'id' | 'versionId'>): string {
-  return note.versionId ? `DocumentReference/${note.id}/_history/${note.versionId}` : `DocumentReference/${note.id}`;
+function documentReference(note: Pick<NoteVersion, 'id' | 'versionId' | 'source'>): string {
+  const base = note.source ? `${note.source.resourceType}/${note.source.id}` : `DocumentReference/${note.id}`;
+  return note.versionId ? `${base}/_history/${note.versionId}` : base;
 }
 
 /**

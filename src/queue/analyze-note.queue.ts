@@ -2,7 +2,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UpstreamError } from '../errors.js';
-import type { AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
+import type { AnalyzeNoteJobData } from '../jobs/analyze-note.job.js';
 import { currentTraceparent, inSpan } from '../observability/tracing.js';
 
 /** Queue name (kebab-case: BullMQ reserves `:`). */
@@ -68,7 +68,7 @@ export class AnalyzeNoteProducer {
         const job = await this.queue.add(ANALYZE_NOTE_JOB, traceparent ? { ...data, traceparent } : data, { jobId });
         // BullMQ ignores an add whose id exists and hands back the existing job. A finished one that did not write
         // (skipped, e.g. a version not served yet at the time, or failed) runs again for the new notification.
-        await this.rerunIfUnfinished(jobId);
+        await rerunIfUnfinished(this.queue, jobId);
         return job.id ?? jobId;
       } catch (err: unknown) {
         throw new UpstreamError('could not enqueue the note', { cause: err });
@@ -76,22 +76,28 @@ export class AnalyzeNoteProducer {
     });
   }
 
-  private async rerunIfUnfinished(jobId: string): Promise<void> {
-    const job = await this.queue.getJob(jobId);
-    if (!job) return;
-    const state = await job.getState();
-    const skipped = state === 'completed' && (job.returnvalue as AnalyzeNoteResult | undefined)?.outcome === 'skipped';
-    if (state !== 'failed' && !skipped) return;
-    try {
-      await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
-    } catch (err: unknown) {
-      // Another notification re-ran it first (it is no longer finished): one run is what is wanted.
-      if ((await job.getState()) === state) throw err;
-    }
-  }
-
   /** Closes the queue (not the connection). */
   async close(): Promise<void> {
     await this.queue.close();
+  }
+}
+
+/**
+ * Runs a finished job again when it did not write (failed, or completed as `skipped`): a new notification for the
+ * same version deserves a new run. Shared by the note and feedback producers.
+ * @param queue - the queue.
+ * @param jobId - the job id.
+ */
+export async function rerunIfUnfinished(queue: Queue, jobId: string): Promise<void> {
+  const job = await queue.getJob(jobId);
+  if (!job) return;
+  const state = await job.getState();
+  const skipped = state === 'completed' && (job.returnvalue as { outcome?: string } | undefined)?.outcome === 'skipped';
+  if (state !== 'failed' && !skipped) return;
+  try {
+    await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+  } catch (err: unknown) {
+    // Another notification re-ran it first (it is no longer finished): one run is what is wanted.
+    if ((await job.getState()) === state) throw err;
   }
 }

@@ -1,10 +1,10 @@
 /**
- * Relays the embedded store's DocumentReference changes to the queue, exactly as a subscription notification
+ * Relays the embedded store's DocumentReference (and QuestionnaireResponse, Communication) changes to the queue, exactly as a subscription notification
  * would. If Redis is down the change waits in memory and is retried until it is queued (the embedded store is in
  * memory too, so this outbox is exactly as durable as the notes it relays).
  */
 import type { ResourceChange } from '../embedded/embedded-repository.js';
-import { DELETED_VERSION, type NoteEventSink } from '../ingest/note-event.js';
+import { DELETED_VERSION, FEEDBACK_EVENT_TYPES, type FeedbackEventType, type NoteEventSink } from '../ingest/note-event.js';
 import type { Logger } from '../observability/logger.js';
 
 /** How often pending changes are retried while Redis is unavailable. */
@@ -31,7 +31,7 @@ export class ChangeRelay {
    * @param change - the change.
    */
   onChange(change: ResourceChange): void {
-    if (change.resourceType !== 'DocumentReference') {
+    if (change.resourceType !== 'DocumentReference' && !(FEEDBACK_EVENT_TYPES as readonly string[]).includes(change.resourceType)) {
       return;
     }
     this.pending.push(change);
@@ -56,10 +56,12 @@ export class ChangeRelay {
     while (this.pending.length > 0) {
       const change = this.pending[0];
       try {
+        // QuestionnaireResponse and Communication changes are patient feedback (the feedback queue).
+        const type = change.resourceType === 'DocumentReference' ? {} : { resourceType: change.resourceType as FeedbackEventType };
         const event =
           change.interaction === 'delete'
-            ? { noteId: change.id, versionId: DELETED_VERSION, interaction: 'delete' as const }
-            : { noteId: change.id, versionId: change.versionId, interaction: 'upsert' as const };
+            ? { noteId: change.id, ...type, versionId: DELETED_VERSION, interaction: 'delete' as const }
+            : { noteId: change.id, ...type, versionId: change.versionId, interaction: 'upsert' as const };
         await this.sink.accept([event], `embedded-${change.id}-${event.versionId ?? 'current'}`);
         this.pending.shift();
       } catch (err: unknown) {

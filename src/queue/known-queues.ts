@@ -4,10 +4,11 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ANALYZE_FEEDBACK_QUEUE } from './analyze-feedback.queue.js';
 import { ANALYZE_NOTE_QUEUE } from './analyze-note.queue.js';
 
 /** Queue names, as BullMQ knows them. */
-export const KNOWN_QUEUES: readonly string[] = [ANALYZE_NOTE_QUEUE];
+export const KNOWN_QUEUES: readonly string[] = [ANALYZE_NOTE_QUEUE, ANALYZE_FEEDBACK_QUEUE];
 
 /**
  * Opens a `Queue` handle per known queue (cheap: they share the connection and consume nothing).

@@ -8,11 +8,11 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, CircuitOpenError, LeaseLostError } from '../errors.js';
 import type { AnalyzeNoteDeps, AnalyzeNoteJobData, AnalyzeNoteResult } from '../jobs/analyze-note.job.js';
-import { runAnalyzeNote } from '../jobs/run-analyze-note.js';
+import { runAnalyzeNote, type RunContext } from '../jobs/run-analyze-note.js';
 import type { Logger } from '../observability/logger.js';
 import { contextFromTraceparent, inSpan } from '../observability/tracing.js';
 import { ANALYZE_NOTE_QUEUE } from './analyze-note.queue.js';
-import { NOTE_LEASE_MS, type NoteLocks } from './document-lock.js';
+import { NOTE_LEASE_MS, type NoteLease, type NoteLocks } from './document-lock.js';
 import { toFailureOutcome } from './failure-reason.js';
 
 /** First wait of a job whose note is busy; doubled on each further wait, never past the holder's lease. */
@@ -44,9 +44,41 @@ export interface AnalyzeNoteWorkerOptions {
  * @returns the running worker (close it to drain).
  */
 export function startAnalyzeNoteWorker(options: AnalyzeNoteWorkerOptions): Worker<AnalyzeNoteJobData, AnalyzeNoteResult> {
-  const worker = new Worker<AnalyzeNoteJobData, AnalyzeNoteResult>(
-    ANALYZE_NOTE_QUEUE,
-    (job, token) => processJob(job, token, options),
+  return startLeasedWorker<AnalyzeNoteJobData, AnalyzeNoteResult>(
+    {
+      queueName: ANALYZE_NOTE_QUEUE,
+      lockKey: (data) => data.noteId,
+      logContext: (data) => ({ note: `DocumentReference/${data.noteId}`, versionId: data.versionId }),
+      run: (data, log, fence, run) => runAnalyzeNote(data, { ...options.deps, log, fence }, run),
+    },
+    options
+  );
+}
+
+/** What a queue's jobs need from the leased worker: the queue, the lease key, log context and the run itself. */
+export interface LeasedJobSpec<D extends { readonly requestId: string }, R> {
+  readonly queueName: string;
+  /** The per-document lease key (a note id; `<Type>-<id>` for other sources): two runs of a source never interleave. */
+  lockKey(data: D): string;
+  /** Ids bound to the job's logger (never text). */
+  logContext(data: D): Record<string, string>;
+  /** Runs the use case under the lease. */
+  run(data: D, log: Logger, fence: NoteLease, run: RunContext): Promise<R>;
+}
+
+/**
+ * Starts a worker whose jobs run under a per-document lease, with the note worker's failure classification.
+ * @param spec - the queue and its use case.
+ * @param options - connection, concurrency, locks, circuit and logger (`deps` unused here).
+ * @returns the running worker.
+ */
+export function startLeasedWorker<D extends { readonly requestId: string }, R>(
+  spec: LeasedJobSpec<D, R>,
+  options: Omit<AnalyzeNoteWorkerOptions, 'deps'>
+): Worker<D, R> {
+  const worker = new Worker<D, R>(
+    spec.queueName,
+    (job, token) => processJob(job, token, spec, options),
     {
       connection: options.connection,
       prefix: options.prefix,
@@ -69,44 +101,47 @@ export function startAnalyzeNoteWorker(options: AnalyzeNoteWorkerOptions): Worke
   return worker;
 }
 
-/** One trace per note: the job's span continues the notification's trace (its `traceparent` in the job data). */
-function processJob(job: Job<AnalyzeNoteJobData, AnalyzeNoteResult>, token: string | undefined, options: AnalyzeNoteWorkerOptions): Promise<AnalyzeNoteResult> {
-  const attributes = { 'messaging.destination.name': ANALYZE_NOTE_QUEUE, 'messaging.message.id': job.id ?? '', 'chartmine.attempt': job.attemptsMade + 1 };
-  return inSpan(`job ${job.name}`, attributes, () => processJobInSpan(job, token, options), contextFromTraceparent(job.data.traceparent));
+/** One trace per document: the job's span continues the notification's trace (its `traceparent` in the job data). */
+function processJob<D extends { readonly requestId: string }, R>(
+  job: Job<D, R>,
+  token: string | undefined,
+  spec: LeasedJobSpec<D, R>,
+  options: Omit<AnalyzeNoteWorkerOptions, 'deps'>
+): Promise<R> {
+  const attributes = { 'messaging.destination.name': spec.queueName, 'messaging.message.id': job.id ?? '', 'chartmine.attempt': job.attemptsMade + 1 };
+  const traceparent = (job.data as { readonly traceparent?: string }).traceparent;
+  return inSpan(`job ${job.name}`, attributes, () => processJobInSpan(job, token, spec, options), contextFromTraceparent(traceparent));
 }
 
-async function processJobInSpan(
-  job: Job<AnalyzeNoteJobData, AnalyzeNoteResult>,
+async function processJobInSpan<D extends { readonly requestId: string }, R>(
+  job: Job<D, R>,
   token: string | undefined,
-  options: AnalyzeNoteWorkerOptions
-): Promise<AnalyzeNoteResult> {
+  spec: LeasedJobSpec<D, R>,
+  options: Omit<AnalyzeNoteWorkerOptions, 'deps'>
+): Promise<R> {
   const log = options.log.child({
     jobId: job.id,
     requestId: job.data.requestId,
-    note: `DocumentReference/${job.data.noteId}`,
-    versionId: job.data.versionId,
+    ...spec.logContext(job.data),
     attempt: job.attemptsMade + 1,
   });
+  const lockKey = spec.lockKey(job.data);
   const circuitRetryAt = options.circuit?.retryAt();
   if (circuitRetryAt !== undefined) {
     log.debug('FHIR circuit open, job delayed');
     return await delay(job, token, circuitRetryAt - Date.now());
   }
-  const lease = await options.locks.tryAcquire(job.data.noteId);
+  const lease = await options.locks.tryAcquire(lockKey);
   if (!lease) {
     // Another run holds the note (or a dead worker's lease has not expired yet): wait, doubling, at most until the
     // lease would expire. attemptsStarted counts these waits; attemptsMade does not.
     const waits = Math.max(0, (job.attemptsStarted ?? 1) - job.attemptsMade - 1);
-    const remaining = await options.locks.remainingMs(job.data.noteId);
+    const remaining = await options.locks.remainingMs(lockKey);
     log.debug({ waits }, 'note busy, job delayed');
     return await delay(job, token, Math.min(NOTE_BUSY_DELAY_MS * 2 ** Math.min(waits, 10), Math.max(remaining, NOTE_BUSY_DELAY_MS), NOTE_LEASE_MS));
   }
   try {
-    return await runAnalyzeNote(
-      job.data,
-      { ...options.deps, log, fence: lease },
-      { jobId: job.id, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }
-    );
+    return await spec.run(job.data, log, lease, { jobId: job.id, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
   } catch (err: unknown) {
     if (err instanceof CircuitOpenError) {
       log.warn({ err }, 'FHIR circuit opened during the job, job delayed');
@@ -129,7 +164,7 @@ async function processJobInSpan(
 }
 
 /** Puts the job back as delayed without spending an attempt. */
-async function delay(job: Job<AnalyzeNoteJobData, AnalyzeNoteResult>, token: string | undefined, ms: number): Promise<never> {
+async function delay<D, R>(job: Job<D, R>, token: string | undefined, ms: number): Promise<never> {
   await job.moveToDelayed(Date.now() + Math.max(0, ms) + Math.floor(Math.random() * JITTER_MS), token);
   throw new DelayedError();
 }

@@ -58,7 +58,7 @@ test('a charset parameter and a resourceType chosen by the sender are named, nev
   expect(charsetNote.status).toBe(201);
   const unknownType = await app.request('POST', '/notify', { resourceType: `X${SENTINEL}`, id: 'n1' }, auth);
   expect(unknownType.status).toBe(422);
-  expect(JSON.stringify(unknownType.body)).toMatch(/resourceType must be DocumentReference or Bundle/);
+  expect(JSON.stringify(unknownType.body)).toMatch(/resourceType must be DocumentReference, QuestionnaireResponse, Communication or Bundle/);
   const unknownPath = await app.request('PUT', `/notify/X${SENTINEL}/n1`, aNote({ id: 'n1' }), auth);
   expect(unknownPath.status, JSON.stringify(unknownPath.body)).toBe(422);
   expect(JSON.stringify(unknownPath.body)).toMatch(/must name a DocumentReference/);

@@ -55,14 +55,18 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         await handle.settled();
-        const counts = await handle.producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-        if (Object.values(counts).every((n) => n === 0)) return;
+        const states = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
+        const counts = await handle.producer.queue.getJobCounts(...states);
+        // Feedback jobs count only where a worker consumes them (SENTIMENT_MODEL=none leaves them waiting).
+        const feedback = handle.worker?.feedbackWorker ? await handle.feedbackProducer.queue.getJobCounts(...states) : {};
+        if ([...Object.values(counts), ...Object.values(feedback)].every((n) => n === 0)) return;
         if (Date.now() > deadline) throw new Error(`queue not idle: ${JSON.stringify(counts)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
     async close() {
       await handle.producer.queue.obliterate({ force: true }).catch(() => undefined);
+      await handle.feedbackProducer.queue.obliterate({ force: true }).catch(() => undefined);
       await handle.close();
       await deleteKeys(prefix);
     },

@@ -82,8 +82,8 @@ export const PROVENANCE_PROFILE: ProfileSource = {
         ),
         invariant(
           'cm-prov-4',
-          'The note is the source: versioned, unless the note was deleted (then a reason says so)',
-          "entity.where(role='source' and what.reference.startsWith('DocumentReference/')).count() = 1 and " +
+          'The note (or patient-feedback resource) is the source: versioned, unless it was deleted (then a reason says so)',
+          "entity.where(role='source' and (what.reference.startsWith('DocumentReference/') or what.reference.startsWith('QuestionnaireResponse/') or what.reference.startsWith('Communication/'))).count() = 1 and " +
             "(entity.where(role='source').what.reference.contains('/_history/') or reason.exists())"
         ),
         invariant(
@@ -121,7 +121,7 @@ export const AUDIT_EVENT_PROFILE: ProfileSource = {
       constraint: [
         invariant('cm-ae-1', 'Claims this profile', claims(PROFILES.auditEvent)),
         invariant('cm-ae-2', 'A note-analysis run', `subtype.where(system='${CHARTMINE_CODES}' and code='analyze-note').exists()`),
-        invariant('cm-ae-3', 'About one note', "entity.where(what.reference.startsWith('DocumentReference/')).count() = 1"),
+        invariant('cm-ae-3', 'About one note (or patient-feedback resource)', "entity.where((what.reference.startsWith('DocumentReference/') or what.reference.startsWith('QuestionnaireResponse/') or what.reference.startsWith('Communication/'))).count() = 1"),
         invariant(
           'cm-ae-4',
           'Performed by the pipeline Device',

@@ -5,6 +5,7 @@
  */
 import { PROFILES } from '../naming.js';
 import { ASSERTION, findingContract, linksToNote, RETRACTED_BY_STATUS } from './finding-contract.js';
+import { FEEDBACK_SENTIMENT_PROFILE } from './feedback-profile.js';
 import { LABORATORY_PROFILE, MEASURE_PROFILE, VITAL_SIGNS_PROFILE } from './observation-profiles.js';
 import { el, invariant, type ProfileSource } from './profile-source.js';
 
@@ -238,4 +239,5 @@ export const DERIVED_PROFILE_SOURCES: readonly ProfileSource[] = [
   FAMILY_MEMBER_HISTORY_PROFILE,
   ALLERGY_INTOLERANCE_PROFILE,
   PROCEDURE_PROFILE,
+  FEEDBACK_SENTIMENT_PROFILE,
 ];

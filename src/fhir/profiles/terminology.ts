@@ -1,4 +1,5 @@
 /** Chartmine's CodeSystems and ValueSets: its own codes, the assertion categories, and the tag systems. */
+import { FEEDBACK_CONCEPTS } from '../feedback-codes.js';
 import type { CodeSystem, CodeSystemConcept, ValueSet } from '@medplum/fhirtypes';
 import {
   ASSERTION_CODE_SYSTEM,
@@ -86,6 +87,7 @@ export function buildTerminologyResources(): (CodeSystem | ValueSet)[] {
     [
       ...(Object.keys(CHARTMINE_CONCEPTS) as (keyof typeof CHARTMINE_CONCEPTS)[]).map((k) => ({ ...CHARTMINE_CONCEPTS[k], definition: DEFINITIONS[k] })),
       ...ERROR_CODES.map(([code, display]) => ({ code: `error-${code}`, display, definition: `Processing failed: ${display.toLowerCase()}.` })),
+      ...Object.values(FEEDBACK_CONCEPTS).map((f) => ({ code: f.code, display: f.display, definition: f.definition })),
     ]
   );
   const assertion = codeSystem(
