@@ -110,6 +110,7 @@ describe('chartmine eval', () => {
       ['mtsamples', 'mtsamples/mtsamples.csv.gz'],
       ['synthea', 'synthea-fhir/'],
       ['negex', 'negex-context/'],
+      ['sentiment', 'druglib-reviews/drugLibTest_raw.tsv'],
     ]) {
       const c = await runCli(['eval', suite, '--data', '/nonexistent-data']);
       expect(c.code, suite).toBe(1);

@@ -16,6 +16,7 @@ describe('eval passes every suite option through to its suite', () => {
     ['mtsamples', '--limit', '5', '--top', '3'],
     ['negex', '--errors'],
     ['synthea', '--ner', '--ner-model', 'chartmine-ner'],
+    ['sentiment', '--model', 'lexicon', '--dtype', 'fp32', '--split', 'devel', '--limit', '5', '--threads', '1'],
   ])('eval %s …', async (...args) => {
     const c = await runCli(['eval', ...args, '--data', MISSING]);
     expect(c.err).not.toMatch(/Unknown option|argument missing/);

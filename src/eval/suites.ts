@@ -9,6 +9,7 @@ import { mtsamplesNerSuite } from './mtsamples-ner.js';
 import { ncbiSuite } from './ncbi.js';
 import { negexSuite } from './negex.js';
 import { notesSuite } from './notes.js';
+import { sentimentSuite } from './sentiment.js';
 import type { EvalSuite } from './suite.js';
 import { createSyntheaSuite, extractedFromMentions } from './synthea.js';
 
@@ -69,4 +70,5 @@ export const EVAL_SUITES: readonly EvalSuite[] = [
   bc5cdrSuite,
   ncbiSuite,
   mtsamplesNerSuite,
+  sentimentSuite,
 ];

@@ -2,11 +2,11 @@
  * Loads a token-classification model with transformers.js, fully offline by default. The only file in `src/nlp/ner`
  * that imports the ML runtime. Load once per process (model load is ~0.1 s; a session per job would waste memory).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AutoModelForTokenClassification, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
+import { AutoModelForTokenClassification, AutoTokenizer, Tensor } from '@huggingface/transformers';
 import { ModelError } from '../../errors.js';
+import { locateModel, sha256File } from '../local-model.js';
 import type { ComponentInfo } from '../types.js';
 import { createNerModel } from './ner-model.js';
 import type { TokenEncoder } from './ner-model.js';
@@ -75,22 +75,14 @@ interface LoadedConfig {
  * @throws ModelError when the model is missing or cannot be loaded (the message names the model, never text).
  */
 export async function loadNerModel(options: NerModelOptions): Promise<NerModel> {
-  const modelId = options.model ?? DEFAULT_NER_MODEL;
-  const modelsDir = path.resolve(options.modelsDir);
-  const localDir = path.isAbsolute(modelId) ? modelId : path.join(modelsDir, modelId);
-  const isLocal = existsSync(path.join(localDir, 'config.json'));
-  const allowRemote = options.allowRemoteModels ?? false;
-  if (!isLocal && !allowRemote) {
-    throw new ModelError(
-      `NER model '${modelId}' not found in ${modelsDir} (expected ${modelId}/config.json); set NER_MODEL to a local ` +
-        'folder, or ALLOW_REMOTE_MODELS=true to download it'
-    );
-  }
-  env.allowRemoteModels = allowRemote;
-  env.allowLocalModels = true;
-  env.localModelPath = `${modelsDir}${path.sep}`;
+  const { modelId, localDir, isLocal, allowRemote, id } = locateModel({
+    modelsDir: options.modelsDir,
+    modelId: options.model ?? DEFAULT_NER_MODEL,
+    allowRemoteModels: options.allowRemoteModels,
+    kind: 'NER',
+    setting: 'NER_MODEL',
+  });
   const dtype = options.dtype ?? 'q8';
-  const id = isLocal ? localDir : modelId;
   let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
   let model: Awaited<ReturnType<typeof AutoModelForTokenClassification.from_pretrained>>;
   try {
@@ -184,14 +176,4 @@ export interface ShippedModelFiles {
 export function readShippedModelFiles(modelDir: string): ShippedModelFiles | undefined {
   const p = path.join(modelDir, 'files.json');
   return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as ShippedModelFiles) : undefined;
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file)
-      .on('data', (c) => h.update(c))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
 }
