@@ -36,12 +36,16 @@ describe('chartmine sentiment', () => {
     expect(obs.map((e) => (e.resource as Observation).valueCodeableConcept?.text)).toEqual(['positive']);
   });
 
-  test('another resource type is one line and exit 1; SENTIMENT_MODEL=chartmine-sentiment is a configuration error (78)', async () => {
+  test('another resource type is one line and exit 1; an unknown SENTIMENT_MODEL is a configuration error (78); chartmine-sentiment classifies with the shipped model', async () => {
     const bad = await runCli(['sentiment'], {}, '{"resourceType":"Patient"}');
     expect(bad.code).toBe(1);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
-    const model = await runCli(['sentiment'], { SENTIMENT_MODEL: 'chartmine-sentiment' }, 'fine');
-    expect(model.code).toBe(EXIT_CONFIG);
-    expect(model.err).toContain('SENTIMENT_MODEL');
+    const unknown = await runCli(['sentiment'], { SENTIMENT_MODEL: 'no-such-model' }, 'fine');
+    expect(unknown.code).toBe(EXIT_CONFIG);
+    expect(unknown.err).toContain('SENTIMENT_MODEL');
+    const model = await runCli(['sentiment'], { SENTIMENT_MODEL: 'chartmine-sentiment', NER_MODEL: 'none' }, 'This drug was useless and made me sick.');
+    expect(model.code).toBe(0);
+    expect(model.out).toContain('chartmine-sentiment@');
+    expect(model.out).not.toContain('chartmine-sentiment-lexicon');
   });
 });
