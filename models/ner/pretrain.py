@@ -40,6 +40,9 @@ def main():
     ap.add_argument('--ckpt-every', type=int, default=500)
     ap.add_argument('--keep-every', type=int, default=1000, help='keep an encoder snapshot every N steps')
     ap.add_argument('--resume', action='store_true')
+    ap.add_argument('--init', default=None,
+                    help='start from an encoder snapshot (mlm-*.pt, or from_onnx.py\'s encoder-*.pt for a shipped '
+                         'model) with a fresh MLM head and a fresh schedule; --resume from OUT/ckpt.pt wins over it')
     args = ap.parse_args()
     torch = check_torch(args.threads, cpu_blas=args.device == 'cpu')
     from model import BertConfig, BertForMaskedLM
@@ -58,10 +61,26 @@ def main():
     vocab_size = data['vocab_size']
     seq_len = ids_all.shape[1]
 
-    cfg = BertConfig(vocab_size=vocab_size, hidden_size=args.hidden, num_hidden_layers=args.layers,
-                     num_attention_heads=args.heads, intermediate_size=args.ffn, max_position_embeddings=seq_len)
+    init = torch.load(args.init, map_location='cpu') if args.init else None
+    if init is not None:
+        cfg = BertConfig.from_dict(init['config'])  # the snapshot's size wins over --layers/--hidden/...
+        if cfg.vocab_size != vocab_size or cfg.max_position_embeddings < seq_len:
+            sys.exit('error: --init has vocabulary %d and %d positions; pretrain.pt needs %d and %d (use the work '
+                     'folder whose vocab.txt the snapshot was trained with)' % (cfg.vocab_size,
+                                                                                cfg.max_position_embeddings,
+                                                                                vocab_size, seq_len))
+    else:
+        cfg = BertConfig(vocab_size=vocab_size, hidden_size=args.hidden, num_hidden_layers=args.layers,
+                         num_attention_heads=args.heads, intermediate_size=args.ffn, max_position_embeddings=seq_len)
     torch.manual_seed(args.seed)
     model = BertForMaskedLM(cfg)
+    if init is not None:
+        # The encoder's weights; the MLM head (transform + output bias) starts fresh, its decoder stays tied to the
+        # word embeddings. A shipped model's encoder was fine-tuned for NER: pre-training continues from there.
+        missing, unexpected = model.load_state_dict(init['bert'], strict=False)
+        assert not unexpected and all(k.startswith('cls.predictions.') for k in missing), (missing, unexpected)
+        fresh = sorted(k for k in missing if k != 'cls.predictions.word_embeddings.weight')  # tied: loaded
+        print('init from %s (fresh MLM head: %s)' % (args.init, ', '.join(fresh)), flush=True)
     dev = torch.device(args.device)
     if args.device == 'cuda' and not torch.cuda.is_available():
         sys.exit('error: --device cuda but torch sees no GPU')
