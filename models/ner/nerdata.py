@@ -171,26 +171,31 @@ def _allowed():
     return _ALLOWED
 
 
-def viterbi(logprobs):
-    """Best BIO-valid label sequence for word-level log-probabilities [[float]*7]."""
+def viterbi(logprobs, crf=None):
+    """Best BIO-valid label sequence for word-level log-probabilities [[float]*7]. With `crf` ({'transitions' [from][to],
+    'start', 'end'} from finetune.py --crf) the learned scores are added to the path score; the BIO constraint stays."""
     allowed = _allowed()
     n = len(LABELS)
     if not logprobs:
         return []
     neg = -1e9
-    score = [lp if not LABELS[j].startswith('I-') else neg for j, lp in enumerate(logprobs[0])]
+    trans = crf['transitions'] if crf else [[0.0] * n for _ in range(n)]
+    start = crf['start'] if crf else [0.0] * n
+    score = [lp + start[j] if not LABELS[j].startswith('I-') else neg for j, lp in enumerate(logprobs[0])]
     back = []
     for t in range(1, len(logprobs)):
         new, ptr = [], []
         for j in range(n):
             best, arg = neg * 2, 0
             for i in range(n):
-                if allowed[i][j] and score[i] > best:
-                    best, arg = score[i], i
+                if allowed[i][j] and score[i] + trans[i][j] > best:
+                    best, arg = score[i] + trans[i][j], i
             new.append(best + logprobs[t][j])
             ptr.append(arg)
         score = new
         back.append(ptr)
+    if crf:
+        score = [s + e for s, e in zip(score, crf['end'])]
     j = max(range(n), key=lambda k: score[k])
     path = [j]
     for ptr in reversed(back):
@@ -220,7 +225,7 @@ def labels_to_spans(words, labels):
     return out
 
 
-def predict(torch, model, examples, wp, batch_size=64, max_len=128, decode='viterbi'):
+def predict(torch, model, examples, wp, batch_size=64, max_len=128, decode='viterbi', crf=None):
     """Entity spans per example, through the same windowing and first-sub-token rule as the serving code."""
     feats = featurize(examples, wp, max_len, train=False)
     word_lp = [dict() for _ in examples]
@@ -240,7 +245,7 @@ def predict(torch, model, examples, wp, batch_size=64, max_len=128, decode='vite
         ws = [(wi, ex.words[wi]) for wi in sorted(word_lp[ei])]
         lps = [word_lp[ei][wi] for wi, _ in ws]
         if decode == 'viterbi':
-            labs = viterbi(lps)
+            labs = viterbi(lps, crf)
         else:
             labs = [LABELS[max(range(len(LABELS)), key=lambda k: lp[k])] for lp in lps]
         out.append(labels_to_spans([w for _, w in ws], labs))
