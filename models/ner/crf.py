@@ -59,3 +59,53 @@ def word_emissions(logits, labels):
             tags[r, :k] = labels[r, pos]
             mask[r, :k] = True
     return em, tags, mask, counts
+
+
+def _self_check():
+    """`python3 models/ner/crf.py`: the NLL and nerdata.viterbi's CRF path against brute-force enumeration."""
+    import itertools
+    import os
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from nerdata import _allowed, viterbi
+    from common import LABELS
+    g = torch.Generator().manual_seed(1)
+    n = 4
+    crf = CRF(n)
+    with torch.no_grad():
+        for p in crf.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    em = torch.randn(2, 3, n, generator=g)
+    tags = torch.tensor([[1, 2, 0], [3, 0, 0]])
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    want = 0.0
+    for r, m in ((0, 3), (1, 2)):
+        def path_score(ys):
+            s = crf.start[ys[0]] + em[r, 0, ys[0]] + crf.end[ys[-1]]
+            for t in range(1, m):
+                s = s + crf.transitions[ys[t - 1], ys[t]] + em[r, t, ys[t]]
+            return s
+        log_z = torch.logsumexp(torch.stack([path_score(ys) for ys in itertools.product(range(n), repeat=m)]), 0)
+        want += float(log_z - path_score(tags[r, :m].tolist()))
+    got = float(crf.nll(em, tags, mask))
+    assert abs(got - want) < 1e-4, (got, want)
+    # Viterbi with learned scores keeps the BIO constraint and finds the best allowed path.
+    k = len(LABELS)
+    scores = {'transitions': torch.randn(k, k, generator=g).tolist(), 'start': torch.randn(k, generator=g).tolist(),
+              'end': torch.randn(k, generator=g).tolist()}
+    lps = torch.randn(4, k, generator=g).tolist()
+    allowed = _allowed()
+    best, arg = -1e18, None
+    for ys in itertools.product(range(k), repeat=4):
+        if LABELS[ys[0]].startswith('I-') or not all(allowed[a][b] for a, b in zip(ys, ys[1:])):
+            continue
+        s = scores['start'][ys[0]] + scores['end'][ys[-1]] + sum(lps[t][y] for t, y in enumerate(ys)) + \
+            sum(scores['transitions'][a][b] for a, b in zip(ys, ys[1:]))
+        if s > best:
+            best, arg = s, [LABELS[y] for y in ys]
+    assert viterbi(lps, scores) == arg, (viterbi(lps, scores), arg)
+    print('crf self-check ok: nll %.4f = brute force %.4f; viterbi = best allowed path' % (got, want))
+
+
+if __name__ == '__main__':
+    _self_check()
