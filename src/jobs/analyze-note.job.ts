@@ -142,16 +142,20 @@ async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps
       );
     }
     const existing = await deps.fhir.readDerived(data.noteId);
-    const plan = planWriteBack({
-      note: version,
-      desired,
-      existing,
-      software: deps.software,
-      device: await deps.device(),
-      recorded: deps.clock.nowIso(),
-      ...(decision.kind === 'retract' ? { retractionReason: decision.reason } : {}),
-      ...(superseded.length > 0 ? { superseded } : {}),
-    });
+    const device = await deps.device();
+    const recorded = deps.clock.nowIso();
+    const plan = stage('plan', () =>
+      planWriteBack({
+        note: version,
+        desired,
+        existing,
+        software: deps.software,
+        device,
+        recorded,
+        ...(decision.kind === 'retract' ? { retractionReason: decision.reason } : {}),
+        ...(superseded.length > 0 ? { superseded } : {}),
+      })
+    );
     const before = [...existing, ...superseded.flatMap((s) => s.resources)];
     const provenances: string[] = [];
     for (const bundle of plan.bundles) {
