@@ -35,7 +35,7 @@ import {
   type SearchRequest,
   type WithId,
 } from '@medplum/core';
-import { errorsOf, validateAgainstProfiles } from '../fhir/profiles/validate.js';
+import { validationErrors } from '../fhir/profiles/validate.js';
 import { requiredBindingIssues } from './required-bindings.js';
 import type { Bundle, Reference, Resource } from '@medplum/fhirtypes';
 import { MemoryRepository } from '@medplum/fhir-router';
@@ -467,7 +467,7 @@ function assertValid(resource: Resource): void {
   if (resource.id !== undefined && (typeof resource.id !== 'string' || !FHIR_ID.test(resource.id))) {
     throw new OperationOutcomeError(badRequest('id must be 1 to 64 letters, digits, "-" or "."', `${resource.resourceType}.id`));
   }
-  const errors = [...errorsOf(validateAgainstProfiles(resource, { unknownProfiles: 'ignore' })), ...requiredBindingIssues(resource)];
+  const errors = [...validationErrors(resource, { unknownProfiles: 'ignore' }), ...requiredBindingIssues(resource)];
   if (errors.length > 0) {
     throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: errors });
   }
