@@ -66,6 +66,8 @@ export interface ServerHandle {
   /** The patient-feedback queue's producer. */
   readonly feedbackProducer: AnalyzeFeedbackProducer;
   readonly worker: WorkerHandle | undefined;
+  /** The process's metrics (what `/metrics` serves; the server bench reads its profile from them). */
+  readonly metrics: Metrics;
   /** Catch-ups (pings, gaps, polling). */
   readonly catchUp: CatchUp;
   /** The catch-up watermark and the check for a Redis that lost its data. */
@@ -152,6 +154,10 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   let redisDurability: RedisDurability | undefined;
   let namespace: { namespace: string; prefix: string } | undefined;
   const circuit = createFhirCircuit(config);
+  store?.instrument({
+    request: (interaction, ms) => metrics.storeRequest.observe({ interaction }, ms / 1000),
+    validated: (ms) => metrics.storeValidation.observe(ms / 1000),
+  });
   const app = createApp({
     log,
     notify: {
@@ -285,6 +291,7 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
     producer: startedProducer,
     feedbackProducer: startedFeedbackProducer,
     worker,
+    metrics,
     catchUp,
     recovery,
     async settled() {

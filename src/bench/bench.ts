@@ -19,6 +19,7 @@ import { benchRules } from '../nlp/bench-rules.js';
 import { loadTerminologyIndex } from '../terminology/load-index.js';
 import { join } from 'node:path';
 import { CHARTMINE_VERSION } from '../version.js';
+import { formatServerProfile, offerNotes, startServerProbe, type ServerProfile } from './server-profile.js';
 
 /** What a benchmark prints. */
 export interface BenchReport {
@@ -32,6 +33,16 @@ export interface BenchReport {
   readonly peakRssMb: number;
   readonly failed?: number;
   readonly settings: Readonly<Record<string, unknown>>;
+  /** `--stage server --profile`: where the time of an average note went. */
+  readonly serverProfile?: ServerProfile;
+}
+
+/** `--stage server` options beyond the lanes. */
+export interface ServerBenchOptions {
+  /** Offer this many notes per second instead of as fast as the lanes allow. */
+  readonly rate?: number;
+  /** Add the per-note profile (`server-profile.ts`). */
+  readonly profile?: boolean;
 }
 
 /** Samples RSS every 50 ms until stopped; returns the peak in MB. */
@@ -91,7 +102,8 @@ export async function benchServer(
   texts: readonly string[],
   env: Record<string, string | undefined>,
   loadPipeline: (config: Config, edges: PipelineEdges) => Promise<NlpPipeline>,
-  concurrency = 16
+  concurrency = 16,
+  options: ServerBenchOptions = {}
 ): Promise<BenchReport> {
   // A throwaway embedded store (STORE=memory): a benchmark never writes into the user's DATA_DIR.
   const config = loadConfig({ ...env, PORT: '0', QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'silent', STORE: 'memory' });
@@ -116,28 +128,28 @@ export async function benchServer(
     });
   });
   try {
+    const probe = startServerProbe(handle);
     const started = performance.now();
-    let next = 0;
-    const post = async (): Promise<void> => {
-      while (next < texts.length) {
-        const text = texts[next++];
-        const t0 = performance.now();
-        const note = { ...toTextNote(text, 'Patient/bench'), id: undefined, meta: undefined };
-        const response = await fetch(`${handle.url}/fhir/R4/DocumentReference`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/fhir+json' },
-          body: JSON.stringify(note),
-        });
-        const created = (await response.json()) as DocumentReference;
-        posted.set(analyzeNoteJobId({ noteId: created.id ?? '', versionId: created.meta?.versionId ?? '' }), t0);
-      }
+    const post = async (index: number): Promise<void> => {
+      const t0 = performance.now();
+      const note = { ...toTextNote(texts[index], 'Patient/bench'), id: undefined, meta: undefined };
+      const response = await fetch(`${handle.url}/fhir/R4/DocumentReference`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/fhir+json' },
+        body: JSON.stringify(note),
+      });
+      const created = (await response.json()) as DocumentReference;
+      probe.created(performance.now() - t0);
+      posted.set(analyzeNoteJobId({ noteId: created.id ?? '', versionId: created.meta?.versionId ?? '' }), t0);
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, texts.length) }, post));
+    await offerNotes(texts.length, post, { concurrency, rate: options.rate });
     await done;
+    const serverProfile = await probe.finish();
     return {
       ...timedReport('server', texts, started, latencies, stopRss),
       failed,
-      settings: { workers: config.workers, concurrency, fhir: 'embedded', redis: config.redisUrl, nerModel: config.ner.model ?? 'shipped default', pipelineVersion: handle.worker?.software.pipelineVersion },
+      settings: { workers: config.workers, concurrency: options.rate ? 'open' : concurrency, ...(options.rate ? { rateNotesPerSecond: options.rate } : {}), fhir: 'embedded', redis: config.redisUrl, nerModel: config.ner.model ?? 'shipped default', pipelineVersion: handle.worker?.software.pipelineVersion },
+      ...(options.profile ? { serverProfile } : {}),
     };
   } finally {
     stopRss();
@@ -224,5 +236,6 @@ export function formatBenchReport(r: BenchReport): string {
     `  peak RSS     ${r.peakRssMb} MB (whole process${r.stage === 'server' ? ': HTTP server, embedded store and workers' : ''})`,
     ...(r.failed ? [`  failed jobs  ${r.failed}`] : []),
     `  settings     ${JSON.stringify(r.settings)}`,
+    ...(r.serverProfile ? [formatServerProfile(r.serverProfile)] : []),
   ].join('\n');
 }

@@ -16,7 +16,7 @@ export const benchCommand: CliCommand = {
   summary: 'benchmark the server path, extract, or the rule stages on deterministic synthetic notes',
   help: [
     'Usage: chartmine bench [--stage server|extract|rules|all] [--corpus synthetic|mtsamples] [--notes N] [--seed S]',
-    '                       [--concurrency N] [--data DIR] [--json]',
+    '                       [--concurrency N] [--rate N] [--profile] [--data DIR] [--json]',
     '',
     '  --stage server   (default) N notes POSTed to the embedded store over HTTP, queued in BullMQ on REDIS_URL,',
     '                   analysed by WORKERS in-process workers and written back; notes/s, p50/p95 latency from',
@@ -29,6 +29,11 @@ export const benchCommand: CliCommand = {
     '                   --seed (default 42); mtsamples (default for rules): the MTSamples notes in --data',
     '                   (default ../shared/data), all of them unless --notes is given',
     '  --notes N        number of notes (default 200 synthetic)',
+    '  --rate N         (server) offer N notes per second instead of as fast as possible, e.g. the p95 latency',
+    '                   at 10 notes/s',
+    '  --profile        (server) after the run, where the time per note went: the POST, the wait in the queue,',
+    '                   each stage, the write-back plan, the FHIR requests by interaction, the embedded store\'s',
+    '                   request and validation times, and the process\'s CPU time',
     '  --json           print the report(s) as JSON',
   ].join('\n'),
   async run(args, io) {
@@ -42,6 +47,8 @@ export const benchCommand: CliCommand = {
         data: { type: 'string', default: '../shared/data' },
         json: { type: 'boolean', default: false },
         concurrency: { type: 'string', default: '1' },
+        rate: { type: 'string' },
+        profile: { type: 'boolean', default: false },
       },
     });
     const count = Number(values.notes);
@@ -50,6 +57,8 @@ export const benchCommand: CliCommand = {
     if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
     const concurrency = Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
+    const rate = values.rate === undefined ? undefined : Number(values.rate);
+    if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new UsageError('--rate must be a positive number of notes per second');
     const stages = values.stage === 'all' ? STAGES : [values.stage];
     if (!stages.every((s) => (STAGES as readonly string[]).includes(s as string))) throw new UsageError(`unknown stage '${values.stage}'`);
     if (values.corpus !== undefined && values.corpus !== 'synthetic' && values.corpus !== 'mtsamples') {
@@ -72,7 +81,7 @@ export const benchCommand: CliCommand = {
       const texts = textsFor(corpus);
       const report =
         stage === 'server'
-          ? await benchServer(texts, io.env, (c, edges) => loadPipeline(c, edges))
+          ? await benchServer(texts, io.env, (c, edges) => loadPipeline(c, edges), undefined, { rate, profile: values.profile })
           : stage === 'rules'
             ? await benchRulesStage(texts, config.modelsDir)
             : await benchInProcess(texts, await loadPipeline(config), concurrency);

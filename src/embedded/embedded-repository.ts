@@ -35,7 +35,7 @@ import {
   type SearchRequest,
   type WithId,
 } from '@medplum/core';
-import { errorsOf, validateAgainstProfiles } from '../fhir/profiles/validate.js';
+import { validationErrors } from '../fhir/profiles/validate.js';
 import { requiredBindingIssues } from './required-bindings.js';
 import type { Bundle, Reference, Resource } from '@medplum/fhirtypes';
 import { MemoryRepository } from '@medplum/fhir-router';
@@ -84,6 +84,16 @@ export class EmbeddedRepository extends MemoryRepository {
   private readonly listeners: ChangeListener[] = [];
   private journal: { undo: UndoEntry[]; changes: ResourceChange[]; ops: StoreOp[] } | undefined;
   private commits: PendingCommit[] = [];
+  /** Told how long each resource's validation took (the bench's profile and `chartmine_store_validation_seconds`). */
+  private validationObserver: ((ms: number) => void) | undefined;
+
+  /**
+   * Times every validation of a resource written.
+   * @param observer - called with the milliseconds one resource's validation took.
+   */
+  observeValidation(observer: (ms: number) => void): void {
+    this.validationObserver = observer;
+  }
 
   /**
    * Registers a listener for committed changes.
@@ -98,7 +108,7 @@ export class EmbeddedRepository extends MemoryRepository {
    * transaction or batch assigns ids itself (`assignedId`), so `urn:uuid` references can point at them.
    */
   override async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
-    assertValid(resource);
+    this.assertValid(resource);
     const id = options?.assignedId && resource.id ? resource.id : this.newId(resource.resourceType);
     return this.write({ ...resource, id }, 'create');
   }
@@ -108,7 +118,7 @@ export class EmbeddedRepository extends MemoryRepository {
     if (!resource.id) {
       throw new OperationOutcomeError(badRequest('an update needs the resource id', `${resource.resourceType}.id`));
     }
-    assertValid(resource);
+    this.assertValid(resource);
     const current = this.current(resource.resourceType, resource.id);
     if (options?.ifMatch && current?.meta?.versionId !== options.ifMatch) {
       throw new OperationOutcomeError(preconditionFailed);
@@ -117,6 +127,20 @@ export class EmbeddedRepository extends MemoryRepository {
       return structuredClone(current) as WithId<T>;
     }
     return this.write(resource as WithId<T>, current ? 'update' : 'create');
+  }
+
+  private assertValid(resource: Resource): void {
+    const observer = this.validationObserver;
+    if (!observer) {
+      assertValid(resource);
+      return;
+    }
+    const started = performance.now();
+    try {
+      assertValid(resource);
+    } finally {
+      observer(performance.now() - started);
+    }
   }
 
   override generateId(): string {
@@ -443,7 +467,7 @@ function assertValid(resource: Resource): void {
   if (resource.id !== undefined && (typeof resource.id !== 'string' || !FHIR_ID.test(resource.id))) {
     throw new OperationOutcomeError(badRequest('id must be 1 to 64 letters, digits, "-" or "."', `${resource.resourceType}.id`));
   }
-  const errors = [...errorsOf(validateAgainstProfiles(resource, { unknownProfiles: 'ignore' })), ...requiredBindingIssues(resource)];
+  const errors = [...validationErrors(resource, { unknownProfiles: 'ignore' }), ...requiredBindingIssues(resource)];
   if (errors.length > 0) {
     throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: errors });
   }

@@ -6,7 +6,7 @@
  * UpstreamRejectedError.
  */
 import { deepEquals, getReferenceString, MedplumClient, type WithId } from '@medplum/core';
-import type { Bundle, Device, DocumentReference, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Device, DocumentReference, OperationOutcome, Reference, Resource } from '@medplum/fhirtypes';
 import {
   AppError,
   DocumentTooLargeError,
@@ -18,6 +18,7 @@ import {
 import { createAuthorizedFetch, NO_AUTH, type FhirAuth } from './auth.js';
 import { createFhirFetch, FhirHttpError, type FetchLike, type FhirCircuit } from './fhir-http.js';
 import { DERIVED_RESOURCE_TYPES, DEVICE_IDENTIFIER_SYSTEM, SOURCE_DOCUMENT_TAG_SYSTEM } from './naming.js';
+import { buildReadBatch, toReadResult, type FhirRead, type FhirReadResult } from './batch-reads.js';
 
 /** Bytes behind an attachment URL. */
 export interface AttachmentContent {
@@ -59,6 +60,11 @@ export interface FhirGateway {
   hasNoteVersion?(id: string, versionId: string): Promise<boolean>;
   /** Deletes a resource (undoing an entry a non-atomic transaction committed). */
   deleteResource?(resourceType: string, id: string): Promise<void>;
+  /**
+   * Several reads, in one round trip where the server takes a `batch` (`batch-reads.ts`); the results are what the
+   * reads one by one would give (`read`: as `readSource`, `search`: as `searchAll`), in order.
+   */
+  readAll?(reads: readonly FhirRead[]): Promise<FhirReadResult[]>;
   /** Any resource as the server has it now (patient feedback: QuestionnaireResponse, Communication). */
   readSource?(resourceType: string, id: string): Promise<SourceRead>;
   /** Whether the server serves this version of a resource (a `vread`). */
@@ -105,6 +111,8 @@ export class MedplumFhirGateway implements FhirGateway {
   private readonly anonymousFetch: FetchLike;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly allowedOrigins: ReadonlySet<string>;
+  /** Cleared once the server refuses a batch: reads go one by one from then on. */
+  private batchReads = true;
 
   constructor(options: MedplumGatewayOptions) {
     this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
@@ -133,6 +141,35 @@ export class MedplumFhirGateway implements FhirGateway {
       if (err instanceof FhirHttpError && err.status === 404) return { state: 'missing' };
       throw classifyRead(err, `DocumentReference/${id}`);
     }
+  }
+
+  async readAll(reads: readonly FhirRead[]): Promise<FhirReadResult[]> {
+    const answers = reads.length > 1 && this.batchReads ? await this.readBatch(reads) : undefined;
+    const out: FhirReadResult[] = [];
+    for (const [i, read] of reads.entries()) {
+      out.push(toReadResult(read, answers?.[i], DERIVED_PAGE_SIZE) ?? (await this.readOne(read)));
+    }
+    return out;
+  }
+
+  private async readBatch(reads: readonly FhirRead[]): Promise<BundleEntry[] | undefined> {
+    try {
+      const response = await this.client.executeBatch(buildReadBatch(reads, DERIVED_PAGE_SIZE), { maxRetries: 0 });
+      // Answers pair with requests by position; a server that answers otherwise gets each read on its own.
+      return response.type === 'batch-response' && response.entry?.length === reads.length ? response.entry : undefined;
+    } catch (err: unknown) {
+      if (err instanceof FhirHttpError && !isTransient(err.status)) {
+        this.batchReads = false; // the server does not take batches (or not of reads): one request per read
+        return undefined;
+      }
+      throw classifyRead(err, 'batch of reads');
+    }
+  }
+
+  private async readOne(read: FhirRead): Promise<FhirReadResult> {
+    if (read.kind === 'search') return { kind: 'search', resources: await this.searchAll(read.resourceType, read.params) };
+    const found = await this.readSource(read.resourceType, read.id);
+    return found.state === 'found' ? { kind: 'read', state: 'found', resource: found.resource } : { kind: 'read', state: found.state };
   }
 
   async readSource(resourceType: string, id: string): Promise<SourceRead> {

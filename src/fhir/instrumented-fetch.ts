@@ -1,6 +1,7 @@
 /**
  * The FHIR client's innermost fetch, observed: each request to the FHIR server (a token refresh's retry included)
- * counts in `chartmine_fhir_requests_total{method,status}`, is timed, runs in a `fhir.*` span and carries the W3C
+ * counts in `chartmine_fhir_requests_total{method,status}`, is timed (by method, and by FHIR interaction in
+ * `chartmine_fhir_interaction_seconds{interaction}`), runs in a `fhir.*` span and carries the W3C
  * `traceparent` header. Labels and attributes hold the method, status and resource type, never the URL (search
  * parameters can carry names or identifiers).
  */
@@ -8,6 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { toMethodLabel } from '../observability/metrics.js';
 import { currentTraceparent, inSpan, toFhirSpanName } from '../observability/tracing.js';
 import type { FetchLike } from './fhir-http.js';
+import { toFhirInteractionOfUrl } from './interaction.js';
 
 /**
  * Wraps a fetch.
@@ -33,7 +35,9 @@ export function createInstrumentedFetch(baseUrl: string, metrics: Metrics | unde
         return response;
       } finally {
         metrics?.fhirRequests.inc({ method, status });
-        metrics?.fhirRequestDuration.observe({ method }, (performance.now() - started) / 1000);
+        const seconds = (performance.now() - started) / 1000;
+        metrics?.fhirRequestDuration.observe({ method }, seconds);
+        metrics?.fhirInteraction.observe({ interaction: toFhirInteractionOfUrl(method, url, baseUrl, options?.body) }, seconds);
       }
     });
   };

@@ -15,10 +15,9 @@ import type { Bundle, Device, DocumentReference, Provenance, Reference, Resource
 import type { WithId } from '@medplum/core';
 import { MissingSubjectError, NoteMissingError, UpstreamRejectedError, VersionNotAvailableError } from '../errors.js';
 import type { DesiredFinding, MappingOptions, NoteVersion } from '../fhir/finding-types.js';
-import type { FhirGateway } from '../fhir/gateway.js';
+import type { FhirGateway, NoteRead } from '../fhir/gateway.js';
 import { isFeedbackDocument } from '../feedback/feedback-source.js';
 import { mapFindings } from '../fhir/map-findings.js';
-import { SOURCE_DOCUMENT_TAG_SYSTEM, TARGETS_PENDING_TAG } from '../fhir/naming.js';
 import { readNoteText } from '../fhir/note-text.js';
 import { DELETED_VERSION } from '../ingest/note-event.js';
 import { planWriteBack } from '../fhir/write-back.js';
@@ -28,6 +27,7 @@ import { repairPendingProvenance, stampProvenance } from '../provenance/build-pr
 import type { RunCounts } from '../provenance/build-audit-event.js';
 import type { SoftwareInfo } from '../provenance/software.js';
 import { assertWholeTransaction } from './undo-partial-write.js';
+import { pendingProvenanceParams, readBeforeWrite } from './read-before-write.js';
 
 /** What a job carries across Redis: identifiers only, never text. */
 export interface AnalyzeNoteJobData {
@@ -131,27 +131,30 @@ async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps
   }
   return stage('write', () => step('write', async () => {
     // Fenced: the lease is still ours and the note is still the version analysed, or nothing is written.
-    if (!(await stillCurrent(data, decision, deps))) {
+    await deps.fence?.assertHeld();
+    const replaced = decision.kind === 'analyze' ? replacedNotes(decision.note) : [];
+    const reads = await readBeforeWrite(deps.fhir, data.noteId, replaced, (note) => isStillCurrent(note, data, decision));
+    if (!reads) {
       deps.log.info({ reason: 'superseded' }, 'note changed during the run, nothing written');
       return { outcome: 'skipped', reason: 'superseded' } as const;
     }
-    await repairPendingProvenances(data.noteId, deps);
-    if (decision.kind === 'analyze') {
-      superseded = await Promise.all(
-        replacedNotes(decision.note).map(async (noteId) => ({ noteId, resources: await deps.fhir.readDerived(noteId) }))
-      );
-    }
-    const existing = await deps.fhir.readDerived(data.noteId);
-    const plan = planWriteBack({
-      note: version,
-      desired,
-      existing,
-      software: deps.software,
-      device: await deps.device(),
-      recorded: deps.clock.nowIso(),
-      ...(decision.kind === 'retract' ? { retractionReason: decision.reason } : {}),
-      ...(superseded.length > 0 ? { superseded } : {}),
-    });
+    await repairPendingProvenances(data.noteId, deps, reads.batched?.pending);
+    superseded = reads.batched?.superseded ?? (await Promise.all(replaced.map(async (noteId) => ({ noteId, resources: await deps.fhir.readDerived(noteId) }))));
+    const existing = reads.batched?.existing ?? (await deps.fhir.readDerived(data.noteId));
+    const device = await deps.device();
+    const recorded = deps.clock.nowIso();
+    const plan = stage('plan', () =>
+      planWriteBack({
+        note: version,
+        desired,
+        existing,
+        software: deps.software,
+        device,
+        recorded,
+        ...(decision.kind === 'retract' ? { retractionReason: decision.reason } : {}),
+        ...(superseded.length > 0 ? { superseded } : {}),
+      })
+    );
     const before = [...existing, ...superseded.flatMap((s) => s.resources)];
     const provenances: string[] = [];
     for (const bundle of plan.bundles) {
@@ -178,9 +181,7 @@ async function analyzeNoteFenced(data: AnalyzeNoteJobData, deps: AnalyzeNoteDeps
  * Inside the write step: the lease is still this run's, and the server still serves the version this run decided
  * on (a newer version, or a deletion, has its own job).
  */
-async function stillCurrent(data: AnalyzeNoteJobData, decision: Exclude<Decision, { kind: 'skip' }>, deps: AnalyzeNoteDeps): Promise<boolean> {
-  await deps.fence?.assertHeld();
-  const read = await deps.fhir.readNote(data.noteId);
+function isStillCurrent(read: NoteRead, data: AnalyzeNoteJobData, decision: Exclude<Decision, { kind: 'skip' }>): boolean {
   if (read.state === 'deleted') return decision.kind === 'retract' && decision.version.versionId === '';
   if (read.state === 'missing') throw new NoteMissingError(`DocumentReference/${data.noteId}`);
   return decision.version.versionId !== '' && read.note.meta?.versionId === data.versionId;
@@ -282,11 +283,12 @@ export async function stampWritten(request: Bundle, response: Bundle, deps: Pick
 }
 
 /** Stamps Provenances an earlier run wrote but did not get to stamp (it stopped between the two writes). */
-export async function repairPendingProvenances(noteId: string, deps: Pick<AnalyzeNoteDeps, 'fhir' | 'log'>): Promise<void> {
-  const pending = (await deps.fhir.searchAll('Provenance', [
-    ['_tag', `${SOURCE_DOCUMENT_TAG_SYSTEM}|${noteId}`],
-    ['_tag', `${TARGETS_PENDING_TAG.system}|${TARGETS_PENDING_TAG.code}`],
-  ])) as (Provenance & { id: string })[];
+export async function repairPendingProvenances(
+  noteId: string,
+  deps: Pick<AnalyzeNoteDeps, 'fhir' | 'log'>,
+  found?: readonly (Provenance & { id: string })[]
+): Promise<void> {
+  const pending = found ?? ((await deps.fhir.searchAll('Provenance', pendingProvenanceParams(noteId))) as (Provenance & { id: string })[]);
   for (const provenance of pending) {
     const histories = new Map<string, Resource[]>();
     for (const target of provenance.target ?? []) {

@@ -253,9 +253,10 @@ export interface ComponentInfo {
 
 /**
  * The named stages of one note's run, for timing: `sections` (tokens, sections, sentences), `matching` (dictionary,
- * measurements, ConText, consolidation), `model` (NER inference), plus the job's `read`, `mapping` and `write`.
+ * measurements, ConText, consolidation), `model` (NER inference), plus the job's `read`, `mapping` and `write`, and
+ * `plan` (the write-back diff against what the server has), which runs inside `write`.
  */
-export type PipelineStage = 'read' | 'sections' | 'matching' | 'model' | 'terminology' | 'mapping' | 'write';
+export type PipelineStage = 'read' | 'sections' | 'matching' | 'model' | 'terminology' | 'mapping' | 'write' | 'plan';
 
 /**
  * Runs one stage and returns what it returns (a promise for asynchronous stages). The caller times it, opens a span

@@ -30,6 +30,12 @@ export interface Metrics {
   readonly pipelineStage: Histogram<'stage'>;
   readonly fhirRequests: Counter<'method' | 'status'>;
   readonly fhirRequestDuration: Histogram<'method'>;
+  /** The same requests by FHIR interaction (`read`, `search`, `transaction`, `update`, …; see `toFhirInteraction`). */
+  readonly fhirInteraction: Histogram<'interaction'>;
+  /** Inside the embedded store: time per request by interaction, from taking it to answering (journal included). */
+  readonly storeRequest: Histogram<'interaction'>;
+  /** Inside the embedded store: profile validation of one resource written. */
+  readonly storeValidation: Histogram;
   readonly modelInference: Histogram;
   /** Records one stage's time (the pipeline's `onStage` callback). */
   observeStage(stage: PipelineStage, ms: number): void;
@@ -120,6 +126,26 @@ export function createMetrics(): Metrics {
       help: 'Duration of requests to the FHIR server by method',
       labelNames: ['method'] as const,
       buckets: STEP_BUCKETS_S,
+      registers,
+    }),
+    fhirInteraction: new Histogram({
+      name: 'chartmine_fhir_interaction_seconds',
+      help: 'Duration of requests to the FHIR server by interaction (read, vread, search, history, transaction, batch, create, update, delete)',
+      labelNames: ['interaction'] as const,
+      buckets: STEP_BUCKETS_S,
+      registers,
+    }),
+    storeRequest: new Histogram({
+      name: 'chartmine_store_request_seconds',
+      help: 'Time the embedded FHIR store spends on one request by interaction (validation and journal included)',
+      labelNames: ['interaction'] as const,
+      buckets: STEP_BUCKETS_S,
+      registers,
+    }),
+    storeValidation: new Histogram({
+      name: 'chartmine_store_validation_seconds',
+      help: 'Time the embedded FHIR store spends validating one resource written (base definition, profiles, bindings)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers,
     }),
     modelInference,

@@ -84,6 +84,18 @@ describe('after one notified note', () => {
     expect(sample(scrape, 'chartmine_fhir_request_duration_seconds_count', { method: 'GET' })).toBeGreaterThanOrEqual(2);
   });
 
+  test('FHIR requests by interaction, and inside the embedded store (server A) its request and validation times', async () => {
+    expect(sample(scrape, 'chartmine_fhir_interaction_seconds_count', { interaction: 'read' })).toBeGreaterThanOrEqual(2);
+    expect(sample(scrape, 'chartmine_fhir_interaction_seconds_count', { interaction: 'transaction' })).toBeGreaterThanOrEqual(1);
+    expect(sample(scrape, 'chartmine_pipeline_stage_seconds_count', { stage: 'plan' })).toBeGreaterThanOrEqual(1);
+    // A holds the store (B has none: its store metrics stay empty); A listens on loopback, so /metrics is open.
+    expect(sample(scrape, 'chartmine_store_request_seconds_count', { interaction: 'transaction' })).toBeUndefined();
+    const storeSide = await (await fetch(`${pair.a.url}/metrics`)).text();
+    expect(sample(storeSide, 'chartmine_store_request_seconds_count', { interaction: 'transaction' })).toBeGreaterThanOrEqual(1);
+    // The note, every finding, the Provenance twice (written, then stamped) and the AuditEvent.
+    expect(sample(storeSide, 'chartmine_store_validation_seconds_count')).toBeGreaterThanOrEqual(3);
+  });
+
   test('queue gauges are read at scrape time; process metrics are there', () => {
     expect(sample(scrape, 'chartmine_queue_jobs', { queue: ANALYZE_NOTE_QUEUE, state: 'completed' })).toBe(1);
     expect(sample(scrape, 'chartmine_queue_jobs', { queue: ANALYZE_NOTE_QUEUE, state: 'waiting' })).toBe(0);
@@ -97,7 +109,7 @@ describe('after one notified note', () => {
     expect(scrape).not.toContain(noteId);
     expect(scrape).not.toContain(jobId);
     const labelValues = [...scrape.matchAll(/(\w+)="([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
-    const allowed = /^(form|outcome|queue|state|stage|method|status|le|version|major|minor|patch|type|kind|space|quantile|phase|name)=/;
+    const allowed = /^(form|outcome|queue|state|stage|method|status|interaction|le|version|major|minor|patch|type|kind|space|quantile|phase|name)=/;
     expect(labelValues.filter((l) => !allowed.test(l))).toEqual([]);
   });
 });
