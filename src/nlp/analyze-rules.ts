@@ -263,10 +263,11 @@ function collectCandidates(
   modelSpans: readonly NerSpan[] | undefined
 ): Candidate[] {
   const blocked = [...headers, ...measurements.map((m) => m.span)].sort((a, b) => a.start - b.start);
-  const termMatches = deps.terminology.match(text).filter((m) => !overlapsAny(m.start, m.end, blocked));
+  const isBlocked = toBlockTest(blocked, measurements);
+  const termMatches = deps.terminology.match(text).filter((m) => !isBlocked(m.start, m.end));
   const matches: MatchCandidate[] =
     modelSpans
-      ? hybridMatches(text, termMatches, modelSpans.filter((m) => !overlapsAny(m.start, m.end, blocked)), deps.terminology, deps.modelOnlyUncoded ?? false)
+      ? hybridMatches(text, termMatches, modelSpans.filter((m) => !isBlocked(m.start, m.end)), deps.terminology, deps.modelOnlyUncoded ?? false)
       : termMatches.map((m) => ({ span: { start: m.start, end: m.end }, concept: m.concept, score: m.score, abbreviation: false, sources: ['dictionary'] }));
 
   // abbreviations: add what the dictionary missed; re-decide ambiguous ones the dictionary matched
@@ -613,6 +614,27 @@ function toTokenRange(tokens: readonly Token[], span: Span, ts: number, te: numb
   const s = Math.max(ts, Math.min(te, firstTokenAtOrAfter(tokens, span.start)));
   const e = Math.max(s + 1, Math.min(te, firstTokenAtOrAfter(tokens, span.end)));
   return { startToken: s, endToken: e };
+}
+
+/**
+ * Which term matches the section headers and measurements hide. A scored symptom ("R knee pain 6/10", "chest pain
+ * 8/10") is both: the score's measurement starts at its alias ("pain"), and a longer finding that ends inside it and
+ * starts before it names the symptom the score rates, so it stays a problem. "pain 7/10" alone stays only the score.
+ * @param blocked - header and measurement spans, sorted by start.
+ * @param measurements - the measurements found.
+ * @returns whether a span is hidden.
+ */
+function toBlockTest(blocked: readonly Span[], measurements: readonly FoundMeasurement[]): (start: number, end: number) => boolean {
+  const scores = measurements.filter((m) => m.category === 'survey').map((m) => m.span);
+  return (start, end) => {
+    for (const s of blocked) {
+      if (s.start >= end) return false;
+      if (start >= s.end || s.start >= end) continue;
+      const ratesThisSymptom = start < s.start && end <= s.end && scores.some((x) => x.start === s.start && x.end === s.end);
+      if (!ratesThisSymptom) return true;
+    }
+    return false;
+  };
 }
 
 function overlapsAny(start: number, end: number, spans: readonly Span[]): boolean {

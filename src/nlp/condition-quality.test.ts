@@ -99,3 +99,13 @@ it('a procedure status named "history of" stays affirmed (the patient has had th
     assertion: 'affirmed',
   });
 });
+
+describe('a rated symptom is a problem and a score', () => {
+  it('"R knee pain 6/10" writes the knee pain; "pain 7/10" alone only the score', async () => {
+    const text = 'Reports R knee pain 6/10 at rest. Pain 7/10 after PT.';
+    const { mentions } = await pipeline.analyze(text);
+    const found = await problems(text);
+    expect(found.map((p) => p.text)).toEqual(['r knee pain']);
+    expect(mentions.filter((m) => m.kind === 'measurement')).toHaveLength(2);
+  });
+});

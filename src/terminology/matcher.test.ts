@@ -103,3 +103,31 @@ describe('matching on the shipped index', () => {
     expect(JSON.stringify(m?.concept)).not.toContain('Jane');
   });
 });
+
+describe('how notes write sides, adjectives and abbreviations', () => {
+  it('reads R, L, rt, lt before a term as the side, and its laterality code follows', () => {
+    expect(codeOf(at('Reports R knee pain 6/10', 'R knee pain'), ICD10CM)).toBe('M25.561');
+    expect(codeOf(at('Lt knee pain since the fall', 'Lt knee pain'), ICD10CM)).toBe('M25.562');
+    // not a side: rule-out, litres, radiation therapy
+    expect(index.match('R/O pneumonia').map((m) => m.start)).toEqual([4]);
+    expect(index.match('on 2 L nasal cannula')).toEqual([]);
+  });
+
+  it('reads a lone adjective as its finding, never one that modifies the noun after it', () => {
+    const tachy = at('CV: tachycardic, regular rhythm', 'tachycardic');
+    expect(codeOf(tachy, SNOMED)).toBe('3424008');
+    expect(tachy?.kind).toBe('word-form');
+    expect(codeOf(at('hx: HTN, hypothyroid (on levothyroxine)', 'hypothyroid'), SNOMED)).toBe('40930008');
+    expect(codeOf(at('reports being constipated with no BM', 'constipated'), SNOMED)).toBe('14760008');
+    expect(codeOf(at('he was hypoxic to 85% on RA', 'hypoxic'), SNOMED)).toBe('389086002');
+    expect(at('ischemic CMP, s/p CABG', 'ischemic')).toBeUndefined();
+    expect(at('hypoxic respiratory failure', 'hypoxic')).toBeUndefined();
+  });
+
+  it('HE, CAP and AK are abbreviations only in capitals', () => {
+    expect(index.match('He reports pain.').find((m) => m.start === 0)).toBeUndefined();
+    expect(codeOf(at('Grade 2 HE on lactulose', 'HE'), SNOMED)).toBe('13920009');
+    expect(index.match('omeprazole 20 mg capsules').some((m) => codeOf(m, SNOMED) === '385093006')).toBe(false);
+    expect(codeOf(at('admitted with CAP', 'CAP'), SNOMED)).toBe('385093006');
+  });
+});

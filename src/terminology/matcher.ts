@@ -20,6 +20,7 @@ export const MATCH_SCORES: Readonly<Record<MatchKind, number>> = {
   exact: 1,
   abbreviation: 0.9,
   'word-order': 0.85,
+  'word-form': 0.85,
   spelling: 0.8,
 };
 /** A spelling-corrected key must be at least this long, so short terms never fuzzy-match. */
@@ -58,12 +59,18 @@ export interface MatcherDeps {
  * @returns matches sorted by start.
  */
 export function findMatches(deps: MatcherDeps, text: string): RawMatch[] {
-  const tokens = tokenize(text);
+  const tokens = withSidesSpelledOut(text, tokenize(text));
   const words = tokens.map((t) => wordFor(deps, t));
   const candidates: Candidate[] = [];
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i].stop || words[i] === undefined) continue;
-    collectFrom(deps, tokens, words, i, candidates);
+    if (tokens[i].stop) continue;
+    if (words[i] !== undefined) collectFrom(deps, tokens, words, i, candidates);
+    // "tachycardic", "hypothyroid": a lone adjective read as the finding's noun
+    const noun = standsAlone(deps, tokens, i) ? findingNounOf(deps, text.slice(tokens[i].start, tokens[i].end).toLowerCase()) : undefined;
+    const term = noun === undefined ? undefined : deps.data.terms.get(noun);
+    if (noun !== undefined && term !== undefined) {
+      candidates.push({ first: i, last: i, key: noun, postings: postingsOf(term), kind: 'word-form', corrected: false });
+    }
   }
   const chosen: RawMatch[] = [];
   const taken = new Uint8Array(tokens.length);
@@ -84,6 +91,102 @@ export function findMatches(deps: MatcherDeps, text: string): RawMatch[] {
   }
   return chosen.sort((a, b) => a.start - b.start);
 }
+
+/** How notes abbreviate a side: "rt hip", "Lt knee", "bilat LE edema" (never upper-case "RT", radiation therapy). */
+const SIDE_ABBREVIATIONS: ReadonlyMap<string, string> = new Map([
+  ['rt', 'right'],
+  ['lt', 'left'],
+  ['bilat', 'bilateral'],
+]);
+
+/** A capital R or L then one space and a lower-case word is a side: "R knee pain", "L hip fracture". */
+const SIDE_LETTERS: ReadonlyMap<string, string> = new Map([
+  ['r', 'right'],
+  ['l', 'left'],
+]);
+
+/**
+ * Reads abbreviated sides as the words terms use, so "R knee pain" is looked up as "right knee pain" (and its
+ * laterality refinements apply). "R/O", "L NC", "RT", "2 L" keep their own reading.
+ * @param text - the text the tokens come from.
+ * @param tokens - its tokens.
+ * @returns the tokens, with the norm of side abbreviations replaced.
+ */
+function withSidesSpelledOut(text: string, tokens: readonly TextToken[]): TextToken[] {
+  return tokens.map((t, k) => {
+    let side = t.upper ? undefined : SIDE_ABBREVIATIONS.get(t.norm);
+    if (!side && t.upper && t.end - t.start === 1) {
+      const next = tokens[k + 1];
+      const nextChar = next && next.start === t.end + 1 && text[t.end] === ' ' ? text[next.start] : '';
+      if (nextChar >= 'a' && nextChar <= 'z' && (k === 0 || !/\d\s*$/.test(text.slice(tokens[k - 1].start, t.start)))) {
+        side = SIDE_LETTERS.get(t.norm);
+      }
+    }
+    return side ? { ...t, norm: side } : t;
+  });
+}
+
+/**
+ * How notes state a finding with an adjective or participle where the terminology names it with a noun:
+ * "tachycardic", "hypoxic" (-ia), "dyspneic" (-a), "lethargic" (-y), "cyanotic", "cirrhotic" (-sis), "edematous",
+ * "nauseous" (-a), "constipated" (-ation), "disoriented" (-ation), "hypothyroid" (-ism), "pregnant" (-cy), "somnolent" (-ce).
+ */
+const FINDING_NOUN_RULES: ReadonlyArray<readonly [suffix: string, replacements: readonly string[]]> = [
+  ['tic', ['sis']],
+  ['ic', ['ia', 'a', 'y']],
+  ['ous', ['a']],
+  ['ated', ['ation']],
+  ['ented', ['entation']],
+  ['oid', ['oidism']],
+  ['ant', ['ancy']],
+  ['ent', ['ence']],
+];
+
+/** Adjectives shorter than this are left alone (no rule for "ill", "sick", "tic"). */
+const MIN_FINDING_ADJECTIVE_CHARS = 6;
+
+/**
+ * The noun an adjective that is no term by itself stands for, when that noun alone names a disorder or finding.
+ * @param deps - the index.
+ * @param norm - the word's normalised form.
+ * @returns the noun, or undefined.
+ */
+function findingNounOf(deps: MatcherDeps, word: string): string | undefined {
+  if (word.length < MIN_FINDING_ADJECTIVE_CHARS) return undefined;
+  for (const [suffix, replacements] of FINDING_NOUN_RULES) {
+    if (!word.endsWith(suffix)) continue;
+    const stem = word.slice(0, word.length - suffix.length);
+    for (const r of replacements) {
+      const noun = normalizeWord(stem + r);
+      const term = deps.data.terms.get(noun);
+      if (term !== undefined && postingsOf(term).some((p) => FINDING_GROUPS.has(deps.groupOf(p.concept)))) return noun;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether a token is an adjective said of the patient rather than of a noun after it: not a term by itself, and
+ * the last word of its phrase ("tachycardic, regular", "hypoxic to 85%", "lethargic and confused"); "hypoxic
+ * respiratory failure", "ischemic CMP" are left to the matcher's longer windows and to the noun they name.
+ * @param deps - the index.
+ * @param tokens - the text's tokens.
+ * @param i - the token.
+ * @returns whether to read it as a finding's noun.
+ */
+function standsAlone(deps: MatcherDeps, tokens: readonly TextToken[], i: number): boolean {
+  if (deps.data.terms.has(tokens[i].norm)) return false;
+  const next = tokens[i + 1];
+  return next === undefined || next.breakBefore || next.softBreakBefore || next.stop || /^\d/.test(next.norm) || PHRASE_FOLLOWERS.has(next.norm);
+}
+
+/** Words that start what follows a predicate adjective ("constipated with no BM", "hypoxic on RA", "febrile since"). */
+const PHRASE_FOLLOWERS: ReadonlySet<string> = new Set([
+  'with', 'to', 'at', 'on', 'in', 'since', 'after', 'while', 'when', 'and', 'or', 'but', 'this', 'today', 'now',
+  'overnight', 'again', 'per', 'x', 'for', 'from', 'despite', 'without', 'w',
+]);
+
+const FINDING_GROUPS: ReadonlySet<SemanticGroup> = new Set(['disorder', 'finding']);
 
 /** The word a token contributes to keys: its norm, its spelling correction, or undefined when no key has it. */
 function wordFor(deps: MatcherDeps, t: TextToken): { readonly word: string; readonly corrected: boolean } | undefined {

@@ -43,8 +43,11 @@ export interface Concept {
   readonly components?: readonly string[];
 }
 
-/** How a match was made, best first. */
-export type MatchKind = 'exact' | 'abbreviation' | 'word-order' | 'spelling';
+/**
+ * How a match was made, best first. `word-form`: an adjective read as its finding's noun ("tachycardic" as
+ * tachycardia, "hypothyroid" as hypothyroidism).
+ */
+export type MatchKind = 'exact' | 'abbreviation' | 'word-order' | 'word-form' | 'spelling';
 
 /** A dictionary match in a text. */
 export interface TermMatch {
