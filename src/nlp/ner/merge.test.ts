@@ -83,3 +83,19 @@ describe('mergeModelAndDictionary', () => {
     expect(suppressed.map((m) => text.slice(m.start, m.end))).toEqual(['diabtes']);
   });
 });
+
+describe('a drug inside a disorder term', () => {
+  test('the model reading "cocaine" as a drug does not unmake "cocaine abuse"; over the whole match it does', () => {
+    const text = 'cocaine abuse; potassium 4.1';
+    const abuse: TermMatch = { start: 0, end: 13, score: 1, kind: 'exact', concept: { id: 'sct:78267003', group: 'disorder', display: 'Cocaine abuse', codings: [] } };
+    const potassium: TermMatch = { start: 15, end: 24, score: 1, kind: 'exact', concept: { id: 'rx:8588', group: 'medication', display: 'potassium', codings: [] } };
+    const model: NerSpan[] = [
+      { start: 0, end: 7, label: 'DRUG', score: 0.95 },
+      { start: 15, end: 28, label: 'TEST', score: 0.9 },
+    ];
+    const { spans, suppressed } = mergeModelAndDictionary(text, [abuse, potassium], model);
+    expect(spans.find((s) => s.start === 0 && s.end === 13)?.concept?.id).toBe('sct:78267003');
+    expect(suppressed.map((m) => m.concept.id)).toEqual(['rx:8588']);
+    expect(spans.find((s) => s.start === 15)?.label).toBe('TEST');
+  });
+});

@@ -4,8 +4,8 @@
  * - the dictionary matched but the model, which read the sentence, found nothing of that type there: an
  *   ambiguous match ("cold", "MS", "lead", "PT", short abbreviations, fuzzy matches) is suppressed; an
  *   unambiguous one is kept at a lower confidence (the model misses some long, rare terms);
- * - the model and dictionary disagree on the type (e.g. "potassium 4.1": DRUG by dictionary, TEST by model) and
- *   the model is confident: the model's type wins, without the dictionary's concept;
+ * - the model and dictionary disagree on the type (e.g. "potassium 4.1": DRUG by dictionary, TEST by model), the
+ *   model is confident and its span holds the whole match: the model's type wins, without the dictionary's concept;
  * - the model found something the dictionary missed (misspellings, unseen drug names): added without a concept,
  *   for terminology look-up by text or `code.text` only.
  * Dictionary matches of groups the model does not know (procedures, vaccines) pass through unchanged.
@@ -121,9 +121,12 @@ export function mergeModelAndDictionary(
       spans.push({ ...base, label, confidence: 1 - (1 - match.score) * (1 - m), sources: ['dictionary', 'model'], decision: 'agreed' });
       continue;
     }
-    const other = hits.find((m) => m.score >= override);
+    // The model reads this text as another type ("potassium 4.1": a test, not the drug). Only where its span holds
+    // the whole match: a drug inside a longer disorder term ("cocaine abuse", "alcohol use disorder", "iron
+    // deficiency anemia") is part of the disorder's name, not a reading of it.
+    const other = hits.find((m) => m.score >= override && m.start <= match.start && m.end >= match.end);
     if (other) {
-      // The model reads this as another type; its own span is emitted below as 'model-type'.
+      // Its own span is emitted below as 'model-type'.
       suppressed.push(match);
       continue;
     }
