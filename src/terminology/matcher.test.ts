@@ -130,4 +130,11 @@ describe('how notes write sides, adjectives and abbreviations', () => {
     expect(index.match('omeprazole 20 mg capsules').some((m) => codeOf(m, SNOMED) === '385093006')).toBe(false);
     expect(codeOf(at('admitted with CAP', 'CAP'), SNOMED)).toBe('385093006');
   });
+
+  it('flu is the illness, not the vaccine or "flu-like"', () => {
+    expect(codeOf(at('tested positive for flu', 'flu'), SNOMED)).toBe('6142004');
+    for (const text of ['annual flu vaccine given today', 'flu shot in October', 'influenza vaccine declined', 'flu-like symptoms']) {
+      expect(index.match(text).some((m) => codeOf(m, SNOMED) === '6142004'), text).toBe(false);
+    }
+  });
 });
