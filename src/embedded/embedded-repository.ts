@@ -292,9 +292,8 @@ export class EmbeddedRepository extends MemoryRepository {
     const matches: Resource[] = [];
     for (const id of ordered) {
       const resource = byId?.get(id);
-      if (resource && matchesSearchRequest(resource, rest) && versionFree.every((f) => matchesReferenceIgnoringVersion(resource, f))) {
-        matches.push(resource);
-      }
+      if (!resource || !matchesSearchRequest(resource, rest)) continue;
+      if (versionFree.every((f) => matchesReferenceIgnoringVersion(resource, f))) matches.push(resource);
     }
     return page(matches as WithId<T>[], request);
   }

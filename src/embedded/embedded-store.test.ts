@@ -139,9 +139,9 @@ describe('EmbeddedFhirStore', () => {
   });
 
   test('relatesto searches (indexed) stay right through updates, versions, deletes and rolled-back transactions', async () => {
-    const note = (label: string, targets: string[], status: DocumentReference['status'] = 'current'): DocumentReference => ({
+    const note = (label: string, targets: string[]): DocumentReference => ({
       resourceType: 'DocumentReference',
-      status,
+      status: 'current',
       description: label,
       content: [{ attachment: { contentType: 'text/plain', data: 'eA==' } }],
       ...(targets.length ? { relatesTo: targets.map((reference) => ({ code: 'replaces' as const, target: { reference } })) } : {}),
