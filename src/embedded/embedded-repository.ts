@@ -16,7 +16,8 @@
  * - deleted resources answer 410 Gone and stay in history;
  * - listeners hear about committed changes (how a new DocumentReference triggers processing);
  * - `_tag` and `identifier` searches use an index (the worker finds a note's findings by tag on every run; a
- *   linear FHIRPath scan made that cost tens of milliseconds per search once the store held a few thousand).
+ *   linear FHIRPath scan made that cost tens of milliseconds per search once the store held a few thousand), and
+ *   so does `DocumentReference?relatesto=` (the worker's successor search, which scanned and copied every note).
  * The working set lives in process memory; durability is the journal's job.
  */
 import {
@@ -81,6 +82,8 @@ export class EmbeddedRepository extends MemoryRepository {
   private readonly deleted = new Set<string>();
   /** `type \0 param \0 system|code` → ids, for `_tag` and `identifier` token searches. */
   private readonly tokenIndex = new Map<string, Set<string>>();
+  /** False once a resource could not be indexed by reference: reference searches then scan, as before the index. */
+  private referenceIndexComplete = true;
   private readonly listeners: ChangeListener[] = [];
   private journal: { undo: UndoEntry[]; changes: ResourceChange[]; ops: StoreOp[] } | undefined;
   private commits: PendingCommit[] = [];
@@ -258,9 +261,41 @@ export class EmbeddedRepository extends MemoryRepository {
       return this.searchIndexed(request);
     }
     const rest: SearchRequest<T> = { ...request, filters: request.filters?.filter((f) => !versionFree.includes(f)), offset: 0, count: undefined };
+    const byReference = this.searchByReferenceIndex(request, rest, versionFree);
+    if (byReference) return byReference;
     const candidates = ((await this.searchIndexed(rest)).entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
     const matches = candidates.filter((r) => versionFree.every((f) => matchesReferenceIgnoringVersion(r, f)));
     return page(matches, request);
+  }
+
+  /**
+   * The version-free reference search through the reference index (`REFERENCE_INDEXED`), with exactly the answer
+   * the scan in `search` gives: the index only narrows the candidates, each is checked with every filter, and the
+   * matches keep the store's order. `undefined` where the scan must run: no indexed filter, a sort, another
+   * index the scan would use (its order differs), or an index that could not be kept (no search expression).
+   */
+  private searchByReferenceIndex<T extends Resource>(
+    request: SearchRequest<T>,
+    rest: SearchRequest<T>,
+    versionFree: readonly Filter[]
+  ): Bundle<WithId<T>> | undefined {
+    const indexed = versionFree.find((f) => REFERENCE_INDEXED.get(request.resourceType)?.includes(f.code));
+    if (!indexed || !this.referenceIndexComplete || rest.sortRules?.length) return undefined;
+    if (rest.filters?.some((f) => isIndexable(f.code, f.operator, f.value))) return undefined;
+    const ids = new Set<string>();
+    for (const value of indexed.value.split(',')) {
+      for (const id of this.tokenIndex.get(indexKey(request.resourceType, indexed.code, value)) ?? []) ids.add(id);
+    }
+    const byId = this.store().resources.get(request.resourceType);
+    // The scan's order is the store's (insertion) order; the index's may differ once a resource is re-indexed.
+    const ordered = ids.size > 1 && byId ? [...byId.keys()].filter((id) => ids.has(id)) : [...ids];
+    const matches: Resource[] = [];
+    for (const id of ordered) {
+      const resource = byId?.get(id);
+      if (!resource || !matchesSearchRequest(resource, rest)) continue;
+      if (versionFree.every((f) => matchesReferenceIgnoringVersion(resource, f))) matches.push(resource);
+    }
+    return page(matches as WithId<T>[], request);
   }
 
   private async searchIndexed<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
@@ -383,7 +418,7 @@ export class EmbeddedRepository extends MemoryRepository {
   }
 
   private index(resource: Resource | undefined): void {
-    for (const key of tokenKeys(resource)) {
+    for (const key of this.indexKeys(resource)) {
       let ids = this.tokenIndex.get(key);
       if (!ids) this.tokenIndex.set(key, (ids = new Set()));
       ids.add(resource?.id as string);
@@ -391,9 +426,26 @@ export class EmbeddedRepository extends MemoryRepository {
   }
 
   private unindex(resource: Resource | undefined): void {
-    for (const key of tokenKeys(resource)) {
+    for (const key of this.indexKeys(resource)) {
       this.tokenIndex.get(key)?.delete(resource?.id as string);
     }
+  }
+
+  /** The index keys of a resource: its tags and identifiers, and its indexed references without their version. */
+  private indexKeys(resource: Resource | undefined): string[] {
+    const keys = tokenKeys(resource);
+    if (!resource?.id) return keys;
+    for (const param of REFERENCE_INDEXED.get(resource.resourceType) ?? []) {
+      const expression = getSearchParameter(resource.resourceType, param)?.expression;
+      if (!expression) {
+        this.referenceIndexComplete = false; // cannot happen once the definitions are loaded; the scan stays correct
+        continue;
+      }
+      for (const reference of referencesWithoutVersion(expression, resource)) {
+        keys.push(indexKey(resource.resourceType, param, reference));
+      }
+    }
+    return keys;
   }
 
   private current(resourceType: string, id: string): Resource | undefined {
@@ -415,6 +467,12 @@ export class EmbeddedRepository extends MemoryRepository {
 
 /** Token search parameters the repository indexes. */
 const INDEXED_PARAMS = new Set(['_tag', 'identifier']);
+
+/**
+ * Reference search parameters indexed (without the reference's version), by resource type: the worker searches
+ * `DocumentReference?relatesto=` for a note's successor on every run, which otherwise scans (and copies) every note.
+ */
+const REFERENCE_INDEXED: ReadonlyMap<string, readonly string[]> = new Map([['DocumentReference', ['relatesto']]]);
 
 function isIndexable(code: string, operator: string, value: string): boolean {
   return INDEXED_PARAMS.has(code) && operator === Operator.EQUALS && value.includes('|') && !value.includes(',') && !value.startsWith('|') && !value.endsWith('|');
@@ -457,10 +515,17 @@ function matchesReferenceIgnoringVersion(resource: Resource, filter: Filter): bo
   const expression = getSearchParameter(resource.resourceType, filter.code)?.expression;
   if (!expression) return false;
   const wanted = filter.value.split(',');
-  return evalFhirPath(expression, resource).some((value) => {
+  return referencesWithoutVersion(expression, resource).some((reference) => wanted.includes(reference));
+}
+
+/** The references a search parameter's expression finds in a resource, each without `/_history/<version>`. */
+function referencesWithoutVersion(expression: string, resource: Resource): string[] {
+  const references: string[] = [];
+  for (const value of evalFhirPath(expression, resource)) {
     const reference = (value as Reference | undefined)?.reference?.replace(/\/_history\/[^/]+$/, '');
-    return reference !== undefined && wanted.includes(reference);
-  });
+    if (reference !== undefined) references.push(reference);
+  }
+  return references;
 }
 
 function assertValid(resource: Resource): void {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, test } from 'vitest';
-import type { Bundle, Condition, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Condition, DocumentReference, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { buildEmbeddedCapabilityStatement } from '../fhir/capability-statement.js';
 import type { ResourceChange } from './embedded-repository.js';
 import { EmbeddedFhirStore } from './embedded-store.js';
@@ -136,6 +136,48 @@ describe('EmbeddedFhirStore', () => {
     expect(await ids('_tag=urn:doc|a2')).toEqual(['a2']);
     await call('DELETE', `Condition/${a.id}`);
     expect(await ids('_tag=urn:doc|a2')).toEqual([]);
+  });
+
+  test('relatesto searches (indexed) stay right through updates, versions, deletes and rolled-back transactions', async () => {
+    const note = (label: string, targets: string[]): DocumentReference => ({
+      resourceType: 'DocumentReference',
+      status: 'current',
+      description: label,
+      content: [{ attachment: { contentType: 'text/plain', data: 'eA==' } }],
+      ...(targets.length ? { relatesTo: targets.map((reference) => ({ code: 'replaces' as const, target: { reference } })) } : {}),
+    });
+    const labels = async (query: string): Promise<(string | undefined)[]> =>
+      (((await call('GET', 'DocumentReference', undefined, query)).body as Bundle).entry ?? []).map((e) => (e.resource as DocumentReference).description);
+    const old = (await call('POST', 'DocumentReference', note('old', []))).body as DocumentReference;
+    const a = (await call('POST', 'DocumentReference', note('a', [`DocumentReference/${old.id}`]))).body as DocumentReference;
+    await call('POST', 'DocumentReference', note('b', [`DocumentReference/${old.id}/_history/1`]));
+    await call('POST', 'DocumentReference', note('c', ['DocumentReference/elsewhere']));
+    expect(await labels(`relatesto=DocumentReference/${old.id}`)).toEqual(['a', 'b']);
+    expect(await labels(`relatesto=DocumentReference/${old.id}&status=current&_count=1`)).toEqual(['a']);
+    expect(await labels(`relatesto=DocumentReference/${old.id},DocumentReference/elsewhere`)).toEqual(['a', 'b', 'c']);
+    // An update keeps the resource's place in the answer (the store's order), as the scan did.
+    await call('PUT', `DocumentReference/${a.id}`, { ...note('a2', [`DocumentReference/${old.id}`, 'DocumentReference/elsewhere']), id: a.id });
+    expect(await labels(`relatesto=DocumentReference/${old.id}`)).toEqual(['a2', 'b']);
+    expect(await labels('relatesto=DocumentReference/elsewhere')).toEqual(['a2', 'c']);
+    expect(await labels(`relatesto=DocumentReference/${old.id}&status=superseded`)).toEqual([]);
+    await call('POST', '', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: { ...note('a3', []), id: a.id }, request: { method: 'PUT', url: `DocumentReference/${a.id}` } },
+        { resource: note('d', [`DocumentReference/${old.id}`]), request: { method: 'POST', url: 'DocumentReference' } },
+        { resource: { resourceType: 'Condition', subject: { reference: 'Patient/p1' }, bogus: true } as Resource, request: { method: 'POST', url: 'Condition' } },
+      ],
+    });
+    expect(await labels(`relatesto=DocumentReference/${old.id}`)).toEqual(['a2', 'b']);
+    await call('PUT', `DocumentReference/${a.id}`, { ...note('a4', []), id: a.id });
+    expect(await labels(`relatesto=DocumentReference/${old.id}`)).toEqual(['b']);
+    expect(await labels('relatesto=DocumentReference/elsewhere')).toEqual(['c']);
+    await call('DELETE', `DocumentReference/${a.id}`);
+    await call('PUT', `DocumentReference/${a.id}`, { ...note('a5', [`DocumentReference/${old.id}`]), id: a.id });
+    // Deleted and written again: now last in the store's order, and so in the answer.
+    expect(await labels(`relatesto=DocumentReference/${old.id}`)).toEqual(['b', 'a5']);
+    expect(await labels(`relatesto=DocumentReference/${old.id}/_history/1`)).toEqual(['b']);
   });
 
   test('metadata is a CapabilityStatement', async () => {
