@@ -109,3 +109,16 @@ describe('a rated symptom is a problem and a score', () => {
     expect(mentions.filter((m) => m.kind === 'measurement')).toHaveLength(2);
   });
 });
+
+describe('an examination written straight after the vital signs', () => {
+  it('body-system lines after a vitals header are the exam: their normal negatives are not written', async () => {
+    const text = 'VS: T 38.9 C | HR 138 | RR 30\n\nGen: tired but consolable\nLungs: CTAB, no wheezes/crackles\nCV: RRR, no murmur';
+    expect((await problems(text)).filter((p) => p.assertion === 'negated')).toEqual([]);
+  });
+
+  it('a review of systems keeps its denials, and "only" ends a denial', async () => {
+    expect(await problems('ROS: CV: denies chest pain.')).toEqual([{ text: 'chest pain', assertion: 'negated' }]);
+    const found = await problems('History: no clubbing, only trace edema.');
+    expect(found.find((p) => p.text === 'edema')?.assertion).toBe('affirmed');
+  });
+});

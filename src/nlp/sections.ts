@@ -146,8 +146,41 @@ export function detectSections(text: string, tokens: readonly Token[], table: Se
     };
     sections.push(section);
   });
-  return sections;
+  return sections.flatMap((section) => splitExamFromVitals(text, section));
 }
+
+/**
+ * Body systems an examination goes through. Notes often give the vital signs a header and then go straight on to
+ * `HEENT:`, `Lungs:`, `CV:` without a physical-examination header: those lines are the examination.
+ */
+const EXAM_SYSTEM_RE =
+  /(?:^|[\n.,;|])[ \t]*(?:gen|general|general appearance|constitutional|heent|head|eyes|ears|neck|lungs?|chest|resp|respiratory|pulmonary|heart|cardiac|cardiovascular|cvs?|abd|abdomen|abdominal|ext|extremities|skin|neuro|neurologic|neurological|msk|musculoskeletal)[ \t]*:/gi;
+
+/**
+ * Splits a vital-signs section at its first body-system label: what follows is the physical examination.
+ * @param text - the note text.
+ * @param section - a section.
+ * @returns the section, or the vital signs and the examination that follows them.
+ */
+function splitExamFromVitals(text: string, section: NamedSection): NamedSection[] {
+  if (section.kind !== 'vital-signs') return [section];
+  EXAM_SYSTEM_RE.lastIndex = 0;
+  const body = text.slice(section.body.start, section.body.end);
+  const m = EXAM_SYSTEM_RE.exec(body);
+  if (!m) return [section];
+  let off = m.index;
+  if ('\n.,;|'.includes(body[off])) off++;
+  while (body[off] === ' ' || body[off] === '\t') off++;
+  const at = section.body.start + off;
+  if (off === 0) return [{ ...section, kind: 'physical-exam', name: 'physical-exam', loinc: EXAM_LOINC }];
+  return [
+    { ...section, body: trimSpan(text, section.body.start, at) },
+    { kind: 'physical-exam', name: 'physical-exam', loinc: EXAM_LOINC, header: { start: at, end: at }, body: trimSpan(text, at, section.body.end) },
+  ];
+}
+
+/** LOINC document section "Physical findings". */
+const EXAM_LOINC = '29545-1';
 
 /**
  * Positions of sub-headers (`HEENT:`, `Lungs:`) that split sentences without starting a section.
