@@ -137,4 +137,11 @@ describe('how notes write sides, adjectives and abbreviations', () => {
       expect(index.match(text).some((m) => codeOf(m, SNOMED) === '6142004'), text).toBe(false);
     }
   });
+
+  it('knee and hip OA with their side, "both knees" as bilateral', () => {
+    expect(codeOf(at('PMH: OA bilat knees; GERD', 'OA bilat knees'), ICD10CM)).toBe('M17.0');
+    expect(codeOf(at('PMH: OA L knee, BPH', 'OA L knee'), ICD10CM)).toBe('M17.12');
+    expect(codeOf(at('osteoarthritis of both knees', 'osteoarthritis of both knees'), ICD10CM)).toBe('M17.0');
+    expect(codeOf(at('ibuprofen for knee OA', 'knee OA'), ICD10CM)).toBe('M17.9');
+  });
 });

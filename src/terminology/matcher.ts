@@ -92,11 +92,15 @@ export function findMatches(deps: MatcherDeps, text: string): RawMatch[] {
   return chosen.sort((a, b) => a.start - b.start);
 }
 
-/** How notes abbreviate a side: "rt hip", "Lt knee", "bilat LE edema" (never upper-case "RT", radiation therapy). */
+/**
+ * How notes abbreviate a side: "rt hip", "Lt knee", "bilat LE edema", "both knees" (never upper-case "RT", radiation
+ * therapy).
+ */
 const SIDE_ABBREVIATIONS: ReadonlyMap<string, string> = new Map([
   ['rt', 'right'],
   ['lt', 'left'],
   ['bilat', 'bilateral'],
+  ['both', 'bilateral'],
 ]);
 
 /** A capital R or L then one space and a lower-case word is a side: "R knee pain", "L hip fracture". */
