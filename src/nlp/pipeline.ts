@@ -11,7 +11,7 @@ import type { NerModel } from './ner/types.js';
 import { UNTIMED_STAGE, type AnalyzeOptions, type ComponentInfo, type NlpPipeline, type NlpResult } from './types.js';
 
 /** Bump on every code change that can change output for the same text and lexicons. */
-export const RULES_VERSION = '1.1.0';
+export const RULES_VERSION = '1.2.0';
 
 /** Pipeline name, as it appears in the Provenance `Device`. */
 export const RULE_PIPELINE_NAME = 'chartmine-rules';
