@@ -26,17 +26,34 @@ export interface PipelineEdges {
   readonly prefix?: string;
 }
 
+/** What a caller other than the server may change (the bench's identity check). */
+export interface PipelineOptions {
+  /** A model already loaded (two pipelines can share one); default: the configured model, loaded here. */
+  readonly ner?: NerModel;
+  /** Sentence skipping (default on; see `createRulePipeline`). */
+  readonly nerSkipSentences?: boolean;
+}
+
 /**
  * Loads the pipeline.
  * @param config - the configuration (models and terminology).
  * @param edges - optional Redis for caching terminology server answers.
+ * @param options - a loaded model to use, sentence skipping.
  * @returns the pipeline.
  */
-export async function loadPipeline(config: Pick<Config, 'modelsDir' | 'terminology' | 'ner'>, edges: PipelineEdges = {}): Promise<NlpPipeline> {
+export async function loadPipeline(
+  config: Pick<Config, 'modelsDir' | 'terminology' | 'ner'>,
+  edges: PipelineEdges = {},
+  options: PipelineOptions = {}
+): Promise<NlpPipeline> {
   assertPipelinePaths(config); // a wrong folder is a configuration error (exit 78), not a model failure
   const index = await loadTerminologyIndex(config.terminology.dir);
-  const ner = await loadConfiguredNerModel(config);
-  const rules = createRulePipeline({ terminology: index, ...(ner ? { ner, nerWriteUncoded: config.ner.writeUncoded } : {}) });
+  const ner = options.ner ?? (await loadConfiguredNerModel(config));
+  const rules = createRulePipeline({
+    terminology: index,
+    ...(ner ? { ner, nerWriteUncoded: config.ner.writeUncoded } : {}),
+    ...(options.nerSkipSentences !== undefined ? { nerSkipSentences: options.nerSkipSentences } : {}),
+  });
   const server = config.terminology.server;
   if (!server) return rules;
   const cache: TerminologyCache = edges.redis

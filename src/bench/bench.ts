@@ -9,7 +9,7 @@ import type { DocumentReference } from '@medplum/fhirtypes';
 import { loadConfig, type Config } from '../config/config.js';
 import { DEFAULT_MAPPING_OPTIONS } from '../fhir/finding-types.js';
 import { extractNote, toTextNote } from '../jobs/extract-note.js';
-import type { NlpPipeline } from '../nlp/types.js';
+import type { NlpPipeline, NlpResult } from '../nlp/types.js';
 import { createLogger } from '../observability/logger.js';
 import { buildSoftwareInfo } from '../provenance/software.js';
 import { analyzeNoteJobId } from '../queue/analyze-note.queue.js';
@@ -20,6 +20,7 @@ import { loadTerminologyIndex } from '../terminology/load-index.js';
 import { join } from 'node:path';
 import { CHARTMINE_VERSION } from '../version.js';
 import { formatServerProfile, offerNotes, startServerProbe, type ServerProfile } from './server-profile.js';
+import { formatExtractProfile, startExtractProbe, verifyIdentical, type ExtractProfile, type IdentityReport } from './extract-profile.js';
 
 /** What a benchmark prints. */
 export interface BenchReport {
@@ -35,6 +36,10 @@ export interface BenchReport {
   readonly settings: Readonly<Record<string, unknown>>;
   /** `--stage server --profile`: where the time of an average note went. */
   readonly serverProfile?: ServerProfile;
+  /** `--stage extract --profile`: the same for `extract` (stages, model parts, skipped sentences, CPU). */
+  readonly extractProfile?: ExtractProfile;
+  /** `--stage extract --verify-identical`: output with and without sentence skipping compared. */
+  readonly identity?: IdentityReport;
 }
 
 /** `--stage server` options beyond the lanes. */
@@ -166,28 +171,69 @@ export async function benchServer(
  * @param concurrency - notes in flight at once (default 1: one after another).
  * @returns the report.
  */
-export async function benchInProcess(texts: readonly string[], pipeline: NlpPipeline, concurrency = 1): Promise<BenchReport> {
+export async function benchInProcess(texts: readonly string[], pipeline: NlpPipeline, concurrency = 1, options: { readonly profile?: boolean } = {}): Promise<BenchReport> {
   const software = buildSoftwareInfo(CHARTMINE_VERSION, pipeline.info);
+  const probe = options.profile ? startExtractProbe(pipeline) : undefined;
+  const run = probe?.pipeline ?? pipeline;
   const stopRss = rssSampler();
   const latencies: number[] = [];
   const notes = texts.map((t) => toTextNote(t));
   // Warm-up: JIT and lazily built structures should not count against the first notes.
-  for (const note of notes.slice(0, 3)) await extractNote(note, extractDeps(pipeline, software));
+  for (const note of notes.slice(0, 3)) await extractNote(note, extractDeps(run, software));
+  probe?.start();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < notes.length) {
       const note = notes[next++];
       const t0 = performance.now();
-      await extractNote(note, extractDeps(pipeline, software));
-      latencies.push(performance.now() - t0);
+      await extractNote(note, extractDeps(run, software));
+      const ms = performance.now() - t0;
+      latencies.push(ms);
+      probe?.noted(ms);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, notes.length)) }, lane));
+  const used = process.cpuUsage(cpu);
   return {
     ...timedReport('extract', texts, started, latencies, stopRss),
     // The one pipeline version (as Provenance, Device and `extract` name it), not the rule pipeline's own.
-    settings: { pipeline: pipeline.info.name, pipelineVersion: software.pipelineVersion, concurrency },
+    settings: {
+      pipeline: pipeline.info.name,
+      pipelineVersion: software.pipelineVersion,
+      concurrency,
+      cpuMsPerNote: Math.round(((used.user + used.system) / 1000 / Math.max(1, notes.length)) * 100) / 100,
+    },
+    ...(probe ? { extractProfile: probe.finish() } : {}),
+  };
+}
+
+/**
+ * `--verify-identical`: each note through `extract` with sentence skipping and without, compared as JSON (the
+ * pipeline's `NlpResult` and the Bundle `extract` prints), byte for byte.
+ * @param texts - the notes.
+ * @param skipping - the pipeline with sentence skipping (the default).
+ * @param full - the same pipeline with `nerSkipSentences: false` (the model reads every sentence).
+ * @returns a report whose `identity` holds the counts.
+ */
+export async function benchVerifyIdentical(texts: readonly string[], skipping: NlpPipeline, full: NlpPipeline): Promise<BenchReport> {
+  const software = buildSoftwareInfo(CHARTMINE_VERSION, skipping.info);
+  const stopRss = rssSampler();
+  const notes = texts.map((t) => toTextNote(t));
+  const started = performance.now();
+  const outputOf = async (i: number, skip: boolean): Promise<string> => {
+    const inner = skip ? skipping : full;
+    let result: NlpResult | undefined;
+    const capture: NlpPipeline = { info: inner.info, analyze: async (text, o) => (result = await inner.analyze(text, o)) };
+    const bundle = await extractNote(notes[i], extractDeps(capture, software));
+    return `${JSON.stringify(result)}\n${JSON.stringify(bundle)}`;
+  };
+  const identity = await verifyIdentical(notes.length, outputOf);
+  return {
+    ...timedReport('extract', texts, started, [], stopRss),
+    settings: { pipeline: skipping.info.name, pipelineVersion: software.pipelineVersion, verify: 'skipping vs every sentence' },
+    identity,
   };
 }
 
@@ -232,10 +278,16 @@ export function formatBenchReport(r: BenchReport): string {
   return [
     `stage ${r.stage}: ${r.notes} notes, ~${r.averageWords} words each, ${r.seconds} s`,
     `  throughput   ${r.notesPerSecond} notes/s`,
-    ...(r.stage === 'rules' ? [] : [`  latency      p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms${r.stage === 'server' ? ' (POST to job completed)' : ' (per note)'}`]),
+    ...(r.stage === 'rules' || r.identity ? [] : [`  latency      p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms${r.stage === 'server' ? ' (POST to job completed)' : ' (per note)'}`]),
     `  peak RSS     ${r.peakRssMb} MB (whole process${r.stage === 'server' ? ': HTTP server, embedded store and workers' : ''})`,
     ...(r.failed ? [`  failed jobs  ${r.failed}`] : []),
     `  settings     ${JSON.stringify(r.settings)}`,
     ...(r.serverProfile ? [formatServerProfile(r.serverProfile)] : []),
+    ...(r.extractProfile ? [formatExtractProfile(r.extractProfile)] : []),
+    ...(r.identity
+      ? [
+          `  identical    ${r.identity.identical} of ${r.identity.notes} notes (skipping vs every sentence; NlpResult and Bundle JSON), different ${r.identity.different}${r.identity.different > 0 ? ` (note positions ${r.identity.differentNotes.join(', ')})` : ''}`,
+        ]
+      : []),
   ].join('\n');
 }

@@ -117,7 +117,7 @@ export async function offerNotes(
 }
 
 /** Rows of the profile table, in the order a note goes through the server. */
-const STAGE_ORDER = ['read', 'sections', 'matching', 'model', 'terminology', 'mapping', 'write', 'plan'];
+const STAGE_ORDER = ['read', 'dictionary', 'model', 'sections', 'matching', 'terminology', 'mapping', 'write', 'plan'];
 
 /**
  * Formats a profile for humans: one line per part, milliseconds per note and occurrences per note.

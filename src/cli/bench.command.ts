@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchInProcess, benchRulesStage, benchServer, formatBenchReport, type BenchReport } from '../bench/bench.js';
+import { benchInProcess, benchRulesStage, benchServer, benchVerifyIdentical, formatBenchReport, type BenchReport } from '../bench/bench.js';
 import { generateSyntheticNotes } from '../bench/synthetic-notes.js';
 import { loadConfig } from '../config/config.js';
 import { readMtsamplesNotes } from '../nlp/testing/mtsamples.js';
-import { loadPipeline } from '../pipeline-loader.js';
+import { loadConfiguredNerModel, loadPipeline } from '../pipeline-loader.js';
 import type { CliCommand } from './command.js';
 import { UsageError } from './command.js';
 
@@ -16,7 +16,7 @@ export const benchCommand: CliCommand = {
   summary: 'benchmark the server path, extract, or the rule stages on deterministic synthetic notes',
   help: [
     'Usage: chartmine bench [--stage server|extract|rules|all] [--corpus synthetic|mtsamples] [--notes N] [--seed S]',
-    '                       [--concurrency N] [--rate N] [--profile] [--data DIR] [--json]',
+    '                       [--concurrency N] [--rate N] [--profile] [--verify-identical] [--data DIR] [--json]',
     '',
     '  --stage server   (default) N notes POSTed to the embedded store over HTTP, queued in BullMQ on REDIS_URL,',
     '                   analysed by WORKERS in-process workers and written back; notes/s, p50/p95 latency from',
@@ -33,7 +33,11 @@ export const benchCommand: CliCommand = {
     '                   at 10 notes/s',
     '  --profile        (server) after the run, where the time per note went: the POST, the wait in the queue,',
     '                   each stage, the write-back plan, the FHIR requests by interaction, the embedded store\'s',
-    '                   request and validation times, and the process\'s CPU time',
+    '                   request and validation times, and the process\'s CPU time; (extract) per note: each',
+    '                   pipeline stage, the NER model\'s encode / forward / decode, mapping + plan, the share of',
+    '                   the model\'s sentences skipped, and the process\'s CPU time',
+    '  --verify-identical (extract) run each note with sentence skipping and with the model on every sentence;',
+    '                   print how many outputs (NlpResult and Bundle JSON) are byte-identical; exit 1 if any differ',
     '  --json           print the report(s) as JSON',
   ].join('\n'),
   async run(args, io) {
@@ -49,6 +53,7 @@ export const benchCommand: CliCommand = {
         concurrency: { type: 'string', default: '1' },
         rate: { type: 'string' },
         profile: { type: 'boolean', default: false },
+        'verify-identical': { type: 'boolean', default: false },
       },
     });
     const count = Number(values.notes);
@@ -75,6 +80,14 @@ export const benchCommand: CliCommand = {
       const texts = notes.map((n) => n.text).filter((t) => t.trim().length > 0);
       return notesGiven ? texts.slice(0, count) : texts;
     };
+    const verify = values['verify-identical'];
+    if (verify && !stages.every((s) => s === 'extract')) throw new UsageError('--verify-identical needs --stage extract');
+    const extractReport = async (texts: string[]): Promise<BenchReport> => {
+      if (!verify) return benchInProcess(texts, await loadPipeline(config), concurrency, { profile: values.profile });
+      const ner = await loadConfiguredNerModel(config);
+      if (!ner) throw new UsageError('--verify-identical needs the NER model (NER_MODEL is none or the model is absent)');
+      return benchVerifyIdentical(texts, await loadPipeline(config, {}, { ner }), await loadPipeline(config, {}, { ner, nerSkipSentences: false }));
+    };
     const reports: BenchReport[] = [];
     for (const stage of stages) {
       const corpus = corpusFor(stage as string);
@@ -84,11 +97,11 @@ export const benchCommand: CliCommand = {
           ? await benchServer(texts, io.env, (c, edges) => loadPipeline(c, edges), undefined, { rate, profile: values.profile })
           : stage === 'rules'
             ? await benchRulesStage(texts, config.modelsDir)
-            : await benchInProcess(texts, await loadPipeline(config), concurrency);
+            : await extractReport(texts);
       reports.push({ ...report, settings: { ...report.settings, corpus } });
       if (!values.json) io.stdout.write(`${formatBenchReport(reports[reports.length - 1])}\n`);
     }
     if (values.json) io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
-    return 0;
+    return reports.some((r) => (r.identity?.different ?? 0) > 0) ? 1 : 0;
   },
 };

@@ -3,7 +3,7 @@
  * measurements → ConText with section context → medication sigs and statuses → allergies. Synchronous and pure
  * apart from the terminology look-ups; `createRulePipeline` wraps it in the `NlpPipeline` port.
  */
-import type { Concept, SemanticGroup, TerminologyIndex } from '../terminology/types.js';
+import type { Concept, SemanticGroup, TerminologyIndex, TermMatch } from '../terminology/types.js';
 import { ICD10CM } from '../terminology/systems.js';
 import { codeSense, findAbbreviations } from './abbreviations.js';
 import { allergyListEnd, findAllergyRegions, isPlausibleAllergen, parseAllergyItems, reactionTextSpan } from './allergies.js';
@@ -116,11 +116,19 @@ const ALLERGY_AFTER_RE = /^\s*(?:allergy|allergies|intolerance|sensitivity)\b/i;
  *   (`mergeModelAndDictionary`: the model vetoes ambiguous dictionary matches in context and adds what the
  *   dictionary missed, coded by exact term look-up or left uncoded).
  * @param stage - wraps the `sections` and `matching` stages (timing, spans); the output does not depend on it.
+ * @param dictionaryMatches - `deps.terminology.match(text)`, when the caller has already run it (the pipeline does,
+ *   to choose the sentences the model reads); otherwise the `matching` stage runs it.
  * @returns sections, sentences, tokens, mentions (sorted by start) and rejected measurements.
  */
-export function analyzeWithRules(text: string, deps: RuleAnalysisDeps, modelSpans?: readonly NerSpan[], stage: StageRunner = UNTIMED_STAGE): NlpResult {
+export function analyzeWithRules(
+  text: string,
+  deps: RuleAnalysisDeps,
+  modelSpans?: readonly NerSpan[],
+  stage: StageRunner = UNTIMED_STAGE,
+  dictionaryMatches?: readonly TermMatch[]
+): NlpResult {
   const structure = stage('sections', () => readStructure(text, deps.lexicons));
-  return stage('matching', () => matchMentions(text, deps, structure, modelSpans));
+  return stage('matching', () => matchMentions(text, deps, structure, modelSpans, dictionaryMatches));
 }
 
 /** Tokens, sections and sentences: the `sections` stage. */
@@ -142,13 +150,20 @@ function readStructure(text: string, lexicons: RuleLexicons): TextStructure {
 }
 
 /** Dictionary and model candidates, measurements, ConText and the mentions built from them: the `matching` stage. */
-function matchMentions(text: string, deps: RuleAnalysisDeps, structure: TextStructure, modelSpans: readonly NerSpan[] | undefined): NlpResult {
+function matchMentions(
+  text: string,
+  deps: RuleAnalysisDeps,
+  structure: TextStructure,
+  modelSpans: readonly NerSpan[] | undefined,
+  dictionaryMatches: readonly TermMatch[] | undefined
+): NlpResult {
   const { lexicons } = deps;
   const settings = deps.contextSettings ?? DEFAULT_CONTEXT_SETTINGS;
   const { tokens, sections, sentences, headers, sentenceTokens } = structure;
 
   const measured = extractMeasurements(text, tokens, lexicons.measurements, headers);
-  const collected = collectCandidates(text, tokens, sentences, sentenceTokens, sections, headers, measured.found, deps, modelSpans);
+  const allMatches = dictionaryMatches ?? deps.terminology.match(text);
+  const collected = collectCandidates(text, tokens, sentences, sentenceTokens, sections, headers, measured.found, deps, modelSpans, allMatches);
   const { candidates, reactions: listedReactions } = resolveAllergyLists(text, sentences, sections, collected);
 
   // ConText, sentence by sentence, over dictionary candidates and measurements together
@@ -260,11 +275,12 @@ function collectCandidates(
   headers: readonly Span[],
   measurements: readonly FoundMeasurement[],
   deps: RuleAnalysisDeps,
-  modelSpans: readonly NerSpan[] | undefined
+  modelSpans: readonly NerSpan[] | undefined,
+  dictionaryMatches: readonly TermMatch[]
 ): Candidate[] {
   const blocked = [...headers, ...measurements.map((m) => m.span)].sort((a, b) => a.start - b.start);
   const isBlocked = toBlockTest(blocked, measurements);
-  const termMatches = deps.terminology.match(text).filter((m) => !isBlocked(m.start, m.end));
+  const termMatches = dictionaryMatches.filter((m) => !isBlocked(m.start, m.end));
   const matches: MatchCandidate[] =
     modelSpans
       ? hybridMatches(text, termMatches, modelSpans.filter((m) => !isBlocked(m.start, m.end)), deps.terminology, deps.modelOnlyUncoded ?? false)

@@ -252,17 +252,29 @@ export interface ComponentInfo {
 }
 
 /**
- * The named stages of one note's run, for timing: `sections` (tokens, sections, sentences), `matching` (dictionary,
- * measurements, ConText, consolidation), `model` (NER inference), plus the job's `read`, `mapping` and `write`, and
- * `plan` (the write-back diff against what the server has), which runs inside `write`.
+ * The named stages of one note's run, for timing: `dictionary` (terminology matches over the whole text; it runs
+ * first because it decides which sentences the model reads), `model` (choosing sentences, NER inference),
+ * `sections` (tokens, sections, sentences), `matching` (measurements, merge, abbreviations, ConText,
+ * consolidation), plus the job's `read`, `mapping` and `write`, and `plan` (the write-back diff against what the
+ * server has), which runs inside `write`.
  */
-export type PipelineStage = 'read' | 'sections' | 'matching' | 'model' | 'terminology' | 'mapping' | 'write' | 'plan';
+export type PipelineStage = 'read' | 'dictionary' | 'sections' | 'matching' | 'model' | 'terminology' | 'mapping' | 'write' | 'plan';
 
 /**
  * Runs one stage and returns what it returns (a promise for asynchronous stages). The caller times it, opens a span
  * around it, or just calls `fn()`: the seam for metrics and tracing, so the pure core imports neither (nor a clock).
  */
 export type StageRunner = <T>(stage: PipelineStage, fn: () => T) => T;
+
+/** The parts of one NER `recognize` call, for timing: words, sub-tokens, windows and input tensors; the forward
+ * passes; log-probabilities, Viterbi and spans. */
+export type NerPart = 'encode' | 'forward' | 'decode';
+
+/**
+ * Runs one part and returns what it returns (a promise for `forward`); the caller may time it. Like `StageRunner`, it
+ * is a seam: the model imports no clock, and the output does not depend on the runner.
+ */
+export type NerPartRunner = <T>(part: NerPart, fn: () => T) => T;
 
 /** Runs the stage, nothing else. */
 export const UNTIMED_STAGE: StageRunner = (_stage, fn) => fn();
@@ -271,6 +283,10 @@ export const UNTIMED_STAGE: StageRunner = (_stage, fn) => fn();
 export interface AnalyzeOptions {
   /** Wraps each stage (default: {@link UNTIMED_STAGE}). */
   readonly stage?: StageRunner;
+  /** Wraps each part of the NER model's run (encode, forward, decode), for profiles. */
+  readonly modelPart?: NerPartRunner;
+  /** Told how many of the model's sentences it ran on, of how many, when a model runs. */
+  readonly onModelSentences?: (kept: number, total: number) => void;
 }
 
 /** The port the worker and `chartmine extract` use. Implementations are pure apart from model inference. */

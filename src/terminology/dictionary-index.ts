@@ -8,6 +8,7 @@ import { aliasOf, parseCodings, POSTING_FLAGS, SEMANTIC_GROUPS } from './index-f
 import { findMatches } from './matcher.js';
 import { bagKey, termKey } from './normalize.js';
 import { SpellingCorrector } from './spelling.js';
+import { hasTermWithin } from './term-within.js';
 import type { Concept, SemanticGroup, TerminologyIndex, TermMatch } from './types.js';
 
 const GROUPS: ReadonlySet<string> = new Set(SEMANTIC_GROUPS);
@@ -75,6 +76,11 @@ export class DictionaryIndex implements TerminologyIndex {
       if (hit) return this.conceptAt(hit.concept);
     }
     return undefined;
+  }
+
+  /** {@inheritDoc TerminologyIndex.hasTermWithin} */
+  hasTermWithin(text: string, start: number, end: number): boolean {
+    return hasTermWithin(this.data, text, start, end);
   }
 
   /**

@@ -100,6 +100,15 @@ const ROMAN: ReadonlyMap<string, string> = new Map([
   ['vi', '6'],
 ]);
 
+/**
+ * The number a roman numeral stands for after a numeral-context word ("type II" → `2`), or undefined.
+ * @param raw - a word's source text.
+ * @returns the numeral's norm in such a context.
+ */
+export function romanNumeralValue(raw: string): string | undefined {
+  return raw.length <= 3 ? ROMAN.get(raw.toLowerCase()) : undefined;
+}
+
 /** British → American spelling folds, applied in order to a lower-cased token. */
 const SPELLING_FOLDS: readonly (readonly [RegExp, string])[] = [
   [/aemia/g, 'emia'],

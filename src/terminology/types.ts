@@ -74,4 +74,14 @@ export interface TerminologyIndex {
   get(id: string): Concept | undefined;
   /** Exact look-up of a phrase after the index's normalisation (e.g. an abbreviation's expansion). */
   lookupTerm(phrase: string, groups?: readonly SemanticGroup[]): Concept | undefined;
+  /**
+   * A cheap, conservative test: true whenever `lookupTerm(surface, groups)` could return a concept, for any groups,
+   * for some whole-word substring `surface` of `text[start, end)` (words as the NER model splits them,
+   * `nlp/ner/words.ts`). It may be true when no substring is a term, never false when one is.
+   * @param text - the text.
+   * @param start - start of the range (UTF-16 offset).
+   * @param end - end of the range.
+   * @returns false only when no model span inside the range can be coded by look-up.
+   */
+  hasTermWithin(text: string, start: number, end: number): boolean;
 }

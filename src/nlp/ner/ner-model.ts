@@ -5,7 +5,7 @@
  */
 import type { ComponentInfo, Span } from '../types.js';
 import { toTagIndex, toTagLogProbs, tagsToSpans, viterbi } from './decode.js';
-import type { NerLabelMap, NerModel, NerSpan } from './types.js';
+import type { NerLabelMap, NerModel, NerPartRunner, NerSpan, RecognizeOptions } from './types.js';
 import { planWindows } from './windows.js';
 import { splitSentenceSpans, splitWords } from './words.js';
 
@@ -30,7 +30,7 @@ export interface TokenEncoder {
 export interface NerInferenceOptions {
   /** Sub-tokens per window including [CLS] and [SEP]. */
   readonly maxTokens: number;
-  /** Windows per forward pass. 16 is a good default on 2 cores. */
+  /** Windows per forward pass. 1 keeps each sentence's spans independent of the others (see `DEFAULT_NER_BATCH_SIZE`). */
   readonly batchSize: number;
   readonly labelMap: NerLabelMap;
   /** Word → sub-token cache entries kept before the cache is cleared. */
@@ -38,6 +38,8 @@ export interface NerInferenceOptions {
 }
 
 const DEFAULT_WORD_CACHE_SIZE = 200_000;
+/** Runs a part, nothing else. */
+const RUN_PART: NerPartRunner = (_part, fn) => fn();
 
 interface Segment {
   readonly text: number; // index into the texts of the call
@@ -76,10 +78,14 @@ export function createNerModel(encoder: TokenEncoder, info: ComponentInfo, optio
     return ids;
   };
 
-  async function run(texts: readonly string[], sentencesPerText: ReadonlyArray<readonly Span[] | undefined>): Promise<NerSpan[][]> {
+  async function run(
+    texts: readonly string[],
+    sentencesPerText: ReadonlyArray<readonly Span[] | undefined>,
+    part: NerPartRunner = RUN_PART
+  ): Promise<NerSpan[][]> {
     const segments: Segment[] = [];
     const jobs: WindowJob[] = [];
-    texts.forEach((text, ti) => {
+    part('encode', () => texts.forEach((text, ti) => {
       for (const sentence of sentencesPerText[ti] ?? splitSentenceSpans(text)) {
         const words: Span[] = [];
         const pieces: Array<readonly number[]> = [];
@@ -106,43 +112,49 @@ export function createNerModel(encoder: TokenEncoder, info: ComponentInfo, optio
           jobs.push({ segment, ids, firsts });
         }
       }
-    });
+    }));
 
     // Batches of similar length waste little on padding.
     const order = jobs.map((_, i) => i).sort((a, b) => jobs[a].ids.length - jobs[b].ids.length);
     for (let b = 0; b < order.length; b += options.batchSize) {
       const batch = order.slice(b, b + options.batchSize).map((i) => jobs[i]);
       const seqLen = batch[batch.length - 1].ids.length;
-      const inputIds = new BigInt64Array(batch.length * seqLen).fill(BigInt(encoder.padId));
-      const mask = new BigInt64Array(batch.length * seqLen);
-      batch.forEach((job, r) => {
-        job.ids.forEach((id, t) => {
-          inputIds[r * seqLen + t] = BigInt(id);
-          mask[r * seqLen + t] = 1n;
+      const [inputIds, mask] = part('encode', () => {
+        const ids = new BigInt64Array(batch.length * seqLen).fill(BigInt(encoder.padId));
+        const m = new BigInt64Array(batch.length * seqLen);
+        batch.forEach((job, r) => {
+          job.ids.forEach((id, t) => {
+            ids[r * seqLen + t] = BigInt(id);
+            m[r * seqLen + t] = 1n;
+          });
         });
+        return [ids, m] as const;
       });
-      const logits = await encoder.run(inputIds, mask, batch.length, seqLen);
-      batch.forEach((job, r) => {
+      const logits = await part('forward', () => encoder.run(inputIds, mask, batch.length, seqLen));
+      part('decode', () => batch.forEach((job, r) => {
         const seg = segments[job.segment];
         for (const [w, pos] of job.firsts) {
           seg.logProbs[w] = toTagLogProbs(logits, (r * seqLen + pos) * nLabels, nLabels, tagIndex);
         }
-      });
+      }));
     }
 
-    const out: NerSpan[][] = texts.map(() => []);
-    for (const seg of segments) {
-      out[seg.text].push(...tagsToSpans(seg.words, viterbi(seg.logProbs), seg.logProbs, texts[seg.text]));
-    }
-    for (const spans of out) spans.sort((a, b) => a.start - b.start);
-    return out;
+    return part('decode', () => {
+      const out: NerSpan[][] = texts.map(() => []);
+      for (const seg of segments) {
+        out[seg.text].push(...tagsToSpans(seg.words, viterbi(seg.logProbs), seg.logProbs, texts[seg.text]));
+      }
+      for (const spans of out) spans.sort((a, b) => a.start - b.start);
+      return out;
+    });
   }
 
   return {
     info,
     maxTokens: options.maxTokens,
-    async recognize(text: string, sentences?: readonly Span[]): Promise<NerSpan[]> {
-      return (await run([text], [sentences]))[0];
+    batchSize: options.batchSize,
+    async recognize(text: string, sentences?: readonly Span[], recognizeOptions?: RecognizeOptions): Promise<NerSpan[]> {
+      return (await run([text], [sentences], recognizeOptions?.part))[0];
     },
     recognizeMany(texts: readonly string[], sentences?: ReadonlyArray<readonly Span[] | undefined>): Promise<NerSpan[][]> {
       return run(texts, sentences ?? []);

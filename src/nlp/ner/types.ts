@@ -2,7 +2,9 @@
  * The NER model port: what the pipeline, `chartmine extract` and the evaluation suites call. Spans are exact
  * half-open UTF-16 offsets into the text given, like every span in `nlp/types.ts`.
  */
-import type { ComponentInfo, Span } from '../types.js';
+import type { ComponentInfo, NerPartRunner, Span } from '../types.js';
+
+export type { NerPart, NerPartRunner } from '../types.js';
 
 /** Entity types the model emits. Foreign models are mapped onto these with a label map. */
 export type NerLabel = 'PROBLEM' | 'DRUG' | 'TEST';
@@ -16,6 +18,12 @@ export interface NerSpan extends Span {
   readonly score: number;
 }
 
+/** Options of one `recognize` call; none changes the output. */
+export interface RecognizeOptions {
+  /** Wraps each part of the call (default: runs it). */
+  readonly part?: NerPartRunner;
+}
+
 /** A loaded NER model. One per worker process; `recognize` may be called concurrently. */
 export interface NerModel {
   /** Model name, version and sha256 of the ONNX file that runs (for the Provenance `Device`). */
@@ -23,12 +31,18 @@ export interface NerModel {
   /** Sub-tokens per window including [CLS] and [SEP]; longer sentences are windowed with overlap. */
   readonly maxTokens: number;
   /**
+   * Windows per forward pass; absent means 1. At 1, a sentence's spans depend on that sentence alone (an int8
+   * model's dynamic quantisation makes batched sentences depend on each other), so sentences may be skipped.
+   */
+  readonly batchSize?: number;
+  /**
    * Finds entities in one text.
    * @param text - the note text (or any part of it).
    * @param sentences - sentence spans to run on (offsets into `text`); when absent, lines and sentence ends split it.
+   * @param options - a part runner for timing.
    * @returns spans sorted by start, non-overlapping.
    */
-  recognize(text: string, sentences?: readonly Span[]): Promise<NerSpan[]>;
+  recognize(text: string, sentences?: readonly Span[], options?: RecognizeOptions): Promise<NerSpan[]>;
   /**
    * Finds entities in several texts at once, batching their sentences together (faster for many short texts).
    * @param texts - the texts.

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { ICD10CM, RXNORM, SNOMED } from '../../terminology/systems.js';
 import type { Concept, ConceptCoding, SemanticGroup, TermMatch, TerminologyIndex } from '../../terminology/types.js';
 import { addPhrase, createTrie, longestAt } from '../phrase-trie.js';
+import { splitWords } from '../ner/words.js';
 import { phraseNorms, tokenize } from '../tokenize.js';
 
 /** One concept for the test index: its primary coding, cross-maps, and the terms that match it. */
@@ -70,6 +71,16 @@ export function buildTestTerminology(specs: readonly TestConceptSpec[], name = '
     lookupTerm(phrase, groups) {
       const candidates = byTerm.get(phraseNorms(phrase).join(' ')) ?? [];
       return candidates.find((c) => !groups || groups.includes(c.group));
+    },
+    hasTermWithin(text, start, end) {
+      // exact, by brute force: the test index is small and its users' texts are short
+      const words = splitWords(text, start, end);
+      for (let a = 0; a < words.length; a++) {
+        for (let b = a; b < words.length; b++) {
+          if (byTerm.has(phraseNorms(text.slice(words[a].start, words[b].end)).join(' '))) return true;
+        }
+      }
+      return false;
     },
   };
 }
