@@ -144,4 +144,22 @@ describe('how notes write sides, adjectives and abbreviations', () => {
     expect(codeOf(at('osteoarthritis of both knees', 'osteoarthritis of both knees'), ICD10CM)).toBe('M17.0');
     expect(codeOf(at('ibuprofen for knee OA', 'knee OA'), ICD10CM)).toBe('M17.9');
   });
+
+  it('reads shorthand inside terms: w/o, LE, LV, tach, pyelo, AM, exac, Greek plurals', () => {
+    expect(codeOf(at('PMH: migraine w/o aura', 'migraine w/o aura'), SNOMED)).toBe('56097005');
+    expect(codeOf(at('EKG: sinus tach 104', 'sinus tach'), SNOMED)).toBe('11092001');
+    expect(codeOf(at('no LE swelling', 'LE swelling'), SNOMED)).toBe('102572006');
+    expect(codeOf(at('no hx pyelo', 'pyelo'), SNOMED)).toBe('45816000');
+    expect(codeOf(at('AM stiffness ~45 min', 'AM stiffness'), ICD10CM)).toBe('M25.60');
+    expect(codeOf(at('admitted for COPD exac', 'COPD exac'), SNOMED)).toBe('195951007');
+    expect(codeOf(at('Spider angiomata on chest', 'Spider angiomata'), ICD10CM)).toBe('I78.1');
+    // lower-case "le" is not lower extremity; the match covers the note's own words
+    expect(index.match('le swelling').some((m) => m.start === 0)).toBe(false);
+  });
+
+  it('adjectives whose noun is irregular: diabetic, cachectic, icteric, febrile', () => {
+    expect(codeOf(at('He is not a diabetic.', 'diabetic'), SNOMED)).toBe('73211009');
+    expect(codeOf(at('appears cachectic and icteric', 'icteric'), SNOMED)).toBe('18165001');
+    expect(codeOf(at('diabetic foot ulcer', 'diabetic foot ulcer'), SNOMED)).toBe('371087003');
+  });
 });

@@ -59,7 +59,7 @@ export interface MatcherDeps {
  * @returns matches sorted by start.
  */
 export function findMatches(deps: MatcherDeps, text: string): RawMatch[] {
-  const tokens = withSidesSpelledOut(text, tokenize(text));
+  const tokens = withSidesSpelledOut(text, withShorthandSpelledOut(deps, text, tokenize(text)));
   const words = tokens.map((t) => wordFor(deps, t));
   const candidates: Candidate[] = [];
   for (let i = 0; i < tokens.length; i++) {
@@ -146,6 +146,15 @@ const FINDING_NOUN_RULES: ReadonlyArray<readonly [suffix: string, replacements: 
   ['ent', ['ence']],
 ];
 
+/** Adjectives whose noun no suffix rule gives ("not a diabetic", "febrile to 39", "icteric"). */
+const IRREGULAR_FINDING_NOUNS: ReadonlyMap<string, string> = new Map([
+  ['diabetic', 'diabetes'],
+  ['febrile', 'fever'],
+  ['icteric', 'jaundice'],
+  ['jaundiced', 'jaundice'],
+  ['cachectic', 'cachexia'],
+]);
+
 /** Adjectives shorter than this are left alone (no rule for "ill", "sick", "tic"). */
 const MIN_FINDING_ADJECTIVE_CHARS = 6;
 
@@ -157,13 +166,21 @@ const MIN_FINDING_ADJECTIVE_CHARS = 6;
  */
 function findingNounOf(deps: MatcherDeps, word: string): string | undefined {
   if (word.length < MIN_FINDING_ADJECTIVE_CHARS) return undefined;
+  const namesFinding = (noun: string): boolean => {
+    const term = deps.data.terms.get(noun);
+    return term !== undefined && postingsOf(term).some((p) => FINDING_GROUPS.has(deps.groupOf(p.concept)));
+  };
+  const irregular = IRREGULAR_FINDING_NOUNS.get(word);
+  if (irregular !== undefined) {
+    const noun = normalizeWord(irregular);
+    return namesFinding(noun) ? noun : undefined;
+  }
   for (const [suffix, replacements] of FINDING_NOUN_RULES) {
     if (!word.endsWith(suffix)) continue;
     const stem = word.slice(0, word.length - suffix.length);
     for (const r of replacements) {
       const noun = normalizeWord(stem + r);
-      const term = deps.data.terms.get(noun);
-      if (term !== undefined && postingsOf(term).some((p) => FINDING_GROUPS.has(deps.groupOf(p.concept)))) return noun;
+      if (namesFinding(noun)) return noun;
     }
   }
   return undefined;
@@ -192,9 +209,75 @@ const PHRASE_FOLLOWERS: ReadonlySet<string> = new Set([
 
 const FINDING_GROUPS: ReadonlySet<SemanticGroup> = new Set(['disorder', 'finding']);
 
+/**
+ * Shorthand inside a term, written out for look-up (the match still covers the note's own words): "LE edema" is
+ * "lower extremity edema", "LV thrombus" "left ventricular thrombus", "sinus tach" "sinus tachycardia", "hip fx"
+ * "hip fracture", "COPD exac" "COPD exacerbation". `upper`: only when written in capitals ("LE", never "le").
+ */
+const TERM_SHORTHAND: ReadonlyMap<string, { readonly words: string; readonly upper: boolean }> = new Map(
+  (
+    [
+      ['le', 'lower extremity', true],
+      ['les', 'lower extremity', true],
+      ['lle', 'left lower extremity', true],
+      ['rle', 'right lower extremity', true],
+      ['ble', 'bilateral lower extremity', true],
+      ['ue', 'upper extremity', true],
+      ['lue', 'left upper extremity', true],
+      ['rue', 'right upper extremity', true],
+      ['lv', 'left ventricular', true],
+      ['rv', 'right ventricular', true],
+      ['am', 'morning', true],
+      ['tach', 'tachycardia', false],
+      ['brady', 'bradycardia', false],
+      ['pyelo', 'pyelonephritis', false],
+      ['fx', 'fracture', false],
+      ['exac', 'exacerbation', false],
+      ['pulm', 'pulmonary', false],
+      ['hx', 'history', false],
+    ] as const
+  ).map(([abbreviation, words, upper]) => [abbreviation, { words: words.split(' ').map((w) => normalizeWord(w)).join(' '), upper }])
+);
+
+/**
+ * Reads "w/o" as "without" and "w/" as "with", and Greek plurals ("angiomata") as their singular, so the words
+ * terms use are looked up.
+ * @param deps - the index.
+ * @param text - the text the tokens come from.
+ * @param tokens - its tokens.
+ * @returns the tokens, "w/o" as one token.
+ */
+function withShorthandSpelledOut(deps: MatcherDeps, text: string, tokens: readonly TextToken[]): TextToken[] {
+  const out: TextToken[] = [];
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k];
+    if (t.norm === 'w' && text[t.end] === '/') {
+      const next = tokens[k + 1];
+      if (next && next.norm === 'o' && next.start === t.end + 1) {
+        out.push({ ...t, end: next.end, norm: 'without' });
+        k++;
+        continue;
+      }
+      out.push({ ...t, norm: 'with' });
+      continue;
+    }
+    if (t.norm.endsWith('mata') && !deps.data.vocabulary.has(t.norm)) {
+      const singular = normalizeWord(text.slice(t.start, t.end - 2).toLowerCase());
+      if (deps.data.vocabulary.has(singular)) {
+        out.push({ ...t, norm: singular });
+        continue;
+      }
+    }
+    out.push(t);
+  }
+  return out;
+}
+
 /** The word a token contributes to keys: its norm, its spelling correction, or undefined when no key has it. */
 function wordFor(deps: MatcherDeps, t: TextToken): { readonly word: string; readonly corrected: boolean } | undefined {
   if (t.stop) return { word: t.norm, corrected: false };
+  const shorthand = TERM_SHORTHAND.get(t.norm);
+  if (shorthand && (!shorthand.upper || t.upper)) return { word: shorthand.words, corrected: false };
   if (deps.data.vocabulary.has(t.norm)) return { word: t.norm, corrected: false };
   const fixed = deps.speller.correct(t.norm);
   return fixed === undefined ? undefined : { word: fixed, corrected: true };
