@@ -17,7 +17,7 @@ import { detectProcedureStatus, findProcedureTime, isProcedureConcept } from './
 import { detectMedicationStatusWithCue, medicationHistoricalHolds, medicationNegationHolds } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
-import { mergeModelAndDictionary } from './ner/merge.js';
+import { mergeModelAndDictionary, type HybridSpan } from './ner/merge.js';
 import type { NerLabel, NerSpan } from './ner/types.js';
 import { firstTokenAtOrAfter, tokenize } from './tokenize.js';
 import type {
@@ -356,10 +356,29 @@ function hybridMatches(
     const groups = s.label ? GROUPS_OF_LABEL[s.label] : undefined;
     const surface = text.slice(s.start, s.end);
     if (!groups || !s.label || MODEL_ONLY_GENERIC_WORDS.has(surface.toLowerCase())) return [];
+    // A phrase the matcher reads as a term on its own but not here was turned down in context ("influenza" before
+    // "vaccine", "fall" after "this"): the model's span does not overrule that.
+    if (rejectedInContext(surface, terminology)) return keepUncoded && (s.modelScore ?? 0) >= MODEL_ONLY_UNCODED_MIN_SCORE ? [uncoded(s)] : [];
     const concept = terminology.lookupTerm(surface, groups);
     if (!concept && (!keepUncoded || (s.modelScore ?? 0) < MODEL_ONLY_UNCODED_MIN_SCORE)) return [];
     return [{ span: { start: s.start, end: s.end }, concept, score: s.confidence, abbreviation: false, sources: s.sources, label: s.label }];
   });
+}
+
+/** A model-only span written without a code. */
+function uncoded(s: HybridSpan): MatchCandidate {
+  return { span: { start: s.start, end: s.end }, concept: undefined, score: s.confidence, abbreviation: false, sources: s.sources, label: s.label };
+}
+
+/**
+ * Whether the matcher codes this phrase when it stands alone: a model-only span is one the matcher did not code in
+ * its sentence, so such a phrase was turned down there by context.
+ * @param surface - the span's text.
+ * @param terminology - the index.
+ * @returns whether a match of the whole phrase exists out of context.
+ */
+function rejectedInContext(surface: string, terminology: TerminologyIndex): boolean {
+  return terminology.match(surface).some((m) => m.start === 0 && m.end === surface.length);
 }
 
 function candidateKind(

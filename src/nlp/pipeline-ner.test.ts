@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import type { NerModel, NerSpan } from './ner/types.js';
 import { MODEL_ONLY_UNCODED_MIN_SCORE } from './analyze-rules.js';
 import { createRulePipeline } from './pipeline.js';
+import { loadTerminologyIndex } from '../terminology/load-index.js';
 import { buildDefaultTestTerminology } from './testing/test-terminology.js';
 import type { Mention } from './types.js';
 
@@ -81,4 +82,14 @@ describe('createRulePipeline with an NER model', () => {
     expect(hybrid.info.version).not.toBe(plain.info.version);
     expect(hybrid.info.components).toContainEqual({ name: 'scripted-ner', version: '1', sha256: 'abc' });
   });
+
+  test('a phrase the dictionary turned down in context stays down when only the model finds it', async () => {
+    const shipped = await loadTerminologyIndex();
+    const pipeline = createRulePipeline({ terminology: shipped, ner: scriptedModel({ Influenza: 'PROBLEM', influenza: 'PROBLEM' }, 0.99) });
+    const problemsIn = async (text: string): Promise<string[]> =>
+      (await pipeline.analyze(text)).mentions.filter((m) => m.kind === 'problem').map((m) => describeMention(text, m));
+    expect(await problemsIn('Influenza vaccine given today.')).toEqual([]);
+    expect(await problemsIn('Tested positive for influenza.')).toEqual(['problem:influenza:6142004:dictionary+model']);
+  });
 });
+
