@@ -56,7 +56,7 @@ const LINES: Record<string, string> = {
   ].join('\n'),
   NER: [
     '  NER_MODEL                NER model folder in MODELS_DIR (default: the shipped chartmine-ner when present; none: off)',
-    '  ALLOW_REMOTE_MODELS=false  NER_DTYPE=q8  NER_THREADS=2  NER_BATCH_SIZE=1  NER_MAX_TOKENS  NER_LABEL_MAP',
+    '  ALLOW_REMOTE_MODELS=false  NER_DTYPE=q8  NER_THREADS=1  NER_BATCH_SIZE=1  NER_MAX_TOKENS  NER_LABEL_MAP',
     '  NER_WRITE_UNCODED=false  write findings only the model found that no terminology code was found for',
   ].join('\n'),
   ADMIN: [

@@ -102,7 +102,7 @@ const schema = z
     SENTIMENT_MODEL: z.enum(['lexicon', 'chartmine-sentiment', 'none']).default('lexicon'),
     ALLOW_REMOTE_MODELS: flag(false),
     NER_DTYPE: z.enum(['q8', 'fp32']).default('q8'),
-    NER_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+    NER_THREADS: z.coerce.number().int().min(1).max(64).default(1),
     NER_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(1), // DEFAULT_NER_BATCH_SIZE: per-sentence deterministic int8 spans
     NER_MAX_TOKENS: z.coerce.number().int().min(8).max(512).optional(),
     NER_LABEL_MAP: z

@@ -24,7 +24,7 @@ export const DEFAULT_NER_MODEL = 'chartmine-ner';
  */
 export const DEFAULT_NER_BATCH_SIZE = 1;
 /** ORT intra-op threads. */
-export const DEFAULT_NER_THREADS = 2;
+export const DEFAULT_NER_THREADS = 1;
 /** BERT position tables stop at 512. */
 const MAX_TOKENS_CAP = 512;
 
@@ -38,7 +38,7 @@ export interface NerModelOptions {
   readonly allowRemoteModels?: boolean;
   /** `NER_DTYPE`: `q8` (int8 file `onnx/model_quantized.onnx`, default) or `fp32` (`onnx/model.onnx`). */
   readonly dtype?: 'q8' | 'fp32';
-  /** `NER_THREADS`: ONNX Runtime intra-op threads (default 2; use 1 beside other CPU work). */
+  /** `NER_THREADS`: ONNX Runtime intra-op threads (default 1: at one window per pass a second thread mostly spins; measured in the README). */
   readonly threads?: number;
   /** `NER_BATCH_SIZE`: windows per forward pass (default 1; above 1, int8 spans depend on batch neighbours). */
   readonly batchSize?: number;
