@@ -152,6 +152,7 @@ describe('how notes write sides, adjectives and abbreviations', () => {
     expect(codeOf(at('no hx pyelo', 'pyelo'), SNOMED)).toBe('45816000');
     expect(codeOf(at('AM stiffness ~45 min', 'AM stiffness'), ICD10CM)).toBe('M25.60');
     expect(codeOf(at('admitted for COPD exac', 'COPD exac'), SNOMED)).toBe('195951007');
+    expect(codeOf(at('chronic hypoxemic resp failure on 2 L', 'chronic hypoxemic resp failure'), SNOMED)).toBe('428173007');
     expect(codeOf(at('Spider angiomata on chest', 'Spider angiomata'), ICD10CM)).toBe('I78.1');
     // lower-case "le" is not lower extremity; the match covers the note's own words
     expect(index.match('le swelling').some((m) => m.start === 0)).toBe(false);

@@ -234,6 +234,8 @@ const TERM_SHORTHAND: ReadonlyMap<string, { readonly words: string; readonly upp
       ['fx', 'fracture', false],
       ['exac', 'exacerbation', false],
       ['pulm', 'pulmonary', false],
+      ['resp', 'respiratory', false],
+      ['uop', 'urine output', true],
       ['hx', 'history', false],
     ] as const
   ).map(([abbreviation, words, upper]) => [abbreviation, { words: words.split(' ').map((w) => normalizeWord(w)).join(' '), upper }])
