@@ -20,8 +20,10 @@ describe('requiredBindingIssues', () => {
         identifier: [{ use: 'usual', value: '1' }],
       })
     ).toEqual([]);
-    expect(expressions({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, valueQuantity: { value: 1, comparator: '<' } })).toEqual([]);
-    expect(expressions({ resourceType: 'DocumentReference', status: 'current', docStatus: 'final', content: [] })).toEqual([]);
+    const observation = { resourceType: 'Observation', status: 'final', code: { text: 'x' } };
+    expect(expressions({ ...observation, valueQuantity: { value: 1, comparator: '<' } })).toEqual([]);
+    const note = { resourceType: 'DocumentReference', status: 'current', docStatus: 'final', content: [] };
+    expect(expressions(note)).toEqual([]);
   });
 
   it('names the element of every code outside its required value set', () => {
@@ -37,7 +39,8 @@ describe('requiredBindingIssues', () => {
         identifier: [{ use: 'ZZ', value: '1' }],
       })
     ).toEqual(['Condition.clinicalStatus', 'Condition.identifier.use']);
-    expect(expressions({ resourceType: 'Observation', status: 'ZZ', code: { text: 'x' }, valueQuantity: { value: 1, comparator: 'ZZ' } })).toEqual([
+    const observation = { resourceType: 'Observation', status: 'ZZ', code: { text: 'x' } };
+    expect(expressions({ ...observation, valueQuantity: { value: 1, comparator: 'ZZ' } })).toEqual([
       'Observation.status',
       'Observation.valueQuantity.comparator',
     ]);

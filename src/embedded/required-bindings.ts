@@ -214,7 +214,10 @@ function toCodesOnly(codeSystem: CodeSystem): CodesOnly {
 }
 
 function toCodeTree(concepts: readonly CodeSystemConcept[]): CodeOnly[] {
-  return concepts.map((c) => ({ code: c.code, ...(c.concept !== undefined ? { concept: toCodeTree(c.concept) } : {}) }));
+  return concepts.map((c) => ({
+    code: c.code,
+    ...(c.concept !== undefined ? { concept: toCodeTree(c.concept) } : {}),
+  }));
 }
 
 function stripVersion(url: string): string {

@@ -26,7 +26,8 @@ describe('parseIndexText', () => {
   });
 
   it('names the line number of a malformed record', () => {
-    expect(() => parseIndexText([HEADER, BODY[0], 'Q\tx'].join('\n'))).toThrow(new IndexFormatError('line 3: unknown record type'));
+    const text = [HEADER, BODY[0], 'Q\tx'].join('\n');
+    expect(() => parseIndexText(text)).toThrow(new IndexFormatError('line 3: unknown record type'));
   });
 
   it('holds one concept line per C record of the shipped index, in order', () => {

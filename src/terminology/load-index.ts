@@ -33,7 +33,8 @@ const DEFAULT_GUNZIP_CHUNK_BYTES = 64 * 1024;
  * Decompresses a gzip file into one output buffer sized from its trailer (ISIZE: the uncompressed length mod 2^32).
  * With zlib's default 64 KiB chunks, the ~400 chunks of a 26 MB index are malloc'd, concatenated and freed, and
  * the C heap keeps the freed chunks: about 55 MB of RSS for the life of the process. One chunk is one mmap that is
- * returned to the system when freed. The size is only a hint: the output is zlib's either way (a file of several gzip members just takes more chunks).
+ * returned to the system when freed. The size is only a hint: the output is zlib's either way (a file of several
+ * gzip members just takes more chunks).
  * @param bytes - the gzip file.
  * @returns the decompressed bytes.
  */
