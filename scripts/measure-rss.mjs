@@ -1,20 +1,24 @@
-// Usage (repository root, after npm run build; Redis on REDIS_URL): node scripts/measure-rss.mjs [NOTES] [--default]
+// Usage (repository root, after npm run build; Redis on REDIS_URL): node scripts/measure-rss.mjs [NOTES] [--default] [--gc]
 //   split (default): serve (WORKERS=0, STORE=memory) + 2 `chartmine worker` processes (WORKERS=2 each).
 //   --default:       one serve process (STORE=memory) with its in-process workers (WORKERS unset: the default, 2).
 // POSTs N MTSamples notes, waits until every note has its AuditEvent, then reads VmRSS (and its anonymous and
 // file-backed parts: shared libraries count in every process) of each process; also the peak of the sum, sampled
 // once a second, and each process's RSS after 20 s of quiet (`settledMb`). `idleMb` is each process's RSS before the
 // first note (start-up, models and indexes loaded). RSS_PORT moves the server's port; MTSAMPLES the notes file.
+//   --gc: the processes preload scripts/gc-on-sigusr2.cjs; at the end of the burst each gets SIGUSR2 (two full
+//         GCs, heap before/after on stderr), so `settledMb` is RSS 5 s after a full GC rather than after idling.
 import { spawn, execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 const root = process.cwd();
 const { readMtsamplesNotes } = await import(root + '/dist/src/nlp/testing/mtsamples.js');
 const args = process.argv.slice(2);
 const single = args.includes('--default');
+const withGc = args.includes('--gc');
 const N = Number(args.find((a) => !a.startsWith('--')) ?? 300);
 const PORT = Number(process.env.RSS_PORT ?? 18931);
 const prefix = `rss-${Date.now()}`;
 const base = { ...process.env, LOG_LEVEL: 'warn', QUEUE_PREFIX: prefix, QUEUE_NAMESPACE: 'rss' };
+if (withGc) base.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} -r ${root}/scripts/gc-on-sigusr2.cjs`.trim();
 const serveEnv = { ...base, PORT: String(PORT), STORE: 'memory', ...(single ? {} : { WORKERS: '0' }) };
 if (single) delete serveEnv.WORKERS;
 const serve = spawn('node', ['dist/src/cli.js', 'serve'], { cwd: root, env: serveEnv, stdio: 'inherit' });
@@ -52,12 +56,16 @@ const seconds = (Date.now() - t0) / 1000;
 const detail = () => Object.fromEntries(names.map((n, k) => { const s = status(procs[k].pid); return [n, { rss: Math.round(kb(s, 'VmRSS')), anon: Math.round(kb(s, 'RssAnon')), file: Math.round(kb(s, 'RssFile')) }]; }));
 const sumOf = (d) => Object.values(d).reduce((a, x) => a + x.rss, 0);
 const done = detail();
-// Then idle for SETTLE_S seconds (default 20): V8's memory reducer runs full GCs and shrinks the young generation
+if (withGc) {
+  for (const p of procs) process.kill(p.pid, 'SIGUSR2');
+  await new Promise((r) => setTimeout(r, 5000));
+}
+// Then idle for SETTLE_S seconds (default 20; 0 with --gc): V8's memory reducer runs full GCs and shrinks the young generation
 // once allocation stops, so this is what the processes keep between bursts; the number at the end of the burst
 // depends on where each heap was in its GC cycle.
-await new Promise((r) => setTimeout(r, Number(process.env.SETTLE_S ?? 20) * 1000));
+await new Promise((r) => setTimeout(r, Number(process.env.SETTLE_S ?? (withGc ? 0 : 20)) * 1000));
 const settled = detail();
-console.log(JSON.stringify({ mode: single ? 'default (serve, WORKERS=2)' : 'split (serve WORKERS=0 + 2 workers)', notes: N, seconds, idleMb: idle, rssMb: done, sumMb: sumOf(done), peakSumMb: Math.round(peak), settledMb: settled, settledSumMb: sumOf(settled), ner: process.env.NER_MODEL ?? 'shipped', nerThreads: process.env.NER_THREADS ?? 'default' }));
+console.log(JSON.stringify({ mode: single ? 'default (serve, WORKERS=2)' : 'split (serve WORKERS=0 + 2 workers)', gc: withGc, notes: N, seconds, idleMb: idle, rssMb: done, sumMb: sumOf(done), peakSumMb: Math.round(peak), settledMb: settled, settledSumMb: sumOf(settled), ner: process.env.NER_MODEL ?? 'shipped', nerThreads: process.env.NER_THREADS ?? 'default' }));
 for (const p of [...workers, serve]) p.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 3000));
 try { execSync(`redis-cli --scan --pattern '${prefix}*' | xargs -r redis-cli del >/dev/null`); } catch {}
