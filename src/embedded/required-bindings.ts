@@ -18,8 +18,33 @@ interface Expansion {
 }
 
 let expansions: Map<string, Expansion | null> | undefined;
-let valueSets: Map<string, ValueSet> | undefined;
-let codeSystems: Map<string, CodeSystem> | undefined;
+/** What expansion reads of a ValueSet: its compose, with each listed concept's code only. */
+interface ComposeOnly {
+  readonly compose?: {
+    readonly include: readonly ComposeInclude[];
+    readonly exclude?: readonly unknown[];
+  };
+}
+interface ComposeInclude {
+  readonly system?: string;
+  readonly valueSet?: readonly string[];
+  readonly filter?: readonly unknown[];
+  readonly concept?: readonly { readonly code?: string }[];
+}
+/** What expansion reads of a CodeSystem: its content flag and the tree of codes. */
+interface CodesOnly {
+  readonly content?: string;
+  readonly concept?: readonly CodeOnly[];
+}
+interface CodeOnly {
+  readonly code?: string;
+  readonly concept?: readonly CodeOnly[];
+}
+
+// Only what expansion reads is kept: the whole resources (narratives, displays, definitions of every R4, v2 and v3
+// code) would hold about 23 MB of heap in the server for the life of the process.
+let valueSets: Map<string, ComposeOnly> | undefined;
+let codeSystems: Map<string, CodesOnly> | undefined;
 
 /**
  * Issues for every value outside a required binding's value set.
@@ -148,7 +173,7 @@ function expandValueSet(url: string, seen: Set<string>): Expansion | null {
   return codes.size > 0 ? { qualified, codes } : null;
 }
 
-function flatten(concepts: readonly CodeSystemConcept[]): string[] {
+function flatten(concepts: readonly CodeOnly[]): string[] {
   return concepts.flatMap((c) => [...(c.code ? [c.code] : []), ...flatten(c.concept ?? [])]);
 }
 
@@ -159,10 +184,40 @@ function loadTerminology(): void {
   for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json', 'fhir/r4/v2-tables.json']) {
     for (const entry of (readJson(file) as Bundle).entry ?? []) {
       const r = entry.resource;
-      if (r?.resourceType === 'ValueSet' && r.url) valueSets.set(r.url, r);
-      if (r?.resourceType === 'CodeSystem' && r.url) codeSystems.set(r.url, r);
+      if (r?.resourceType === 'ValueSet' && r.url) valueSets.set(r.url, toComposeOnly(r));
+      if (r?.resourceType === 'CodeSystem' && r.url) codeSystems.set(r.url, toCodesOnly(r));
     }
   }
+}
+
+function toComposeOnly(valueSet: ValueSet): ComposeOnly {
+  if (!valueSet.compose) return {};
+  const { include, exclude } = valueSet.compose;
+  return {
+    compose: {
+      include: include.map((i) => ({
+        ...(i.system !== undefined ? { system: i.system } : {}),
+        ...(i.valueSet !== undefined ? { valueSet: i.valueSet } : {}),
+        ...(i.filter !== undefined ? { filter: i.filter } : {}),
+        ...(i.concept !== undefined ? { concept: i.concept.map((c) => ({ code: c.code })) } : {}),
+      })),
+      ...(exclude !== undefined ? { exclude } : {}),
+    },
+  };
+}
+
+function toCodesOnly(codeSystem: CodeSystem): CodesOnly {
+  return {
+    ...(codeSystem.content !== undefined ? { content: codeSystem.content } : {}),
+    ...(codeSystem.concept !== undefined ? { concept: toCodeTree(codeSystem.concept) } : {}),
+  };
+}
+
+function toCodeTree(concepts: readonly CodeSystemConcept[]): CodeOnly[] {
+  return concepts.map((c) => ({
+    code: c.code,
+    ...(c.concept !== undefined ? { concept: toCodeTree(c.concept) } : {}),
+  }));
 }
 
 function stripVersion(url: string): string {
