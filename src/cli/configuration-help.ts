@@ -56,7 +56,9 @@ const LINES: Record<string, string> = {
   ].join('\n'),
   NER: [
     '  NER_MODEL                NER model folder in MODELS_DIR (default: the shipped chartmine-ner when present; none: off)',
-    '  ALLOW_REMOTE_MODELS=false  NER_DTYPE=q8  NER_THREADS=2  NER_BATCH_SIZE=16  NER_MAX_TOKENS  NER_LABEL_MAP',
+    '  ALLOW_REMOTE_MODELS=false  NER_DTYPE=q8  NER_BATCH_SIZE=16  NER_MAX_TOKENS  NER_LABEL_MAP',
+    '  NER_INFERENCE_THREADS=min(2, cores)  worker threads running the model, a session each (0: main thread)',
+    '  NER_THREADS              ONNX intra-op threads per session (default: 1 with inference threads, 2 without)',
     '  NER_WRITE_UNCODED=false  write findings only the model found that no terminology code was found for',
   ].join('\n'),
   ADMIN: [

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -102,7 +103,10 @@ const schema = z
     SENTIMENT_MODEL: z.enum(['lexicon', 'chartmine-sentiment', 'none']).default('lexicon'),
     ALLOW_REMOTE_MODELS: flag(false),
     NER_DTYPE: z.enum(['q8', 'fp32']).default('q8'),
-    NER_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+    // Unset: 1 per session when the pool runs the model (one core per thread), 2 in-process.
+    NER_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+    // Worker threads running the NER forward pass, one ONNX session each, shared by every job of the process.
+    NER_INFERENCE_THREADS: z.coerce.number().int().min(0).max(64).default(Math.min(2, availableParallelism())),
     NER_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
     NER_MAX_TOKENS: z.coerce.number().int().min(8).max(512).optional(),
     NER_LABEL_MAP: z
@@ -193,7 +197,10 @@ const schema = z
       model: e.NER_MODEL,
       allowRemoteModels: e.ALLOW_REMOTE_MODELS,
       dtype: e.NER_DTYPE,
-      threads: e.NER_THREADS,
+      /** ONNX Runtime intra-op threads per session. */
+      threads: e.NER_THREADS ?? (e.NER_INFERENCE_THREADS > 0 ? 1 : 2),
+      /** Worker threads with a session each (a local model only); 0: the forward pass runs on the main thread. */
+      inferenceThreads: e.NER_INFERENCE_THREADS,
       batchSize: e.NER_BATCH_SIZE,
       maxTokens: e.NER_MAX_TOKENS,
       labelMap: e.NER_LABEL_MAP,
