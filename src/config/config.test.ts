@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { loadConfig } from './config.js';
@@ -138,5 +139,12 @@ describe('FHIR mapping variables', () => {
     expect(config.auditEvents).toBe(false);
     expect(() => loadConfig({ VERIFICATION_AFFIRMED: 'maybe' })).toThrow(/VERIFICATION_AFFIRMED/);
     expect(() => loadConfig({ WRITE_HYPOTHETICAL: 'yes' })).toThrow(/WRITE_HYPOTHETICAL/);
+  });
+
+  test('NER threads: a pool of min(2, cores) threads with 1 intra-op thread each; 0 runs in-process with 2', () => {
+    expect(loadConfig({}).ner).toMatchObject({ inferenceThreads: Math.min(2, availableParallelism()), threads: 1 });
+    expect(loadConfig({ NER_INFERENCE_THREADS: '0' }).ner).toMatchObject({ inferenceThreads: 0, threads: 2 });
+    expect(loadConfig({ NER_INFERENCE_THREADS: '4', NER_THREADS: '2' }).ner).toMatchObject({ inferenceThreads: 4, threads: 2 });
+    expect(() => loadConfig({ NER_INFERENCE_THREADS: '-1' })).toThrow(/NER_INFERENCE_THREADS/);
   });
 });
