@@ -31,6 +31,8 @@ export interface BenchReport {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly peakRssMb: number;
+  /** Process CPU time (user + system, every thread: inference threads included) per note. */
+  readonly cpuMsPerNote?: number;
   readonly failed?: number;
   readonly settings: Readonly<Record<string, unknown>>;
   /** `--stage server --profile`: where the time of an average note went. */
@@ -64,9 +66,11 @@ function timedReport(
   texts: readonly string[],
   started: number,
   latencies: number[],
-  stopRss: () => number
+  stopRss: () => number,
+  cpuStart: NodeJS.CpuUsage
 ): Omit<BenchReport, 'settings'> {
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   latencies.sort((a, b) => a - b);
   return {
     stage,
@@ -77,6 +81,7 @@ function timedReport(
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
     peakRssMb: stopRss(),
+    cpuMsPerNote: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, texts.length)) * 10) / 10,
   };
 }
 
@@ -129,6 +134,7 @@ export async function benchServer(
   });
   try {
     const probe = startServerProbe(handle);
+    const cpuStart = process.cpuUsage();
     const started = performance.now();
     const post = async (index: number): Promise<void> => {
       const t0 = performance.now();
@@ -146,7 +152,7 @@ export async function benchServer(
     await done;
     const serverProfile = await probe.finish();
     return {
-      ...timedReport('server', texts, started, latencies, stopRss),
+      ...timedReport('server', texts, started, latencies, stopRss, cpuStart),
       failed,
       settings: { workers: config.workers, concurrency: options.rate ? 'open' : concurrency, ...(options.rate ? { rateNotesPerSecond: options.rate } : {}), fhir: 'embedded', redis: config.redisUrl, nerModel: config.ner.model ?? 'shipped default', pipelineVersion: handle.worker?.software.pipelineVersion },
       ...(options.profile ? { serverProfile } : {}),
@@ -173,6 +179,7 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
   const notes = texts.map((t) => toTextNote(t));
   // Warm-up: JIT and lazily built structures should not count against the first notes.
   for (const note of notes.slice(0, 3)) await extractNote(note, extractDeps(pipeline, software));
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -185,7 +192,7 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, notes.length)) }, lane));
   return {
-    ...timedReport('extract', texts, started, latencies, stopRss),
+    ...timedReport('extract', texts, started, latencies, stopRss, cpuStart),
     // The one pipeline version (as Provenance, Device and `extract` name it), not the rule pipeline's own.
     settings: { pipeline: pipeline.info.name, pipelineVersion: software.pipelineVersion, concurrency },
   };
@@ -233,6 +240,7 @@ export function formatBenchReport(r: BenchReport): string {
     `stage ${r.stage}: ${r.notes} notes, ~${r.averageWords} words each, ${r.seconds} s`,
     `  throughput   ${r.notesPerSecond} notes/s`,
     ...(r.stage === 'rules' ? [] : [`  latency      p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms${r.stage === 'server' ? ' (POST to job completed)' : ' (per note)'}`]),
+    ...(r.cpuMsPerNote !== undefined ? [`  CPU          ${r.cpuMsPerNote} ms/note (process: every thread, user + system)`] : []),
     `  peak RSS     ${r.peakRssMb} MB (whole process${r.stage === 'server' ? ': HTTP server, embedded store and workers' : ''})`,
     ...(r.failed ? [`  failed jobs  ${r.failed}`] : []),
     `  settings     ${JSON.stringify(r.settings)}`,
