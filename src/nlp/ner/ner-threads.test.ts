@@ -140,6 +140,7 @@ describe('inference thread failures', () => {
       const doomed = runOn(pool, b); // the first idle thread: thread 0, which stops before it gets to this batch
       const err: unknown = await doomed.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ModelError);
+      expect((err as ModelError).retryable).toBe(true); // the job runs again, on a thread that is alive
       expect((err as ModelError).message).toContain(`${b.batch}x${b.seqLen}`);
       expect((err as ModelError).message).not.toContain('aspirin');
       await vi.waitFor(() => expect(pool.size()).toBe(2), { timeout: 20_000, interval: 50 });

@@ -5,10 +5,11 @@
  * short sentences use poorly. Here each thread runs its batches one after another on its own core and the main
  * thread only waits.
  *
- * Failures: a thread that throws, crashes or exits rejects the batches it holds with `ModelError` and is replaced
- * by a fresh one, provided it had loaded its session once (a thread that cannot even load is not retried: its slot
- * is dropped, and with no slots left every batch is rejected). Only ids, masks and logits cross threads; the text
- * stays in the main thread.
+ * Failures: a thread that throws, crashes or exits rejects the batches it holds with a retryable `ModelError` (the
+ * job runs again) and is replaced by a fresh one, provided it had loaded its session once (a thread that cannot even
+ * load is not retried: its slot is dropped, and with no slots left every batch is rejected). An error that
+ * `session.run` reports for a batch is not retryable, as in-process. Only ids, masks and logits cross threads; the
+ * text stays in the main thread.
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -164,8 +165,9 @@ export async function startNerThreads(options: NerThreadsOptions): Promise<NerTh
     else slot.worker.unref();
   };
 
+  /** The batches a thread held when it stopped: retryable, the same batch runs again on a thread that is alive. */
   const failAll = (slot: Slot, why: (shape: string) => string, cause?: Error): void => {
-    for (const p of slot.pending.values()) p.reject(new ModelError(why(p.shape), cause ? { cause } : undefined));
+    for (const p of slot.pending.values()) p.reject(new ModelError(why(p.shape), cause ? { cause } : undefined, true));
     slot.pending.clear();
   };
 
@@ -244,7 +246,10 @@ export async function startNerThreads(options: NerThreadsOptions): Promise<NerTh
       // The least busy thread; a replacement still loading queues the batch until its session is ready.
       let slot: Slot | undefined;
       for (const s of slots) if (!slot || s.pending.size < slot.pending.size) slot = s;
-      if (!slot) return Promise.reject(new ModelError(`NER model '${options.modelName}' has no inference thread left (a batch of ${shape})`));
+      if (!slot) {
+        // Every thread failed to load again: retryable, for another process may still run it; this one stays broken.
+        return Promise.reject(new ModelError(`NER model '${options.modelName}' has no inference thread left (a batch of ${shape})`, undefined, true));
+      }
       const target = slot;
       const id = nextId++;
       const ids = ownBuffer(inputIds);
