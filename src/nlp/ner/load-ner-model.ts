@@ -1,6 +1,7 @@
 /**
  * Loads a token-classification model with transformers.js, fully offline by default. The only file in `src/nlp/ner`
- * that imports the ML runtime. Load once per process (model load is ~0.1 s; a session per job would waste memory).
+ * that imports the ML runtime (`ner-threads.ts` loads transformers.js's onnxruntime-node inside its threads). Load
+ * once per process (model load is ~0.1 s; a session per job would waste memory); all jobs share its threads.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
