@@ -3,8 +3,11 @@
  * in-process transformers.js session; the same spans on the fixture notes; many callers at once; a thread that
  * dies; close; and an event loop that keeps turning while the model works.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { AutoModelForTokenClassification, AutoTokenizer, Tensor } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { DEFAULT_MODELS_DIR } from '../../config/config.js';
@@ -167,5 +170,31 @@ describe('inference thread failures', () => {
     if (!(err instanceof Float32Array)) expect(err).toBeInstanceOf(ModelError);
     await expect(runOn(pool, b)).rejects.toBeInstanceOf(ModelError);
     expect(pool.size()).toBe(0);
+  });
+
+  test('a process that exits while a batch runs exits with its own code, not an abort', async () => {
+    // Node stops worker threads on exit; one stopped inside ONNX Runtime would abort the process (134).
+    const root = path.dirname(DEFAULT_MODELS_DIR);
+    const dir = path.join(root, 'node_modules', '.cache', 'chartmine-test');
+    mkdirSync(dir, { recursive: true });
+    const entry = path.join(dir, 'exit-probe-entry.mjs');
+    const threads = fileURLToPath(new URL('./ner-threads.ts', import.meta.url));
+    writeFileSync(
+      entry,
+      [
+        `import { startNerThreads } from ${JSON.stringify(threads)};`,
+        `const pool = await startNerThreads({ onnxFile: ${JSON.stringify(path.join(MODEL_DIR, FILES.fp32))}, threads: 2, intraOpThreads: 1, modelName: 'probe' });`,
+        'const n = 64, len = 128;',
+        'for (let i = 0; i < 4; i++) pool.run(new BigInt64Array(n * len).fill(1000n), new BigInt64Array(n * len).fill(1n), n, len).catch(() => {});',
+        'setTimeout(() => process.exit(3), 20);',
+      ].join('\n')
+    );
+    const outfile = path.join(dir, 'exit-probe.mjs');
+    await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' });
+    for (let i = 0; i < 3; i++) {
+      const run = spawnSync(process.execPath, [outfile], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      expect(run.stderr).not.toContain('terminate called');
+      expect(run.status).toBe(3);
+    }
   });
 });

@@ -59,6 +59,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Shared with the thread: [busy in ONNX Runtime, stop] (see THREAD_CODE). */
+  control: Int32Array;
   ready: boolean;
   /** Resolves when the current thread has exited. */
   exited: Promise<void>;
@@ -80,6 +82,12 @@ const THREAD_CODE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
+// control[0]: 1 while ONNX Runtime works in this thread (native code that must not see the thread stop);
+// control[1]: set by the main thread when the process exits: start nothing more.
+const control = workerData.control;
+const idle = () => { Atomics.store(control, 0, 0); Atomics.notify(control, 0); };
+const enter = () => { Atomics.store(control, 0, 1); if (Atomics.load(control, 1) === 1) { idle(); return false; } return true; };
+Atomics.store(control, 0, 1);
 const post = (message, transfer) => {
   try { parentPort.postMessage(message, transfer); }
   catch { parentPort.postMessage({ ...message, logits: message.logits.slice() }); } // a buffer that cannot move
@@ -91,8 +99,8 @@ const loading = ort.InferenceSession.create(workerData.onnxFile, {
   logSeverityLevel: 3,
 });
 loading.then(
-  (session) => parentPort.postMessage({ type: 'ready' }),
-  (err) => { parentPort.postMessage({ type: 'load-failed', name: String(err && err.name), message: String(err && err.message) }); process.exit(1); }
+  (session) => { idle(); parentPort.postMessage({ type: 'ready' }); },
+  (err) => { idle(); parentPort.postMessage({ type: 'load-failed', name: String(err && err.name), message: String(err && err.message) }); process.exit(1); }
 );
 let queue = loading;
 let closing = false;
@@ -100,11 +108,11 @@ parentPort.on('message', (m) => {
   if (m.type === 'crash') throw new Error('inference thread stopped on request'); // as an uncaught failure would
   if (m.type === 'close') {
     closing = true;
-    queue = queue.then(async (session) => { await session.release(); process.exit(0); });
+    queue = queue.then(async (session) => { if (enter()) await session.release(); idle(); process.exit(0); });
     return;
   }
   queue = queue.then(async (session) => {
-    if (closing) return session;
+    if (closing || !enter()) return session;
     try {
       const dims = [m.batch, m.seqLen];
       const feeds = {};
@@ -119,11 +127,16 @@ parentPort.on('message', (m) => {
       post({ type: 'logits', id: m.id, logits }, [logits.buffer]);
     } catch (err) {
       parentPort.postMessage({ type: 'failed', id: m.id, name: String(err && err.name), message: String(err && err.message) });
+    } finally {
+      idle();
     }
     return session;
   });
 });
 `;
+
+/** Longest a process exit waits for batches in progress (a batch of 16 windows takes well under a second). */
+const EXIT_WAIT_MS = 10_000;
 
 /**
  * Where transformers.js finds onnxruntime-node: the same copy, so the pool and an in-process session agree, and no
@@ -174,13 +187,15 @@ export async function startNerThreads(options: NerThreadsOptions): Promise<NerTh
   /** Starts a thread in `slot` (new or replacing a dead one); resolves once its session is loaded. */
   const spawn = (slot: Slot | undefined): Promise<Slot> =>
     new Promise((resolve, reject) => {
+      const control = new Int32Array(new SharedArrayBuffer(8));
       const worker = new Worker(THREAD_CODE, {
         eval: true,
-        workerData: { ortPath, onnxFile: options.onnxFile, intraOpThreads: options.intraOpThreads },
+        workerData: { ortPath, onnxFile: options.onnxFile, intraOpThreads: options.intraOpThreads, control },
       });
       const exited = new Promise<void>((done) => worker.once('exit', () => done()));
-      const s: Slot = slot ?? { worker, ready: false, exited, pending: new Map() };
+      const s: Slot = slot ?? { worker, control, ready: false, exited, pending: new Map() };
       s.worker = worker;
+      s.control = control;
       s.ready = false;
       s.exited = exited;
       let lastError: Error | undefined;
@@ -222,6 +237,20 @@ export async function startNerThreads(options: NerThreadsOptions): Promise<NerTh
       if (!slot) slots.push(s);
     });
 
+  /**
+   * On process exit Node stops every worker thread, and one stopped inside ONNX Runtime aborts the process (exit 134
+   * instead of the code asked for). 'exit' listeners run first and may block: tell each thread to start nothing
+   * more and wait, at most EXIT_WAIT_MS in all, for the work in progress to end.
+   */
+  const onExit = (): void => {
+    for (const s of slots) Atomics.store(s.control, 1, 1);
+    const deadline = Date.now() + EXIT_WAIT_MS;
+    for (const s of slots) {
+      while (Atomics.load(s.control, 0) === 1 && Date.now() < deadline) Atomics.wait(s.control, 0, 1, deadline - Date.now());
+    }
+  };
+  process.on('exit', onExit);
+
   const stopAll = async (): Promise<void> => {
     closed = true;
     for (const s of slots) {
@@ -230,6 +259,7 @@ export async function startNerThreads(options: NerThreadsOptions): Promise<NerTh
       s.worker.postMessage({ type: 'close' });
     }
     await Promise.all(slots.map((s) => s.exited));
+    process.off('exit', onExit);
   };
 
   const started = await Promise.allSettled(Array.from({ length: Math.max(1, options.threads) }, () => spawn(undefined)));
