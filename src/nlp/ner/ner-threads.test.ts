@@ -196,5 +196,5 @@ describe('inference thread failures', () => {
       expect(run.stderr).not.toContain('terminate called');
       expect(run.status).toBe(3);
     }
-  });
+  }, 120_000);
 });
