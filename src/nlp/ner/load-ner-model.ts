@@ -36,17 +36,18 @@ export interface NerModelOptions {
   readonly dtype?: 'q8' | 'fp32';
   /** `NER_THREADS`: ONNX Runtime intra-op threads per session (default 2; use 1 beside other CPU work). */
   readonly threads?: number;
-  /**
-   * `NER_INFERENCE_THREADS`: run a local model's forward pass in this many worker threads, one session each
-   * (`ner-threads.ts`); 0 or unset: in-process. Hub models always run in-process.
-   */
-  readonly inferenceThreads?: number;
   /** `NER_BATCH_SIZE`: windows per forward pass (default 16). */
   readonly batchSize?: number;
   /** `NER_MAX_TOKENS`: window length in sub-tokens; default and cap: the model's own maximum (and 512). */
   readonly maxTokens?: number;
   /** `NER_LABEL_MAP`: the model's entity types → ours (see `parseNerLabelMap`). */
   readonly labelMap?: NerLabelMap;
+
+  /**
+   * `NER_INFERENCE_THREADS`: run a local model's forward pass in this many worker threads, one session each
+   * (`ner-threads.ts`); 0 or unset: in-process. Hub models always run in-process.
+   */
+  readonly inferenceThreads?: number;
 }
 
 /**
