@@ -34,7 +34,7 @@ export interface NerModelOptions {
   readonly allowRemoteModels?: boolean;
   /** `NER_DTYPE`: `q8` (int8 file `onnx/model_quantized.onnx`, default) or `fp32` (`onnx/model.onnx`). */
   readonly dtype?: 'q8' | 'fp32';
-  /** `NER_THREADS`: ONNX Runtime intra-op threads per session (default 2; use 1 beside other CPU work). */
+  /** `NER_THREADS`: ONNX Runtime intra-op threads per session (default 1 in inference threads, else 2). */
   readonly threads?: number;
   /** `NER_BATCH_SIZE`: windows per forward pass (default 16). */
   readonly batchSize?: number;
@@ -42,7 +42,6 @@ export interface NerModelOptions {
   readonly maxTokens?: number;
   /** `NER_LABEL_MAP`: the model's entity types → ours (see `parseNerLabelMap`). */
   readonly labelMap?: NerLabelMap;
-
   /**
    * `NER_INFERENCE_THREADS`: run a local model's forward pass in this many worker threads, one session each
    * (`ner-threads.ts`); 0 or unset: in-process. Hub models always run in-process.
