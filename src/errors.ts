@@ -198,10 +198,10 @@ export class CircuitOpenError extends AppError {
   }
 }
 
-/** The NLP model could not be loaded or run. */
+/** The NLP model could not be loaded or run. Retryable only where the same batch can run again (a thread stopped). */
 export class ModelError extends AppError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('model-failure', message, false, options);
+  constructor(message: string, options?: ErrorOptions, retryable = false) {
+    super('model-failure', message, retryable, options);
   }
 }
 

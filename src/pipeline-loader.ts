@@ -81,6 +81,7 @@ export async function loadConfiguredNerModel(config: Pick<Config, 'modelsDir' | 
     allowRemoteModels: ner.allowRemoteModels,
     dtype: ner.dtype,
     threads: ner.threads,
+    inferenceThreads: ner.inferenceThreads,
     batchSize: ner.batchSize,
     ...(ner.maxTokens ? { maxTokens: ner.maxTokens } : {}),
     ...(ner.labelMap ? { labelMap: parseNerLabelMap(ner.labelMap) } : {}),

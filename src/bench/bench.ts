@@ -32,6 +32,8 @@ export interface BenchReport {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly peakRssMb: number;
+  /** Process CPU time (user + system, every thread: inference threads included) per note. */
+  readonly cpuMsPerNote?: number;
   readonly failed?: number;
   readonly settings: Readonly<Record<string, unknown>>;
   /** `--stage server --profile`: where the time of an average note went. */
@@ -69,9 +71,11 @@ function timedReport(
   texts: readonly string[],
   started: number,
   latencies: number[],
-  stopRss: () => number
+  stopRss: () => number,
+  cpuStart: NodeJS.CpuUsage
 ): Omit<BenchReport, 'settings'> {
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   latencies.sort((a, b) => a - b);
   return {
     stage,
@@ -82,6 +86,7 @@ function timedReport(
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
     peakRssMb: stopRss(),
+    cpuMsPerNote: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, texts.length)) * 10) / 10,
   };
 }
 
@@ -134,6 +139,7 @@ export async function benchServer(
   });
   try {
     const probe = startServerProbe(handle);
+    const cpuStart = process.cpuUsage();
     const started = performance.now();
     const post = async (index: number): Promise<void> => {
       const t0 = performance.now();
@@ -151,7 +157,7 @@ export async function benchServer(
     await done;
     const serverProfile = await probe.finish();
     return {
-      ...timedReport('server', texts, started, latencies, stopRss),
+      ...timedReport('server', texts, started, latencies, stopRss, cpuStart),
       failed,
       settings: { workers: config.workers, concurrency: options.rate ? 'open' : concurrency, ...(options.rate ? { rateNotesPerSecond: options.rate } : {}), fhir: 'embedded', redis: config.redisUrl, nerModel: config.ner.model ?? 'shipped default', pipelineVersion: handle.worker?.software.pipelineVersion },
       ...(options.profile ? { serverProfile } : {}),
@@ -182,6 +188,7 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
   for (const note of notes.slice(0, 3)) await extractNote(note, extractDeps(run, software));
   probe?.start();
   const cpu = process.cpuUsage();
+  const cpuStart = cpu;
   const started = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -197,7 +204,7 @@ export async function benchInProcess(texts: readonly string[], pipeline: NlpPipe
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, notes.length)) }, lane));
   const used = process.cpuUsage(cpu);
   return {
-    ...timedReport('extract', texts, started, latencies, stopRss),
+    ...timedReport('extract', texts, started, latencies, stopRss, cpuStart),
     // The one pipeline version (as Provenance, Device and `extract` name it), not the rule pipeline's own.
     settings: {
       pipeline: pipeline.info.name,
@@ -221,6 +228,7 @@ export async function benchVerifyIdentical(texts: readonly string[], skipping: N
   const software = buildSoftwareInfo(CHARTMINE_VERSION, skipping.info);
   const stopRss = rssSampler();
   const notes = texts.map((t) => toTextNote(t));
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   const outputOf = async (i: number, skip: boolean): Promise<string> => {
     const inner = skip ? skipping : full;
@@ -231,7 +239,7 @@ export async function benchVerifyIdentical(texts: readonly string[], skipping: N
   };
   const identity = await verifyIdentical(notes.length, outputOf);
   return {
-    ...timedReport('extract', texts, started, [], stopRss),
+    ...timedReport('extract', texts, started, [], stopRss, cpuStart),
     settings: { pipeline: skipping.info.name, pipelineVersion: software.pipelineVersion, verify: 'skipping vs every sentence' },
     identity,
   };
@@ -279,6 +287,7 @@ export function formatBenchReport(r: BenchReport): string {
     `stage ${r.stage}: ${r.notes} notes, ~${r.averageWords} words each, ${r.seconds} s`,
     `  throughput   ${r.notesPerSecond} notes/s`,
     ...(r.stage === 'rules' || r.identity ? [] : [`  latency      p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms${r.stage === 'server' ? ' (POST to job completed)' : ' (per note)'}`]),
+    ...(r.cpuMsPerNote !== undefined ? [`  CPU          ${r.cpuMsPerNote} ms/note (process: every thread, user + system)`] : []),
     `  peak RSS     ${r.peakRssMb} MB (whole process${r.stage === 'server' ? ': HTTP server, embedded store and workers' : ''})`,
     ...(r.failed ? [`  failed jobs  ${r.failed}`] : []),
     `  settings     ${JSON.stringify(r.settings)}`,

@@ -98,7 +98,8 @@ export const benchCommand: CliCommand = {
           : stage === 'rules'
             ? await benchRulesStage(texts, config.modelsDir)
             : await extractReport(texts);
-      reports.push({ ...report, settings: { ...report.settings, corpus } });
+      const ner = stage === 'rules' ? {} : { nerInferenceThreads: config.ner.inferenceThreads, nerThreads: config.ner.threads };
+      reports.push({ ...report, settings: { ...report.settings, corpus, ...ner } });
       if (!values.json) io.stdout.write(`${formatBenchReport(reports[reports.length - 1])}\n`);
     }
     if (values.json) io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);

@@ -57,6 +57,7 @@ const LINES: Record<string, string> = {
   NER: [
     '  NER_MODEL                NER model folder in MODELS_DIR (default: the shipped chartmine-ner when present; none: off)',
     '  ALLOW_REMOTE_MODELS=false  NER_DTYPE=q8  NER_THREADS=1  NER_BATCH_SIZE=1  NER_MAX_TOKENS  NER_LABEL_MAP',
+    '  NER_INFERENCE_THREADS=1  worker threads running the model, a session each (0: main thread)',
     '  NER_WRITE_UNCODED=false  write findings only the model found that no terminology code was found for',
   ].join('\n'),
   ADMIN: [

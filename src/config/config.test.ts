@@ -139,4 +139,11 @@ describe('FHIR mapping variables', () => {
     expect(() => loadConfig({ VERIFICATION_AFFIRMED: 'maybe' })).toThrow(/VERIFICATION_AFFIRMED/);
     expect(() => loadConfig({ WRITE_HYPOTHETICAL: 'yes' })).toThrow(/WRITE_HYPOTHETICAL/);
   });
+
+  test('NER threads: one inference thread with 1 intra-op thread by default; 0 runs in-process', () => {
+    expect(loadConfig({}).ner).toMatchObject({ inferenceThreads: 1, threads: 1 });
+    expect(loadConfig({ NER_INFERENCE_THREADS: '0' }).ner).toMatchObject({ inferenceThreads: 0, threads: 1 });
+    expect(loadConfig({ NER_INFERENCE_THREADS: '4', NER_THREADS: '2' }).ner).toMatchObject({ inferenceThreads: 4, threads: 2 });
+    expect(() => loadConfig({ NER_INFERENCE_THREADS: '-1' })).toThrow(/NER_INFERENCE_THREADS/);
+  });
 });

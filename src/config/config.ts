@@ -103,6 +103,8 @@ const schema = z
     ALLOW_REMOTE_MODELS: flag(false),
     NER_DTYPE: z.enum(['q8', 'fp32']).default('q8'),
     NER_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+    // Worker threads running the NER forward pass, one ONNX session each, shared by every job of the process.
+    NER_INFERENCE_THREADS: z.coerce.number().int().min(0).max(64).default(1),
     NER_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(1), // DEFAULT_NER_BATCH_SIZE: per-sentence deterministic int8 spans
     NER_MAX_TOKENS: z.coerce.number().int().min(8).max(512).optional(),
     NER_LABEL_MAP: z
@@ -193,7 +195,10 @@ const schema = z
       model: e.NER_MODEL,
       allowRemoteModels: e.ALLOW_REMOTE_MODELS,
       dtype: e.NER_DTYPE,
+      /** ONNX Runtime intra-op threads per session. */
       threads: e.NER_THREADS,
+      /** Worker threads with a session each (a local model only); 0: the forward pass runs on the main thread. */
+      inferenceThreads: e.NER_INFERENCE_THREADS,
       batchSize: e.NER_BATCH_SIZE,
       maxTokens: e.NER_MAX_TOKENS,
       labelMap: e.NER_LABEL_MAP,

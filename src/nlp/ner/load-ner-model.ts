@@ -1,15 +1,17 @@
 /**
  * Loads a token-classification model with transformers.js, fully offline by default. The only file in `src/nlp/ner`
- * that imports the ML runtime. Load once per process (model load is ~0.1 s; a session per job would waste memory).
+ * that imports the ML runtime (`ner-threads.ts` loads transformers.js's onnxruntime-node inside its threads). Load
+ * once per process (model load is ~0.1 s; a session per job would waste memory); all jobs share its threads.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AutoModelForTokenClassification, AutoTokenizer, Tensor } from '@huggingface/transformers';
+import { AutoConfig, AutoModelForTokenClassification, AutoTokenizer, Tensor } from '@huggingface/transformers';
 import { ModelError } from '../../errors.js';
 import { locateModel, sha256File } from '../local-model.js';
 import type { ComponentInfo } from '../types.js';
 import { createNerModel } from './ner-model.js';
 import type { TokenEncoder } from './ner-model.js';
+import { startNerThreads, type NerThreads } from './ner-threads.js';
 import type { NerLabelMap, NerModel } from './types.js';
 import { DEFAULT_NER_LABEL_MAP } from './types.js';
 
@@ -38,7 +40,7 @@ export interface NerModelOptions {
   readonly allowRemoteModels?: boolean;
   /** `NER_DTYPE`: `q8` (int8 file `onnx/model_quantized.onnx`, default) or `fp32` (`onnx/model.onnx`). */
   readonly dtype?: 'q8' | 'fp32';
-  /** `NER_THREADS`: ONNX Runtime intra-op threads (default 1: at one window per pass a second thread mostly spins; measured in the README). */
+  /** `NER_THREADS`: ONNX Runtime intra-op threads per session (default 1: at one window per pass a second thread mostly spins; measured in the README). */
   readonly threads?: number;
   /** `NER_BATCH_SIZE`: windows per forward pass (default 1; above 1, int8 spans depend on batch neighbours). */
   readonly batchSize?: number;
@@ -46,6 +48,11 @@ export interface NerModelOptions {
   readonly maxTokens?: number;
   /** `NER_LABEL_MAP`: the model's entity types → ours (see `parseNerLabelMap`). */
   readonly labelMap?: NerLabelMap;
+  /**
+   * `NER_INFERENCE_THREADS`: run a local model's forward pass in this many worker threads, one session each
+   * (`ner-threads.ts`); 0 or unset: in-process. Hub models always run in-process.
+   */
+  readonly inferenceThreads?: number;
 }
 
 /**
@@ -89,24 +96,31 @@ export async function loadNerModel(options: NerModelOptions): Promise<NerModel> 
     setting: 'NER_MODEL',
   });
   const dtype = options.dtype ?? 'q8';
+  const onnxFile = path.join(localDir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
+  const pooled = isLocal && (options.inferenceThreads ?? 0) > 0;
+  // In the pool each thread's session takes one core by default; in-process, one session takes two.
+  const threads = options.threads ?? DEFAULT_NER_THREADS;
   let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
-  let model: Awaited<ReturnType<typeof AutoModelForTokenClassification.from_pretrained>>;
+  let model: Awaited<ReturnType<typeof AutoModelForTokenClassification.from_pretrained>> | undefined;
+  let pool: NerThreads | undefined;
+  let loadedConfig: unknown;
   try {
     tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: !allowRemote });
-    model = await AutoModelForTokenClassification.from_pretrained(id, {
-      local_files_only: !allowRemote,
-      device: 'cpu',
-      dtype,
-      session_options: {
-        intraOpNumThreads: options.threads ?? DEFAULT_NER_THREADS,
-        interOpNumThreads: 1,
-        logSeverityLevel: 3,
-      },
-    });
+    if (pooled) {
+      loadedConfig = await AutoConfig.from_pretrained(id, { local_files_only: !allowRemote });
+    } else {
+      model = await AutoModelForTokenClassification.from_pretrained(id, {
+        local_files_only: !allowRemote,
+        device: 'cpu',
+        dtype,
+        session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3 },
+      });
+      loadedConfig = model.config;
+    }
   } catch (err: unknown) {
     throw new ModelError(`NER model '${modelId}' (${dtype}) could not be loaded`, { cause: err });
   }
-  const config = model.config as unknown as LoadedConfig;
+  const config = loadedConfig as LoadedConfig;
   const id2label = config.id2label ?? {};
   const labels = Object.keys(id2label)
     .map(Number)
@@ -129,7 +143,8 @@ export async function loadNerModel(options: NerModelOptions): Promise<NerModel> 
     MAX_TOKENS_CAP
   );
   const maxTokens = Math.max(8, Math.min(options.maxTokens ?? modelMax, modelMax));
-  const onnxFile = path.join(localDir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
+  // Started last, so a model refused above leaves no threads behind.
+  if (pooled) pool = await startNerThreads({ onnxFile, threads: options.inferenceThreads ?? 1, intraOpThreads: threads, modelName: modelId });
   const info: ComponentInfo = {
     name: isLocal ? path.basename(localDir) : modelId,
     version: `${config.chartmine_version ?? 'unversioned'}+${dtype}`,
@@ -143,6 +158,8 @@ export async function loadNerModel(options: NerModelOptions): Promise<NerModel> 
     padId,
     labels,
     async run(inputIds, attentionMask, batch, seqLen) {
+      if (pool) return pool.run(inputIds, attentionMask, batch, seqLen);
+      if (!model) throw new ModelError(`NER model '${modelId}' has no session`);
       const dims = [batch, seqLen];
       try {
         const out = (await model({
@@ -156,7 +173,8 @@ export async function loadNerModel(options: NerModelOptions): Promise<NerModel> 
       }
     },
     async close() {
-      await model.dispose();
+      await pool?.close();
+      await model?.dispose();
     },
   };
   return createNerModel(encoder, info, {

@@ -87,4 +87,28 @@ describe('createNerModel', () => {
     expect(many).toEqual(single);
     expect(many[1].map((s) => texts[1].slice(s.start, s.end))).toEqual(['chest pain']);
   });
+
+  test('hands all of a text\'s batches to the runtime at once, so a pool of threads can run them side by side', async () => {
+    const enc = fakeEncoder();
+    let inFlight = 0;
+    let most = 0;
+    const run = enc.run.bind(enc);
+    const model = createNerModel(
+      {
+        ...enc,
+        async run(ids, mask, batch, seqLen) {
+          most = Math.max(most, ++inFlight);
+          await new Promise((resolve) => setImmediate(resolve));
+          inFlight--;
+          return run(ids, mask, batch, seqLen);
+        },
+      },
+      info,
+      { maxTokens: 128, batchSize: 1, labelMap: DEFAULT_NER_LABEL_MAP }
+    );
+    const text = 'aspirin here. heparin there. chest pain too.';
+    const spans = await model.recognize(text, [{ start: 0, end: 13 }, { start: 14, end: 28 }, { start: 29, end: 44 }]);
+    expect(most).toBe(3);
+    expect(spans.map((s) => text.slice(s.start, s.end))).toEqual(['aspirin', 'heparin', 'chest pain']);
+  });
 });

@@ -19,7 +19,8 @@ export interface TokenEncoder {
   /** The model's labels in id order (`id2label`). */
   readonly labels: readonly string[];
   /**
-   * Runs the encoder on a padded batch.
+   * Runs the encoder on a padded batch. Several calls may be in flight at once; the arrays may be transferred to
+   * another thread (unusable afterwards).
    * @returns logits, flat `[batch, seqLen, labels.length]`.
    */
   run(inputIds: BigInt64Array, attentionMask: BigInt64Array, batch: number, seqLen: number): Promise<Float32Array>;
@@ -114,8 +115,10 @@ export function createNerModel(encoder: TokenEncoder, info: ComponentInfo, optio
       }
     }));
 
-    // Batches of similar length waste little on padding.
+    // Batches of similar length waste little on padding. All of them are handed over at once: a runtime with
+    // several inference threads (`ner-threads.ts`) runs one text's batches side by side; in-process they queue.
     const order = jobs.map((_, i) => i).sort((a, b) => jobs[a].ids.length - jobs[b].ids.length);
+    const runs: Array<Promise<void>> = [];
     for (let b = 0; b < order.length; b += options.batchSize) {
       const batch = order.slice(b, b + options.batchSize).map((i) => jobs[i]);
       const seqLen = batch[batch.length - 1].ids.length;
@@ -130,14 +133,20 @@ export function createNerModel(encoder: TokenEncoder, info: ComponentInfo, optio
         });
         return [ids, m] as const;
       });
-      const logits = await part('forward', () => encoder.run(inputIds, mask, batch.length, seqLen));
-      part('decode', () => batch.forEach((job, r) => {
-        const seg = segments[job.segment];
-        for (const [w, pos] of job.firsts) {
-          seg.logProbs[w] = toTagLogProbs(logits, (r * seqLen + pos) * nLabels, nLabels, tagIndex);
-        }
-      }));
+      runs.push(
+        part('forward', () => encoder.run(inputIds, mask, batch.length, seqLen)).then((logits) =>
+          part('decode', () =>
+            batch.forEach((job, r) => {
+              const seg = segments[job.segment];
+              for (const [w, pos] of job.firsts) {
+                seg.logProbs[w] = toTagLogProbs(logits, (r * seqLen + pos) * nLabels, nLabels, tagIndex);
+              }
+            })
+          )
+        )
+      );
     }
+    await Promise.all(runs);
 
     return part('decode', () => {
       const out: NerSpan[][] = texts.map(() => []);
