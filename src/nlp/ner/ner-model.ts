@@ -118,7 +118,8 @@ export function createNerModel(encoder: TokenEncoder, info: ComponentInfo, optio
     // Batches of similar length waste little on padding. All of them are handed over at once: a runtime with
     // several inference threads (`ner-threads.ts`) runs one text's batches side by side; in-process they queue.
     const order = jobs.map((_, i) => i).sort((a, b) => jobs[a].ids.length - jobs[b].ids.length);
-    const runs: Array<Promise<void>> = [];
+    const batches: Array<{ readonly jobs: WindowJob[]; readonly seqLen: number }> = [];
+    const runs: Array<Promise<Float32Array>> = [];
     for (let b = 0; b < order.length; b += options.batchSize) {
       const batch = order.slice(b, b + options.batchSize).map((i) => jobs[i]);
       const seqLen = batch[batch.length - 1].ids.length;
@@ -133,20 +134,22 @@ export function createNerModel(encoder: TokenEncoder, info: ComponentInfo, optio
         });
         return [ids, m] as const;
       });
-      runs.push(
-        part('forward', () => encoder.run(inputIds, mask, batch.length, seqLen)).then((logits) =>
-          part('decode', () =>
-            batch.forEach((job, r) => {
-              const seg = segments[job.segment];
-              for (const [w, pos] of job.firsts) {
-                seg.logProbs[w] = toTagLogProbs(logits, (r * seqLen + pos) * nLabels, nLabels, tagIndex);
-              }
-            })
-          )
-        )
-      );
+      batches.push({ jobs: batch, seqLen });
+      runs.push(encoder.run(inputIds, mask, batch.length, seqLen));
     }
-    await Promise.all(runs);
+    // `forward`: the wall time spent waiting for every batch (batches in flight together are counted once)
+    const logitsOf = await part('forward', () => Promise.all(runs));
+    part('decode', () =>
+      batches.forEach(({ jobs: batch, seqLen }, k) => {
+        const logits = logitsOf[k];
+        batch.forEach((job, r) => {
+          const seg = segments[job.segment];
+          for (const [w, pos] of job.firsts) {
+            seg.logProbs[w] = toTagLogProbs(logits, (r * seqLen + pos) * nLabels, nLabels, tagIndex);
+          }
+        });
+      })
+    );
 
     return part('decode', () => {
       const out: NerSpan[][] = texts.map(() => []);
