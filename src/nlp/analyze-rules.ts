@@ -4,7 +4,7 @@
  * apart from the terminology look-ups; `createRulePipeline` wraps it in the `NlpPipeline` port.
  */
 import type { Concept, SemanticGroup, TerminologyIndex, TermMatch } from '../terminology/types.js';
-import { ICD10CM } from '../terminology/systems.js';
+import { ICD10CM, SNOMED } from '../terminology/systems.js';
 import { codeSense, findAbbreviations } from './abbreviations.js';
 import { allergyListEnd, findAllergyRegions, isPlausibleAllergen, parseAllergyItems, reactionTextSpan } from './allergies.js';
 import { applySectionContext, toAssertion } from './context/assertion.js';
@@ -208,7 +208,10 @@ function matchMentions(
       const base = toBase(c.kind, c.span, si, section, c.concept, attrs, c.confidence, c.sources);
       if (c.kind === 'problem') {
         if (isNormalExamNegative(section?.kind, base.assertion)) return;
-        mentions.push({ ...base, kind: 'problem' } satisfies ProblemMention);
+        // only a past the sentence itself states ("history of tobacco use", "quit"), not a social-history section's
+        const ownPast = decisions[i].temporality === 'historical';
+        const concept = ownPast ? pastProblemConcept(base.concept, base.assertion, deps.terminology) : base.concept;
+        mentions.push({ ...base, concept, kind: 'problem' } satisfies ProblemMention);
       }
       else if (c.kind === 'allergy') {
         const listed = listedReactions.get(c);
@@ -398,7 +401,7 @@ function candidateKind(
   if (groupName === 'disorder' || groupName === 'finding') {
     // "tired-appearing", "ill appearing": how the patient looks on exam, not a finding a coder records
     if (APPEARANCE_AFTER_RE.test(text.slice(span.end, span.end + 12))) return undefined;
-    return concept && isCareEncounterConcept(concept) ? undefined : 'problem';
+    return concept && (isCareEncounterConcept(concept) || isNoKnownAllergyConcept(concept)) ? undefined : 'problem';
   }
   if (groupName === 'procedure' && concept && isProcedureConcept(concept)) return 'procedure';
   return undefined;
@@ -419,6 +422,36 @@ export const CARE_ENCOUNTER_ICD10CM_PREFIXES: readonly string[] = ['Z00', 'Z01',
 export function isCareEncounterConcept(concept: Concept): boolean {
   const icd = concept.codings.filter((c) => c.system === ICD10CM).map((c) => c.code.replace('.', '').toUpperCase());
   return icd.length > 0 && icd.every((code) => CARE_ENCOUNTER_ICD10CM_PREFIXES.some((p) => code.startsWith(p)));
+}
+
+/** SNOMED CT "No known (drug, food, environmental) allergy": the allergy list's answer, never a problem. */
+const NO_KNOWN_ALLERGY_SNOMED: ReadonlySet<string> = new Set(['409137002', '716186003', '428607008', '429625007', '428197003']);
+
+/**
+ * Whether a concept states that the patient has no known allergy.
+ * @param concept - a concept.
+ * @returns whether it is one of the "no known allergy" findings.
+ */
+export function isNoKnownAllergyConcept(concept: Concept): boolean {
+  return concept.codings.some((c) => c.system === SNOMED && NO_KNOWN_ALLERGY_SNOMED.has(c.code));
+}
+
+/** Tobacco use in the past is a former smoker (Ex-smoker, Z87.891), not current tobacco use (Z72.0). */
+const TOBACCO_USE_SNOMED: ReadonlySet<string> = new Set(['77176002', '110483000', '65568007']);
+const EX_SMOKER_SNOMED = '8517006';
+
+/**
+ * The concept a past problem is recorded as: "history of tobacco use", "smoked for 20 years" (historical) is a
+ * former smoker.
+ * @param concept - the problem's concept.
+ * @param assertion - its assertion.
+ * @param terminology - the index.
+ * @returns the concept to write.
+ */
+function pastProblemConcept(concept: Concept | undefined, assertion: Assertion, terminology: TerminologyIndex): Concept | undefined {
+  if (!concept || assertion !== 'historical') return concept;
+  if (!concept.codings.some((c) => c.system === SNOMED && TOBACCO_USE_SNOMED.has(c.code))) return concept;
+  return terminology.lookup(SNOMED, EX_SMOKER_SNOMED) ?? concept;
 }
 
 /**

@@ -122,3 +122,18 @@ describe('an examination written straight after the vital signs', () => {
     expect(found.find((p) => p.text === 'edema')?.assertion).toBe('affirmed');
   });
 });
+
+describe('what a problem is recorded as', () => {
+  it('"No known drug allergies" is never a problem', async () => {
+    expect(await problems('Allergies: No known drug allergies.')).toEqual([]);
+  });
+
+  it('tobacco use the sentence puts in the past is a former smoker; a social-history section alone does not', async () => {
+    const { mentions } = await pipeline.analyze('He has history of tobacco use in the past.');
+    const past = mentions.find((m) => m.kind === 'problem');
+    expect(past?.concept?.codings.map((c) => c.code)).toContain('8517006');
+    expect(past?.assertion).toBe('historical');
+    const current = (await pipeline.analyze('SOCIAL HISTORY: Current smoker, 1 ppd.')).mentions.find((m) => m.kind === 'problem');
+    expect(current?.concept?.codings.map((c) => c.code)).not.toContain('8517006');
+  });
+});
