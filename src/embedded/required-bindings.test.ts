@@ -10,16 +10,17 @@ const expressions = (r: Record<string, unknown>): string[] =>
 const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
 const V3_ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 
+/** A Condition with the given clinical status code and identifier use. */
+const aCondition = (clinicalStatus: string, identifierUse: string): Record<string, unknown> => ({
+  resourceType: 'Condition',
+  subject: { reference: 'Patient/1' },
+  clinicalStatus: { coding: [{ system: CONDITION_CLINICAL, code: clinicalStatus }] },
+  identifier: [{ use: identifierUse, value: '1' }],
+});
+
 describe('requiredBindingIssues', () => {
   it('accepts codes of value sets that list them, of whole FHIR code systems and of datatypes', () => {
-    expect(
-      expressions({
-        resourceType: 'Condition',
-        subject: { reference: 'Patient/1' },
-        clinicalStatus: { coding: [{ system: CONDITION_CLINICAL, code: 'active' }] },
-        identifier: [{ use: 'usual', value: '1' }],
-      })
-    ).toEqual([]);
+    expect(expressions(aCondition('active', 'usual'))).toEqual([]);
     const observation = { resourceType: 'Observation', status: 'final', code: { text: 'x' } };
     expect(expressions({ ...observation, valueQuantity: { value: 1, comparator: '<' } })).toEqual([]);
     const note = { resourceType: 'DocumentReference', status: 'current', docStatus: 'final', content: [] };
@@ -31,14 +32,7 @@ describe('requiredBindingIssues', () => {
       'DocumentReference.status',
       'DocumentReference.docStatus',
     ]);
-    expect(
-      expressions({
-        resourceType: 'Condition',
-        subject: { reference: 'Patient/1' },
-        clinicalStatus: { coding: [{ system: CONDITION_CLINICAL, code: 'ZZ' }] },
-        identifier: [{ use: 'ZZ', value: '1' }],
-      })
-    ).toEqual(['Condition.clinicalStatus', 'Condition.identifier.use']);
+    expect(expressions(aCondition('ZZ', 'ZZ'))).toEqual(['Condition.clinicalStatus', 'Condition.identifier.use']);
     const observation = { resourceType: 'Observation', status: 'ZZ', code: { text: 'x' } };
     expect(expressions({ ...observation, valueQuantity: { value: 1, comparator: 'ZZ' } })).toEqual([
       'Observation.status',
