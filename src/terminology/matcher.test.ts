@@ -163,4 +163,13 @@ describe('how notes write sides, adjectives and abbreviations', () => {
     expect(codeOf(at('appears cachectic and icteric', 'icteric'), SNOMED)).toBe('18165001');
     expect(codeOf(at('diabetic foot ulcer', 'diabetic foot ulcer'), SNOMED)).toBe('371087003');
   });
+
+  it('shares a coordination out: "urinary frequency/urgency", "joint pain/swelling", "alcohol or drug abuse"', () => {
+    expect(codeOf(at('dysuria, urinary frequency/urgency', 'urgency'), SNOMED)).toBe('75088002');
+    expect(codeOf(at('Denies joint pain/swelling.', 'swelling'), SNOMED)).toBe('271771009');
+    expect(at('He denies alcohol or drug abuse.', 'alcohol')?.concept.display).toMatch(/alcohol abuse/i);
+    // no coordination, no change: a lone "swelling" stays swelling; separate terms stay separate
+    expect(codeOf(at('Denies swelling.', 'swelling'), SNOMED)).toBe('65124004');
+    expect(index.match('hypertension and diabetes mellitus').map((m) => m.concept.display)).toEqual(['Hypertensive disorder', 'Diabetes mellitus']);
+  });
 });

@@ -73,6 +73,7 @@ export function findMatches(deps: MatcherDeps, text: string): RawMatch[] {
     }
   }
   const chosen: RawMatch[] = [];
+  const spans: Array<[number, number]> = [];
   const taken = new Uint8Array(tokens.length);
   candidates.sort(
     (a, b) =>
@@ -88,8 +89,76 @@ export function findMatches(deps: MatcherDeps, text: string): RawMatch[] {
     const kind: MatchKind = c.kind === 'exact' && posting.flags & POSTING_FLAGS.abbreviation ? 'abbreviation' : c.kind;
     const concept = refine(deps.data, tokens, c, posting.concept);
     chosen.push({ start: tokens[c.first].start, end: tokens[c.last].end, concept, score: MATCH_SCORES[kind], kind });
+    spans.push([c.first, c.last]);
   }
-  return chosen.sort((a, b) => a.start - b.start);
+  const { added, replaced } = coordinatedMatches(deps, text, tokens, words, spans, taken);
+  return [...chosen.filter((m) => !replaced.has(m.start)), ...added].sort((a, b) => a.start - b.start);
+}
+
+/** Words that join two conjuncts. */
+const COORDINATORS: ReadonlySet<string> = new Set(['and', 'or']);
+
+/**
+ * Findings a coordination shares out: "urinary frequency/urgency" and "joint pain or swelling" also name "urinary
+ * urgency" and "joint swelling" (the modifier is shared); "tobacco and alcohol use" and "alcohol or drug abuse" also
+ * name "tobacco use" and "alcohol abuse" (the head is shared). The new match covers the one word that differs, and
+ * only when the term it completes is a disorder or finding and that word is not already part of a longer match.
+ * @param deps - the index.
+ * @param text - the text.
+ * @param tokens - its tokens.
+ * @param words - the word each token contributes to keys.
+ * @param spans - the chosen matches' first and last tokens.
+ * @param taken - the tokens inside chosen matches (updated).
+ * @returns the added matches, and the starts of one-word matches they replace.
+ */
+function coordinatedMatches(
+  deps: MatcherDeps,
+  text: string,
+  tokens: readonly TextToken[],
+  words: readonly ({ readonly word: string } | undefined)[],
+  spans: ReadonlyArray<readonly [number, number]>,
+  taken: Uint8Array
+): { readonly added: RawMatch[]; readonly replaced: ReadonlySet<number> } {
+  const out: RawMatch[] = [];
+  const replaced = new Set<number>();
+  const singleAt = new Map(spans.filter(([f, l]) => f === l).map(([f]) => [f, true]));
+  const wordOf = (k: number): string | undefined => (tokens[k] && !tokens[k].stop ? words[k]?.word : undefined);
+  const slashBetween = (a: number, b: number): boolean => /^\s*\/\s*$/.test(text.slice(tokens[a].end, tokens[b].start));
+  const findingOf = (key: string): number | undefined => {
+    const postings = deps.data.terms.get(key) ?? deps.data.bags.get(bagKey(key));
+    return postings === undefined ? undefined : postingsOf(postings).find((p) => FINDING_GROUPS.has(deps.groupOf(p.concept)))?.concept;
+  };
+  const add = (k: number, concept: number): void => {
+    taken[k] = 1;
+    out.push({ start: tokens[k].start, end: tokens[k].end, concept, score: MATCH_SCORES['word-order'], kind: 'word-order' });
+  };
+  for (const [f, l] of spans) {
+    if (l <= f) continue;
+    const termWords = [];
+    for (let k = f; k <= l; k++) if (!tokens[k].stop) termWords.push(wordOf(k));
+    if (termWords.some((w) => w === undefined)) continue;
+    // shared modifier: "A B/C", "A B or C" → "A C"
+    const next = l + 1 < tokens.length ? l + 1 : -1;
+    const joiner = next < 0 ? -1 : !tokens[next].breakBefore && COORDINATORS.has(tokens[next].norm) ? next + 1 : slashBetween(l, next) ? next : -1;
+    const after = joiner > 0 && joiner < tokens.length && !tokens[joiner].breakBefore ? wordOf(joiner) : undefined;
+    if (after !== undefined && (!taken[joiner] || singleAt.has(joiner))) {
+      const concept = findingOf([...termWords.slice(0, -1), after].join(' '));
+      if (concept !== undefined) {
+        if (taken[joiner]) replaced.add(tokens[joiner].start); // "swelling" alone: the joint's swelling
+        add(joiner, concept);
+      }
+    }
+    // shared head: "A and B C", "A/B C" → "A C"
+    const before = f >= 2 && !tokens[f].breakBefore && COORDINATORS.has(tokens[f - 1].norm) && !tokens[f - 1].breakBefore ? f - 2 : f >= 1 && slashBetween(f - 1, f) ? f - 1 : -1;
+    const first = before >= 0 ? wordOf(before) : undefined;
+    if (first !== undefined && (!taken[before] || singleAt.has(before))) {
+      const concept = findingOf([first, ...termWords.slice(1)].join(' '));
+      if (concept === undefined) continue;
+      if (taken[before]) replaced.add(tokens[before].start); // "tobacco" alone was read as the substance
+      add(before, concept);
+    }
+  }
+  return { added: out, replaced };
 }
 
 /**
