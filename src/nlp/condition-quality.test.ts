@@ -137,3 +137,10 @@ describe('what a problem is recorded as', () => {
     expect(current?.concept?.codings.map((c) => c.code)).not.toContain('8517006');
   });
 });
+
+describe('"never" denies what follows it closely', () => {
+  it('"SHx: never smoker" is a denial; "pain never resolved" is not', async () => {
+    expect((await problems('SHx: never smoker. Wine 1-2 glasses/wk.')).find((p) => p.text === 'smoker')?.assertion).toBe('negated');
+    expect((await problems('Her back pain never resolved.')).find((p) => p.text.includes('pain'))?.assertion).not.toBe('negated');
+  });
+});
