@@ -138,30 +138,31 @@ describe('how notes write sides, adjectives and abbreviations', () => {
     }
   });
 
-  it('knee and hip OA with their side, "both knees" as bilateral', () => {
-    expect(codeOf(at('PMH: OA bilat knees; GERD', 'OA bilat knees'), ICD10CM)).toBe('M17.0');
-    expect(codeOf(at('PMH: OA L knee, BPH', 'OA L knee'), ICD10CM)).toBe('M17.12');
-    expect(codeOf(at('osteoarthritis of both knees', 'osteoarthritis of both knees'), ICD10CM)).toBe('M17.0');
-    expect(codeOf(at('ibuprofen for knee OA', 'knee OA'), ICD10CM)).toBe('M17.9');
+  it.each([
+    // knee and hip OA with their side, "both knees" as bilateral
+    ['PMH: OA bilat knees; GERD', 'OA bilat knees', ICD10CM, 'M17.0'],
+    ['PMH: OA L knee, BPH', 'OA L knee', ICD10CM, 'M17.12'],
+    ['osteoarthritis of both knees', 'osteoarthritis of both knees', ICD10CM, 'M17.0'],
+    ['ibuprofen for knee OA', 'knee OA', ICD10CM, 'M17.9'],
+    // shorthand inside terms: w/o, LE, tach, pyelo, AM, exac, resp, Greek plurals
+    ['PMH: migraine w/o aura', 'migraine w/o aura', SNOMED, '56097005'],
+    ['EKG: sinus tach 104', 'sinus tach', SNOMED, '11092001'],
+    ['no LE swelling', 'LE swelling', SNOMED, '102572006'],
+    ['no hx pyelo', 'pyelo', SNOMED, '45816000'],
+    ['AM stiffness ~45 min', 'AM stiffness', ICD10CM, 'M25.60'],
+    ['admitted for COPD exac', 'COPD exac', SNOMED, '195951007'],
+    ['chronic hypoxemic resp failure on 2 L', 'chronic hypoxemic resp failure', SNOMED, '428173007'],
+    ['Spider angiomata on chest', 'Spider angiomata', ICD10CM, 'I78.1'],
+    // adjectives whose noun is irregular
+    ['He is not a diabetic.', 'diabetic', SNOMED, '73211009'],
+    ['appears cachectic and icteric', 'icteric', SNOMED, '18165001'],
+    ['diabetic foot ulcer', 'diabetic foot ulcer', SNOMED, '371087003'],
+  ])('%j: %j is coded %s %s', (text, phrase, system, code) => {
+    expect(codeOf(at(text, phrase), system)).toBe(code);
   });
 
-  it('reads shorthand inside terms: w/o, LE, LV, tach, pyelo, AM, exac, Greek plurals', () => {
-    expect(codeOf(at('PMH: migraine w/o aura', 'migraine w/o aura'), SNOMED)).toBe('56097005');
-    expect(codeOf(at('EKG: sinus tach 104', 'sinus tach'), SNOMED)).toBe('11092001');
-    expect(codeOf(at('no LE swelling', 'LE swelling'), SNOMED)).toBe('102572006');
-    expect(codeOf(at('no hx pyelo', 'pyelo'), SNOMED)).toBe('45816000');
-    expect(codeOf(at('AM stiffness ~45 min', 'AM stiffness'), ICD10CM)).toBe('M25.60');
-    expect(codeOf(at('admitted for COPD exac', 'COPD exac'), SNOMED)).toBe('195951007');
-    expect(codeOf(at('chronic hypoxemic resp failure on 2 L', 'chronic hypoxemic resp failure'), SNOMED)).toBe('428173007');
-    expect(codeOf(at('Spider angiomata on chest', 'Spider angiomata'), ICD10CM)).toBe('I78.1');
-    // lower-case "le" is not lower extremity; the match covers the note's own words
+  it('lower-case "le" is not lower extremity', () => {
     expect(index.match('le swelling').some((m) => m.start === 0)).toBe(false);
-  });
-
-  it('adjectives whose noun is irregular: diabetic, cachectic, icteric, febrile', () => {
-    expect(codeOf(at('He is not a diabetic.', 'diabetic'), SNOMED)).toBe('73211009');
-    expect(codeOf(at('appears cachectic and icteric', 'icteric'), SNOMED)).toBe('18165001');
-    expect(codeOf(at('diabetic foot ulcer', 'diabetic foot ulcer'), SNOMED)).toBe('371087003');
   });
 
   it('shares a coordination out: "urinary frequency/urgency", "joint pain/swelling", "alcohol or drug abuse"', () => {
