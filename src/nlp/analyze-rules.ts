@@ -17,7 +17,7 @@ import { detectProcedureStatus, findProcedureTime, isProcedureConcept } from './
 import { detectMedicationStatusWithCue, medicationHistoricalHolds, medicationNegationHolds } from './medication-status.js';
 import { detectSections, findSubheaderStarts, type NamedSection } from './sections.js';
 import { splitSentences } from './sentences.js';
-import { mergeModelAndDictionary, type HybridSpan } from './ner/merge.js';
+import { mergeModelAndDictionary } from './ner/merge.js';
 import type { NerLabel, NerSpan } from './ner/types.js';
 import { firstTokenAtOrAfter, tokenize } from './tokenize.js';
 import type {
@@ -359,18 +359,16 @@ function hybridMatches(
     const groups = s.label ? GROUPS_OF_LABEL[s.label] : undefined;
     const surface = text.slice(s.start, s.end);
     if (!groups || !s.label || MODEL_ONLY_GENERIC_WORDS.has(surface.toLowerCase())) return [];
+    const written = (concept: Concept | undefined): MatchCandidate[] => [
+      { span: { start: s.start, end: s.end }, concept, score: s.confidence, abbreviation: false, sources: s.sources, label: s.label },
+    ];
+    const keptUncoded = keepUncoded && (s.modelScore ?? 0) >= MODEL_ONLY_UNCODED_MIN_SCORE;
     // A phrase the matcher reads as a term on its own but not here was turned down in context ("influenza" before
     // "vaccine", "fall" after "this"): the model's span does not overrule that.
-    if (rejectedInContext(surface, terminology)) return keepUncoded && (s.modelScore ?? 0) >= MODEL_ONLY_UNCODED_MIN_SCORE ? [uncoded(s)] : [];
+    if (rejectedInContext(surface, terminology)) return keptUncoded ? written(undefined) : [];
     const concept = terminology.lookupTerm(surface, groups);
-    if (!concept && (!keepUncoded || (s.modelScore ?? 0) < MODEL_ONLY_UNCODED_MIN_SCORE)) return [];
-    return [{ span: { start: s.start, end: s.end }, concept, score: s.confidence, abbreviation: false, sources: s.sources, label: s.label }];
+    return concept || keptUncoded ? written(concept) : [];
   });
-}
-
-/** A model-only span written without a code. */
-function uncoded(s: HybridSpan): MatchCandidate {
-  return { span: { start: s.start, end: s.end }, concept: undefined, score: s.confidence, abbreviation: false, sources: s.sources, label: s.label };
 }
 
 /**
@@ -697,7 +695,7 @@ function toBlockTest(blocked: readonly Span[], measurements: readonly FoundMeasu
   return (start, end) => {
     for (const s of blocked) {
       if (s.start >= end) return false;
-      if (start >= s.end || s.start >= end) continue;
+      if (start >= s.end) continue;
       const ratesThisSymptom = start < s.start && end <= s.end && scores.some((x) => x.start === s.start && x.end === s.end);
       if (!ratesThisSymptom) return true;
     }

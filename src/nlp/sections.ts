@@ -154,7 +154,7 @@ export function detectSections(text: string, tokens: readonly Token[], table: Se
  * `HEENT:`, `Lungs:`, `CV:` without a physical-examination header: those lines are the examination.
  */
 const EXAM_SYSTEM_RE =
-  /(?:^|[\n.,;|])[ \t]*(?:gen|general|general appearance|constitutional|heent|head|eyes|ears|neck|lungs?|chest|resp|respiratory|pulmonary|heart|cardiac|cardiovascular|cvs?|abd|abdomen|abdominal|ext|extremities|skin|neuro|neurologic|neurological|msk|musculoskeletal)[ \t]*:/gi;
+  /(?:^|[\n.,;|])[ \t]*((?:gen|general|general appearance|constitutional|heent|head|eyes|ears|neck|lungs?|chest|resp|respiratory|pulmonary|heart|cardiac|cardiovascular|cvs?|abd|abdomen|abdominal|ext|extremities|skin|neuro|neurologic|neurological|msk|musculoskeletal)[ \t]*:)/i;
 
 /**
  * Splits a vital-signs section at its first body-system label: what follows is the physical examination.
@@ -164,13 +164,9 @@ const EXAM_SYSTEM_RE =
  */
 function splitExamFromVitals(text: string, section: NamedSection): NamedSection[] {
   if (section.kind !== 'vital-signs') return [section];
-  EXAM_SYSTEM_RE.lastIndex = 0;
-  const body = text.slice(section.body.start, section.body.end);
-  const m = EXAM_SYSTEM_RE.exec(body);
+  const m = EXAM_SYSTEM_RE.exec(text.slice(section.body.start, section.body.end));
   if (!m) return [section];
-  let off = m.index;
-  if ('\n.,;|'.includes(body[off])) off++;
-  while (body[off] === ' ' || body[off] === '\t') off++;
+  const off = m.index + m[0].length - m[1].length; // where the label itself starts
   const at = section.body.start + off;
   if (off === 0) return [{ ...section, kind: 'physical-exam', name: 'physical-exam', loinc: EXAM_LOINC }];
   return [

@@ -121,13 +121,10 @@ function coordinatedMatches(
 ): { readonly added: RawMatch[]; readonly replaced: ReadonlySet<number> } {
   const out: RawMatch[] = [];
   const replaced = new Set<number>();
-  const singleAt = new Map(spans.filter(([f, l]) => f === l).map(([f]) => [f, true]));
+  const singleAt = new Set(spans.filter(([f, l]) => f === l).map(([f]) => f));
   const wordOf = (k: number): string | undefined => (tokens[k] && !tokens[k].stop ? words[k]?.word : undefined);
   const slashBetween = (a: number, b: number): boolean => /^\s*\/\s*$/.test(text.slice(tokens[a].end, tokens[b].start));
-  const findingOf = (key: string): number | undefined => {
-    const postings = deps.data.terms.get(key) ?? deps.data.bags.get(bagKey(key));
-    return postings === undefined ? undefined : postingsOf(postings).find((p) => FINDING_GROUPS.has(deps.groupOf(p.concept)))?.concept;
-  };
+  const findingOf = (key: string): number | undefined => findingConceptOf(deps, deps.data.terms.get(key) ?? deps.data.bags.get(bagKey(key)));
   const add = (k: number, concept: number): void => {
     taken[k] = 1;
     out.push({ start: tokens[k].start, end: tokens[k].end, concept, score: MATCH_SCORES['word-order'], kind: 'word-order' });
@@ -230,15 +227,12 @@ const MIN_FINDING_ADJECTIVE_CHARS = 6;
 /**
  * The noun an adjective that is no term by itself stands for, when that noun alone names a disorder or finding.
  * @param deps - the index.
- * @param norm - the word's normalised form.
+ * @param word - the word as written, lower-cased.
  * @returns the noun, or undefined.
  */
 function findingNounOf(deps: MatcherDeps, word: string): string | undefined {
   if (word.length < MIN_FINDING_ADJECTIVE_CHARS) return undefined;
-  const namesFinding = (noun: string): boolean => {
-    const term = deps.data.terms.get(noun);
-    return term !== undefined && postingsOf(term).some((p) => FINDING_GROUPS.has(deps.groupOf(p.concept)));
-  };
+  const namesFinding = (noun: string): boolean => findingConceptOf(deps, deps.data.terms.get(noun)) !== undefined;
   const irregular = IRREGULAR_FINDING_NOUNS.get(word);
   if (irregular !== undefined) {
     const noun = normalizeWord(irregular);
@@ -277,6 +271,16 @@ const PHRASE_FOLLOWERS: ReadonlySet<string> = new Set([
 ]);
 
 const FINDING_GROUPS: ReadonlySet<SemanticGroup> = new Set(['disorder', 'finding']);
+
+/**
+ * The first disorder or finding among a key's postings.
+ * @param deps - the index.
+ * @param postings - a term's or bag's postings, if the key has any.
+ * @returns its concept index, or undefined.
+ */
+function findingConceptOf(deps: MatcherDeps, postings: string | undefined): number | undefined {
+  return postings === undefined ? undefined : postingsOf(postings).find((p) => FINDING_GROUPS.has(deps.groupOf(p.concept)))?.concept;
+}
 
 /**
  * Shorthand inside a term, written out for look-up (the match still covers the note's own words): "LE edema" is

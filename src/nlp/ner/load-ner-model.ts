@@ -98,7 +98,6 @@ export async function loadNerModel(options: NerModelOptions): Promise<NerModel> 
   const dtype = options.dtype ?? 'q8';
   const onnxFile = path.join(localDir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
   const pooled = isLocal && (options.inferenceThreads ?? 0) > 0;
-  // In the pool each thread's session takes one core by default; in-process, one session takes two.
   const threads = options.threads ?? DEFAULT_NER_THREADS;
   let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
   let model: Awaited<ReturnType<typeof AutoModelForTokenClassification.from_pretrained>> | undefined;
