@@ -3,15 +3,14 @@
  * caller reads the file (see `load-index.ts`).
  */
 import type { IndexData } from './index-data.js';
-import { postingsOf } from './index-data.js';
-import { aliasOf, parseCodings, POSTING_FLAGS, SEMANTIC_GROUPS } from './index-format.js';
+import { groupOfConcept, postingsOf } from './index-data.js';
+import { aliasOf, parseCodings, POSTING_FLAGS } from './index-format.js';
 import { findMatches } from './matcher.js';
 import { bagKey, termKey } from './normalize.js';
 import { SpellingCorrector } from './spelling.js';
 import { hasTermWithin } from './term-within.js';
 import type { Concept, SemanticGroup, TerminologyIndex, TermMatch } from './types.js';
 
-const GROUPS: ReadonlySet<string> = new Set(SEMANTIC_GROUPS);
 /** List separator of the index format (U+001F). */
 const COMPONENT_SEPARATOR = '\u001f';
 
@@ -29,7 +28,6 @@ export class DictionaryIndex implements TerminologyIndex {
   readonly name: string;
   readonly version: string;
   private readonly concepts: (Concept | undefined)[];
-  private readonly groups: (SemanticGroup | undefined)[];
   private readonly speller: SpellingCorrector;
 
   /**
@@ -43,7 +41,6 @@ export class DictionaryIndex implements TerminologyIndex {
     this.name = data.header.name;
     this.version = data.header.version;
     this.concepts = new Array<Concept | undefined>(data.conceptLines.length);
-    this.groups = new Array<SemanticGroup | undefined>(data.conceptLines.length);
     this.speller = new SpellingCorrector(data.vocabulary, data.knownWords);
   }
 
@@ -61,8 +58,8 @@ export class DictionaryIndex implements TerminologyIndex {
 
   /** {@inheritDoc TerminologyIndex.get} */
   get(id: string): Concept | undefined {
-    const i = this.data.conceptById.get(id);
-    return i === undefined ? undefined : this.conceptAt(i);
+    const i = this.data.conceptIds.indexOf(id);
+    return i < 0 ? undefined : this.conceptAt(i);
   }
 
   /** {@inheritDoc TerminologyIndex.lookupTerm} */
@@ -89,7 +86,7 @@ export class DictionaryIndex implements TerminologyIndex {
    */
   stats(): IndexStats {
     const bySystem: Record<string, number> = {};
-    for (const id of this.data.conceptById.keys()) {
+    for (const id of this.data.conceptIds.keys()) {
       const alias = id.slice(0, id.indexOf(':'));
       bySystem[alias] = (bySystem[alias] ?? 0) + 1;
     }
@@ -103,21 +100,13 @@ export class DictionaryIndex implements TerminologyIndex {
   }
 
   private groupAt(i: number): SemanticGroup {
-    let g = this.groups[i];
-    if (g === undefined) {
-      const line = this.data.conceptLines[i];
-      const a = line.indexOf('\t', 2);
-      const value = line.slice(a + 1, line.indexOf('\t', a + 1));
-      g = GROUPS.has(value) ? (value as SemanticGroup) : 'finding';
-      this.groups[i] = g;
-    }
-    return g;
+    return groupOfConcept(this.data, i);
   }
 
   private conceptAt(i: number): Concept {
     const cached = this.concepts[i];
     if (cached) return cached;
-    const [, id, , display, codings, ingredients, base, components] = this.data.conceptLines[i].split('\t');
+    const [, id, , display, codings, ingredients, base, components] = this.data.conceptLines.line(i).split('\t');
     const ingredientList = parseCodings(ingredients ?? '');
     const concept: Concept = Object.freeze({
       id,

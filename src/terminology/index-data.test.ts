@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { IndexFormatError, parseIndexText } from './index-data.js';
-import { INDEX_FILE } from './index-format.js';
+import { hasBagPair, IndexFormatError, parseIndexText } from './index-data.js';
+import { INDEX_FILE, SEMANTIC_GROUPS } from './index-format.js';
 import { DEFAULT_TERMINOLOGY_DIR } from './load-index.js';
 
 const HEADER = JSON.stringify({ format: 'chartmine-terminology/1', name: 't', version: '1' });
@@ -15,14 +15,14 @@ describe('parseIndexText', () => {
     for (const text of [[HEADER, ...BODY, ''].join('\n'), [HEADER, '', ...BODY, '', ''].join('\n')]) {
       expect(parseIndexText(text)).toEqual(plain);
     }
-    expect(plain.conceptLines).toEqual([BODY[0]]);
-    expect([...plain.terms]).toEqual([['pain', '0']]);
-    expect([...plain.bags]).toEqual([['chest pain', '0']]);
+    expect([...plain.conceptLines]).toEqual([BODY[0]]);
+    expect([...plain.terms.entries()]).toEqual([['pain', '0']]);
+    expect([...plain.bags.entries()]).toEqual([['chest pain', '0']]);
     expect([...plain.knownWords]).toEqual(['pains']);
   });
 
   it('reads a header-only file', () => {
-    expect(parseIndexText(HEADER).conceptLines).toEqual([]);
+    expect(parseIndexText(HEADER).conceptLines.length).toBe(0);
   });
 
   it('names the line number of a malformed record', () => {
@@ -34,8 +34,46 @@ describe('parseIndexText', () => {
     const text = gunzipSync(readFileSync(join(DEFAULT_TERMINOLOGY_DIR, INDEX_FILE))).toString('utf8');
     const lines = text.split('\n');
     const data = parseIndexText(text);
-    expect(data.conceptLines).toEqual(lines.filter((l) => l.startsWith('C\t')));
-    expect(data.terms.size).toBe(lines.filter((l) => l.startsWith('T\t')).length);
-    expect(data.bags.size).toBe(lines.filter((l) => l.startsWith('B\t')).length);
+    const concepts = lines.filter((l) => l.startsWith('C\t'));
+    expect([...data.conceptLines]).toEqual(concepts);
+    expect([...data.conceptIds.keys()]).toEqual(concepts.map((l) => l.split('\t')[1]));
+    expect([...data.conceptGroups].map((g) => SEMANTIC_GROUPS[g])).toEqual(concepts.map((l) => l.split('\t')[2]));
+    const records = (kind: string): [string, string][] =>
+      lines.filter((l) => l.startsWith(`${kind}\t`)).map((l) => l.slice(2).split('\t') as [string, string]);
+    expect([...data.terms.entries()]).toEqual(records('T'));
+    expect([...data.bags.entries()]).toEqual(records('B'));
+  });
+
+  it('derives the matcher\'s prefix, vocabulary and word-pair tables from the keys', () => {
+    const data = parseIndexText(
+      [HEADER, 'C\tsct:1\tfinding\tPain\tsct|1|Pain\t\t', 'T\ttype 2 diabetes\t0', 'B\tpain chest\t0', 'B\tback low pain\t0'].join('\n')
+    );
+    expect([...data.termPrefixes.keys()]).toEqual(['type', 'type 2']);
+    expect([...data.vocabulary]).toEqual(['type', '2', 'diabetes']);
+    expect(data.maxWordsByFirst.get('type')).toBe(3);
+    expect(hasBagPair(data, 'chest', 'pain')).toBe(true);
+    expect(hasBagPair(data, 'pain', 'low')).toBe(true);
+    expect(hasBagPair(data, 'chest', 'low')).toBe(false);
+    expect(hasBagPair(data, 'chest', 'diabetes')).toBe(false);
+  });
+
+  it('refuses a concept id, term key or bag key given twice', () => {
+    for (const twice of [BODY[0], 'T\tpain\t0', 'B\tchest pain\t0']) {
+      expect(() => parseIndexText([HEADER, ...BODY, twice].join('\n'))).toThrow(IndexFormatError);
+    }
+  });
+
+  it('keeps no part of the file\'s text alive (the heap holds the tables, not the 26 MB text)', async () => {
+    const { Session } = await import('node:inspector/promises');
+    const session = new Session();
+    session.connect();
+    const before = (await session.post('Runtime.getHeapUsage')).usedSize;
+    const text = gunzipSync(readFileSync(join(DEFAULT_TERMINOLOGY_DIR, INDEX_FILE))).toString('utf8');
+    const data = parseIndexText(text);
+    await session.post('HeapProfiler.collectGarbage');
+    const after = (await session.post('Runtime.getHeapUsage')).usedSize;
+    session.disconnect();
+    expect(data.conceptLines.length).toBeGreaterThan(100_000);
+    expect(after - before).toBeLessThan(text.length / 2);
   });
 });

@@ -7,7 +7,7 @@
 import type { ContextRuleRecord, Posting } from './index-format.js';
 import { POSTING_FLAGS, SEMANTIC_GROUPS } from './index-format.js';
 import type { IndexData } from './index-data.js';
-import { bagPair, postingsOf } from './index-data.js';
+import { hasBagPair, postingsOf } from './index-data.js';
 import type { TextToken } from './normalize.js';
 import { bagKey, normalizeWord, tokenize } from './normalize.js';
 import type { SpellingCorrector } from './spelling.js';
@@ -395,7 +395,7 @@ function collectFrom(
     bagPossible &&=
       parts.length === 1
         ? deps.data.bagWords.has(w.word)
-        : parts.indexOf(w.word) < parts.length - 1 || deps.data.bagPairs.has(bagPair(parts[0], w.word));
+        : parts.indexOf(w.word) < parts.length - 1 || hasBagPair(deps.data, parts[0], w.word);
     const key = parts.join(' ');
     const plainKey = plain.length < parts.length ? plain.join(' ') : key;
     const canGrow =

@@ -60,7 +60,7 @@ export async function measureIndex(dir: string, runs = 5): Promise<IndexMeasurem
   }
   gc?.();
   times.sort((a, b) => a - b);
-  const ids = [...index.data.conceptById.keys()];
+  const ids = [...index.data.conceptIds.keys()];
   const probes = Array.from({ length: 20_000 }, (_, i) => ids[(i * 7919) % ids.length]);
   const systems = probes.map((id) => index.get(id)?.codings[0]);
   let t0 = performance.now();

@@ -17,7 +17,7 @@
  * `bagPairs`), so a sentence costs about one pass over its tokens.
  */
 import type { IndexData } from './index-data.js';
-import { bagPair } from './index-data.js';
+import { hasBagPair } from './index-data.js';
 import { bagKey, romanNumeralValue, STOP_WORDS, tokenize } from './normalize.js';
 
 /** Where a model word boundary falls inside a term token: an apostrophe before a letter, a mark before a digit. */
@@ -121,7 +121,7 @@ function extendRun(
     }
     let bag = bagAlive && data.bagWords.has(norm);
     for (let w = 0; bag && w < words.length; w++) {
-      if (words[w] !== norm && !data.bagPairs.has(bagPair(words[w], norm))) bag = false;
+      if (words[w] !== norm && !hasBagPair(data, words[w], norm)) bag = false;
     }
     if (bag && key !== '' && data.bags.has(bagKey(next))) return true;
     if (!term && !bag) continue;
