@@ -41,6 +41,17 @@ export interface IndexMeasurement {
   readonly matchMicrosPerChar: number;
 }
 
+/** Runs a full garbage collection through the inspector (no `--expose-gc` needed). */
+export async function collectGarbage(): Promise<void> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('HeapProfiler.collectGarbage');
+  } finally {
+    session.disconnect();
+  }
+}
+
 /**
  * Loads an index several times and times its operations.
  * @param dir - the terminology directory.
@@ -48,24 +59,19 @@ export interface IndexMeasurement {
  * @returns the measurement.
  */
 export async function measureIndex(dir: string, runs = 5): Promise<IndexMeasurement> {
-  // A full GC before each reading (through the inspector: no --expose-gc needed), so the heap figure is what the
-  // index keeps, not the garbage its loading left.
-  const session = new Session();
-  session.connect();
-  const gc = (): Promise<void> => session.post('HeapProfiler.collectGarbage');
-  await gc();
+  // A full GC before each reading, so the heap figure is what the index keeps, not the garbage its loading left.
+  await collectGarbage();
   const heapBefore = process.memoryUsage().heapUsed;
   const times: number[] = [];
   let index = await loadTerminologyIndex(dir);
-  await gc();
+  await collectGarbage();
   const heapMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     index = await loadTerminologyIndex(dir);
     times.push(performance.now() - t0);
   }
-  await gc();
-  session.disconnect();
+  await collectGarbage();
   times.sort((a, b) => a - b);
   const ids = [...index.data.conceptIds.keys()];
   const probes = Array.from({ length: 20_000 }, (_, i) => ids[(i * 7919) % ids.length]);
