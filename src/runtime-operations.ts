@@ -7,13 +7,12 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
-import express from 'express';
 import { isLoopbackHost, type Config } from './config/config.js';
 import { createMetricsHandler } from './http/metrics.routes.js';
 import { ANALYZE_NOTE_QUEUE } from './queue/analyze-note.queue.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
-import { startTracing, type Tracing } from './observability/tracing.js';
+import type { Tracing } from './observability/tracing-sdk.js';
 
 /**
  * Counts finished job attempts and times completed notes from the moment they were queued.
@@ -49,6 +48,7 @@ export interface MetricsServer {
  * @returns the running server.
  */
 export async function startMetricsServer(config: Config, metrics: Metrics, log: Logger): Promise<MetricsServer> {
+  const { default: express } = await import('express'); // a worker without METRICS_PORT never loads Express
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', createMetricsHandler({ registry: metrics.registry, token: config.operations.metricsToken, openWithoutToken: isLoopbackHost(config.host) }));
@@ -72,14 +72,15 @@ export async function startMetricsServer(config: Config, metrics: Metrics, log: 
 }
 
 /**
- * Starts tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ * Starts tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set; only then is the OpenTelemetry SDK loaded.
  * @param config - the configuration.
  * @param log - the logger.
  * @returns the tracing handle, or undefined when tracing is off.
  */
-export function startConfiguredTracing(config: Config, log: Logger): Tracing | undefined {
+export async function startConfiguredTracing(config: Config, log: Logger): Promise<Tracing | undefined> {
   const tracing = config.operations.tracing;
   if (!tracing) return undefined;
+  const { startTracing } = await import('./observability/tracing-sdk.js');
   log.info({ otlpEndpoint: tracing.endpoint, serviceName: tracing.serviceName }, 'tracing on');
   return startTracing({ serviceName: tracing.serviceName, endpoint: tracing.endpoint });
 }

@@ -19,7 +19,6 @@ interface AssertRequest {
  */
 export const assertCommand: CliCommand = {
   name: 'assert',
-  summary: 'decide negated / possible / historical / family / hypothetical / affirmed for targets (JSON lines)',
   help: [
     'Usage: chartmine assert < input.jsonl > output.jsonl',
     '',

@@ -13,7 +13,6 @@ const STAGES = ['server', 'extract', 'rules'] as const;
 /** `chartmine bench`: throughput and latency, printed as numbers. */
 export const benchCommand: CliCommand = {
   name: 'bench',
-  summary: 'benchmark the server path, extract, or the rule stages on deterministic synthetic notes',
   help: [
     'Usage: chartmine bench [--stage server|extract|rules|all] [--corpus synthetic|mtsamples] [--notes N] [--seed S]',
     '                       [--concurrency N] [--rate N] [--profile] [--verify-identical] [--data DIR] [--json]',

@@ -9,7 +9,6 @@ import { configurationHelp } from './configuration-help.js';
 /** `chartmine check`: validates the configuration and reaches Redis and the FHIR server; exit 0 when all answer. */
 export const checkCommand: CliCommand = {
   name: 'check',
-  summary: 'validate the configuration and check that Redis and the FHIR server answer (container health check)',
   help: [
     'Usage: chartmine check',
     '',

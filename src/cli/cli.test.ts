@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import type { Bundle, Condition } from '@medplum/fhirtypes';
 import { aNote } from '../../test/builders/note.js';
 import { runCli } from '../../test/support/cli.js';
 import { COMMANDS } from './commands.js';
-import { EXIT_CONFIG } from './dispatch.js';
+import type { CommandEntry } from './command.js';
+import { dispatch, EXIT_CONFIG } from './dispatch.js';
 
 describe('chartmine', () => {
   test('--help lists every command; each command has its own --help', async () => {
@@ -20,6 +22,31 @@ describe('chartmine', () => {
       expect(c.code).toBe(0);
       expect(c.out).toContain(`Usage: chartmine ${command.name}`);
     }
+  });
+
+  test('every registered command loads the command of its own name', async () => {
+    for (const entry of COMMANDS) expect((await entry.load()).name).toBe(entry.name);
+  });
+
+  test('commands are loaded only when asked for: --help and --version load none, `help x` and `x` load only x', async () => {
+    const loaded: string[] = [];
+    const entry = (name: string): CommandEntry => ({
+      name,
+      summary: `the ${name} command`,
+      load: () => {
+        loaded.push(name);
+        return Promise.resolve({ name, help: `Usage: chartmine ${name}`, run: () => Promise.resolve(0) });
+      },
+    });
+    const registry = [entry('one'), entry('two')];
+    const io = { stdin: Readable.from(['']), stdout: new PassThrough(), stderr: new PassThrough(), env: {} };
+    expect(await dispatch(['--help'], registry, io)).toBe(0);
+    expect(await dispatch(['--version'], registry, io)).toBe(0);
+    expect(await dispatch(['nothing'], registry, io)).toBe(2);
+    expect(loaded).toEqual([]);
+    expect(await dispatch(['help', 'two'], registry, io)).toBe(0);
+    expect(await dispatch(['one', '--help'], registry, io)).toBe(0);
+    expect(loaded).toEqual(['two', 'one']);
   });
 
   test('an unknown command exits 2 with the list of commands', async () => {

@@ -11,8 +11,6 @@ export interface CliIo {
 /** A sub-command: `chartmine <name> [args]`. */
 export interface CliCommand {
   readonly name: string;
-  /** One line for `chartmine --help`. */
-  readonly summary: string;
   /** Full text for `chartmine <name> --help`. */
   readonly help: string;
   /**
@@ -22,6 +20,15 @@ export interface CliCommand {
    * @returns the process exit code; long-running commands resolve when they stop.
    */
   run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** A registered sub-command: what `chartmine --help` lists, and how to load the command when it is asked for. */
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for `chartmine --help`. */
+  readonly summary: string;
+  /** Imports the command's module (its dependencies with it). */
+  load(): Promise<CliCommand>;
 }
 
 /** Thrown for bad command-line usage: the dispatcher prints the message and where to find help, exit code 2. */

@@ -9,7 +9,6 @@ const DEFAULT_DATA_DIR = '../shared/data';
 /** `chartmine eval <suite> [--json] [--data DIR]`. */
 export const evalCommand: CliCommand = {
   name: 'eval',
-  summary: 'run an evaluation suite and print precision / recall / F1',
   get help(): string {
     return [
       'Usage: chartmine eval <suite> [--json] [--data DIR] [suite options]',

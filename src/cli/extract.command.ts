@@ -14,7 +14,6 @@ import { maxInputBytes, toExtractNote } from './extract-input.js';
 /** `chartmine extract [FILE|-]...`: the pipeline in-process, printing the transaction Bundle(s). */
 export const extractCommand: CliCommand = {
   name: 'extract',
-  summary: 'analyse a note file (text or DocumentReference JSON) in-process and print the FHIR Bundle; no Redis, no server',
   help: [
     'Usage: chartmine extract [FILE|-]... [--subject REF] [--ndjson] [--concurrency N]',
     '',

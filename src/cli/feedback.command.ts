@@ -15,7 +15,6 @@ import { configurationHelp } from './configuration-help.js';
 /** `chartmine feedback export`: reviewer decisions (the /review page's Provenance) as JSONL. */
 export const feedbackCommand: CliCommand = {
   name: 'feedback',
-  summary: 'export reviewer decisions from the FHIR server as JSONL (no note text unless --include-text)',
   help: [
     'Usage: chartmine feedback export [--out FILE] [--include-text] [--since DATE]',
     '',

@@ -13,7 +13,6 @@ import { UsageError } from './command.js';
 /** `chartmine jobs`: inspect the queue and replay failed jobs. Prints ids, states and reasons, never note text. */
 export const jobsCommand: CliCommand = {
   name: 'jobs',
-  summary: 'queue status, failed jobs with their reasons, and replay of failed jobs',
   help: [
     'Usage: chartmine jobs [counts | failed [--limit N] | show JOB_ID | retry JOB_ID... | retry --all-failed] [--queue notes|feedback]',
     '',

@@ -11,7 +11,6 @@ import { readAll, UsageError } from './command.js';
 /** `chartmine profiles`: compile the conformance resources, check them for drift, validate output against them. */
 export const profilesCommand: CliCommand = {
   name: 'profiles',
-  summary: 'build and check fhir-profiles/ (StructureDefinitions, CodeSystems, SubscriptionTopic, CapabilityStatements); validate Bundles against them',
   help: [
     'Usage: chartmine profiles build [--out DIR]',
     '       chartmine profiles check [--dir DIR]',

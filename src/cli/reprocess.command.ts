@@ -23,7 +23,6 @@ const POLL_BATCH = 200;
  */
 export const reprocessCommand: CliCommand = {
   name: 'reprocess',
-  summary: 're-run notes through the queue (e.g. after a model or terminology upgrade), writing only differences',
   help: [
     'Usage: chartmine reprocess (--all | --since DATE | --document ID...) [--fhir URL] [--no-wait] [--timeout SECONDS]',
     '',

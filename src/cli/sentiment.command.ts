@@ -15,7 +15,6 @@ import { toFeedbackInput } from './sentiment-input.js';
 /** `chartmine sentiment [FILE|-]`: the patient-feedback pipeline in-process, printing the transaction Bundle. */
 export const sentimentCommand: CliCommand = {
   name: 'sentiment',
-  summary: 'classify patient feedback (QuestionnaireResponse, Communication, DocumentReference or text) in-process and print the FHIR Bundle',
   help: [
     'Usage: chartmine sentiment [FILE|-] [--subject REF]',
     '',

@@ -1,18 +1,16 @@
 import { loadConfig } from '../config/config.js';
 import { assertListenHost, assertPipelinePaths } from '../config/preflight.js';
 import { createLogger } from '../observability/logger.js';
-import { loadPipeline } from '../pipeline-loader.js';
 import { securityWarnings, startServer } from '../runtime.js';
 import type { CliCommand } from './command.js';
 import { assertNoArguments } from './command.js';
 import { configurationHelp } from './configuration-help.js';
 import { startConfiguredTracing } from '../runtime-operations.js';
-import { runUntilStopped } from './process-lifecycle.js';
+import { runUntilStopped, settleStartUp } from './process-lifecycle.js';
 
 /** `chartmine serve`: the HTTP server (embedded FHIR store unless FHIR_BASE_URL is set) and in-process workers. */
 export const serveCommand: CliCommand = {
   name: 'serve',
-  summary: 'run the server: /notify, /healthz, /readyz, the embedded FHIR store and WORKERS in-process workers',
   help: [
     'Usage: chartmine serve',
     '',
@@ -29,10 +27,12 @@ export const serveCommand: CliCommand = {
     await assertListenHost(config.host);
     if (config.workers > 0) assertPipelinePaths(config);
     const log = createLogger(config.logLevel);
-    const tracing = startConfiguredTracing(config, log);
-    const handle = await startServer(config, log, (edges) => loadPipeline(config, edges));
+    const tracing = await startConfiguredTracing(config, log);
+    // The pipeline's libraries (the model runtime, the terminology) are loaded only where workers run in this process.
+    const handle = await startServer(config, log, async (edges) => (await import('../pipeline-loader.js')).loadPipeline(config, edges));
     io.stderr.write(`chartmine listening on ${handle.url} (FHIR: ${handle.fhirBaseUrl})\n`);
     for (const warning of securityWarnings(config)) io.stderr.write(`\n*** ${warning} ***\n\n`);
+    await settleStartUp(log);
     return runUntilStopped(log, (drainMs) => handle.close(drainMs).finally(() => tracing?.shutdown()), config.shutdownGraceMs);
   },
 };

@@ -21,7 +21,6 @@ const MODES = ['auto', 'rest-hook', 'topic'] as const;
 /** `chartmine subscribe`: creates the Subscription that sends notes to this Chartmine on the external server. */
 export const subscribeCommand: CliCommand = {
   name: 'subscribe',
-  summary: 'create the Subscription on the external FHIR server that notifies this Chartmine (PUBLIC_URL/notify)',
   help: [
     'Usage: chartmine subscribe [--mode auto|rest-hook|topic] [--criteria QUERY] [--topic URL]',
     '                           [--content id-only|full-resource|empty] [--heartbeat SECONDS] [--dry-run]',

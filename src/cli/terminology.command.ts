@@ -30,7 +30,6 @@ const HELP = [
 /** `chartmine terminology …`: build, import, inspect and try the terminology index. */
 export const terminologyCommand: CliCommand = {
   name: 'terminology',
-  summary: 'build, import and inspect the terminology index (SNOMED CT, ICD-10-CM, RxNorm, LOINC)',
   help: HELP,
   async run(args, io) {
     const [sub, ...rest] = args;

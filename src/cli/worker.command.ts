@@ -2,17 +2,16 @@ import { loadConfig } from '../config/config.js';
 import { assertPipelinePaths } from '../config/preflight.js';
 import { createLogger } from '../observability/logger.js';
 import { loadPipeline } from '../pipeline-loader.js';
-import { startWorkerProcess } from '../runtime.js';
+import { startWorkerProcess } from '../worker-runtime.js';
 import type { CliCommand } from './command.js';
 import { assertNoArguments } from './command.js';
 import { configurationHelp } from './configuration-help.js';
 import { startConfiguredTracing } from '../runtime-operations.js';
-import { runUntilStopped } from './process-lifecycle.js';
+import { runUntilStopped, settleStartUp } from './process-lifecycle.js';
 
 /** `chartmine worker`: analyse queued notes, nothing else. */
 export const workerCommand: CliCommand = {
   name: 'worker',
-  summary: 'run NLP workers only (scale out against the same Redis; needs FHIR_BASE_URL)',
   help: [
     'Usage: chartmine worker',
     '',
@@ -29,8 +28,9 @@ export const workerCommand: CliCommand = {
     const config = loadConfig(io.env);
     assertPipelinePaths(config);
     const log = createLogger(config.logLevel);
-    const tracing = startConfiguredTracing(config, log);
+    const tracing = await startConfiguredTracing(config, log);
     const handle = await startWorkerProcess(config, log, (edges) => loadPipeline(config, edges));
+    await settleStartUp(log);
     return runUntilStopped(log, (drainMs) => handle.close(drainMs).finally(() => tracing?.shutdown()), config.shutdownGraceMs);
   },
 };

@@ -7,7 +7,6 @@
  */
 import type { Config } from '../config/config.js';
 import { createLexiconSentimentClassifier } from './lexicon-sentiment.js';
-import { loadSentimentModel } from './sentiment-model.js';
 import type { SentimentClassifier } from './sentiment.js';
 
 /**
@@ -23,6 +22,7 @@ export async function selectSentimentClassifier(config: Pick<Config, 'sentimentM
     case 'lexicon':
       return Promise.resolve(createLexiconSentimentClassifier());
     case 'chartmine-sentiment':
-      return loadSentimentModel({ modelsDir: config.modelsDir });
+      // Imported here: a process on the lexicon never loads the model runtime for it.
+      return (await import('./sentiment-model.js')).loadSentimentModel({ modelsDir: config.modelsDir });
   }
 }

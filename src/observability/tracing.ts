@@ -1,61 +1,17 @@
 /**
  * OpenTelemetry tracing: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (then spans go over OTLP/HTTP). Code calls
- * `@opentelemetry/api` only, which is a no-op until {@link startTracing} registers a provider. One trace per note:
+ * `@opentelemetry/api` only, which is a no-op until `startTracing` (`tracing-sdk.ts`, loaded only when tracing is
+ * on) registers a provider. One trace per note:
  * `notify` → `queue.add` (the W3C `traceparent` goes into the job data: an id, not PHI) → `job analyze-note` →
  * `stage …` → `fhir.read`/`fhir.transaction`. Span attributes are ids, counts, codes and stage names, never text.
  */
 import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { AppError } from '../errors.js';
 import type { PipelineStage, StageRunner } from '../nlp/types.js';
 import { CHARTMINE_VERSION } from '../version.js';
 
 /** Instrumentation scope of every Chartmine span. */
 export const TRACER_NAME = 'chartmine';
-
-/** Where spans go. */
-export interface TracingOptions {
-  readonly serviceName: string;
-  /** OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT); spans are posted to `<endpoint>/v1/traces`. */
-  readonly endpoint?: string;
-  /** Instead of the OTLP exporter (tests pass a SimpleSpanProcessor over an InMemorySpanExporter). */
-  readonly spanProcessor?: SpanProcessor;
-}
-
-/** Registered tracing; shut it down to flush spans at exit. */
-export interface Tracing {
-  forceFlush(): Promise<void>;
-  shutdown(): Promise<void>;
-}
-
-/**
- * Registers the global tracer provider, context manager (AsyncLocalStorage) and W3C propagator.
- * @param options - service name and where spans go.
- * @returns the tracing handle.
- */
-export function startTracing(options: TracingOptions): Tracing {
-  const processor =
-    options.spanProcessor ??
-    new BatchSpanProcessor(new OTLPTraceExporter({ url: `${(options.endpoint ?? 'http://127.0.0.1:4318').replace(/\/+$/, '')}/v1/traces` }));
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName, 'service.version': CHARTMINE_VERSION }),
-    spanProcessors: [processor],
-  });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
-  return {
-    forceFlush: () => provider.forceFlush(),
-    async shutdown() {
-      await provider.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
-    },
-  };
-}
 
 function tracer() {
   return trace.getTracer(TRACER_NAME, CHARTMINE_VERSION);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { hasBagPair, IndexFormatError, parseIndexText, type IndexData } from './index-data.js';
 import { INDEX_FILE, SEMANTIC_GROUPS } from './index-format.js';
 import { DEFAULT_TERMINOLOGY_DIR } from './load-index.js';
-import { collectGarbage } from './measure.js';
+import { collectGarbage } from '../observability/collect-garbage.js';
 
 const HEADER = JSON.stringify({ format: 'chartmine-terminology/1', name: 't', version: '1' });
 const BODY = ['C\tsct:1\tfinding\tPain\tsct|1|Pain\t\t', 'T\tpain\t0', 'B\tchest pain\t0', 'K\tpains'];

@@ -2,8 +2,8 @@
  * Measures an index: load time, heap, code and term look-up latency, match throughput. Used by
  * `chartmine terminology info` and the README numbers. Not part of the pure core (it reads the clock).
  */
-import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
+import { collectGarbage } from '../observability/collect-garbage.js';
 import type { IndexStats } from './dictionary-index.js';
 import { loadTerminologyIndex } from './load-index.js';
 
@@ -39,17 +39,6 @@ export interface IndexMeasurement {
   readonly lookupTermMicros: number;
   /** Mean `match` time per character of the bench note, in µs. */
   readonly matchMicrosPerChar: number;
-}
-
-/** Runs a full garbage collection through the inspector (no `--expose-gc` needed). */
-export async function collectGarbage(): Promise<void> {
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('HeapProfiler.collectGarbage');
-  } finally {
-    session.disconnect();
-  }
 }
 
 /**

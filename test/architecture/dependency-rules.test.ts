@@ -1,6 +1,7 @@
 /**
  * The architecture rules of STYLE.md, checked on the source: pure folders import no edges, ingest never reaches the
- * NLP, only `config/` reads the environment, and no module imports itself in a circle.
+ * NLP, only `config/` reads the environment, no module imports itself in a circle, and each process loads only what
+ * its command needs.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -84,5 +85,53 @@ describe('dependency direction', () => {
     };
     for (const f of graph.keys()) if (!state.has(f)) visit(f);
     expect(cycles).toEqual([]);
+  });
+});
+
+/**
+ * What loading a module loads with it: its static imports that are not type-only (TypeScript erases those), followed
+ * through `src/`. Dynamic `import()` is where a command defers a dependency, so it is not followed.
+ * @param entry - a `src/`-relative module.
+ * @returns the `src/` modules and the packages (bare specifiers; `node:` built-ins left out) it loads.
+ */
+function loadedWith(entry: string): { modules: Set<string>; packages: Set<string> } {
+  const modules = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (modules.has(file)) return;
+    modules.add(file);
+    const source = code.get(file);
+    expect(source, `${file} exists`).toBeDefined();
+    for (const m of (source ?? '').matchAll(/^\s*(?:import|export)\s+(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith('.')) visit(rel(resolve(SRC, dirname(file), spec.replace(/\.js$/, '.ts'))));
+      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+    }
+  };
+  visit(entry);
+  return { modules, packages };
+}
+
+describe('what each process loads', () => {
+  test('`chartmine` itself (--help, --version, dispatch) loads no command and no library', () => {
+    const { modules, packages } = loadedWith('cli.ts');
+    expect([...modules].filter((f) => f.endsWith('.command.ts'))).toEqual([]);
+    expect([...packages]).toEqual([]);
+  });
+
+  test('`chartmine worker` loads no server part: no HTTP app, embedded store, reviewer or admin pages, eval, bench', () => {
+    const { modules, packages } = loadedWith('cli/worker.command.ts');
+    expect(modules.has('worker-runtime.ts')).toBe(true);
+    expect(modules.has('pipeline-loader.ts')).toBe(true);
+    const serverParts = ['runtime.ts', 'http/app.ts', 'http/admin.routes.ts', 'review/review-service.ts'];
+    expect([...modules].filter((f) => serverParts.includes(f) || /^(embedded|eval|bench)\//.test(f))).toEqual([]);
+    const server = ['express', '@bull-board/api', '@bull-board/express', '@medplum/fhir-router', '@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http'];
+    expect([...packages].filter((p) => server.includes(p))).toEqual([]);
+  });
+
+  test('`chartmine serve` loads the pipeline and the model runtime only when it runs workers (dynamic imports)', () => {
+    const { packages } = loadedWith('cli/serve.command.ts');
+    expect(packages.has('express')).toBe(true);
+    expect(packages.has('@huggingface/transformers')).toBe(false);
   });
 });

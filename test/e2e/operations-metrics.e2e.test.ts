@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { ANALYZE_NOTE_QUEUE } from '../../src/queue/analyze-note.queue.js';
-import { startWorkerProcess } from '../../src/runtime.js';
+import { startWorkerProcess } from '../../src/worker-runtime.js';
 import { A_TOKEN, asFixtureNote, BEARER, createNote, jobsFor, notify, startPair, type Pair } from '../support/notify.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { realPipeline } from '../support/real-pipeline.js';

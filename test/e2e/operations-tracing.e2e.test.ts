@@ -6,7 +6,7 @@
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createLogger } from '../../src/observability/logger.js';
-import { startTracing, type Tracing } from '../../src/observability/tracing.js';
+import { startTracing, type Tracing } from '../../src/observability/tracing-sdk.js';
 import { A_TOKEN, asFixtureNote, BEARER, createNote, NOTIFY_SECRET, notify } from '../support/notify.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';

@@ -8,7 +8,7 @@ import type { Bundle, Condition, Device, Provenance } from '@medplum/fhirtypes';
 import { loadConfig } from '../../src/config/config.js';
 import type { Mention, NlpPipeline, NlpResult } from '../../src/nlp/types.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startWorkerProcess, type WorkerHandle } from '../../src/runtime.js';
+import { startWorkerProcess, type WorkerHandle } from '../../src/worker-runtime.js';
 import { aNote } from '../builders/note.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { SCRIPTED_CONCEPTS } from '../support/scripted-pipeline.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Bundle, Condition } from '@medplum/fhirtypes';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startWorkerProcess, type WorkerHandle } from '../../src/runtime.js';
+import { startWorkerProcess, type WorkerHandle } from '../../src/worker-runtime.js';
 import { aNote } from '../builders/note.js';
 import { realPipeline } from '../support/real-pipeline.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
