@@ -2,7 +2,7 @@
 //   split (default): serve (WORKERS=0, STORE=memory) + 2 `chartmine worker` processes (WORKERS=2 each).
 //   --default:       one serve process (STORE=memory) with its in-process workers (WORKERS unset: the default, 2).
 // POSTs N MTSamples notes, waits until every note has its AuditEvent, then reads VmRSS (and its anonymous and
-// file-backed parts: shared libraries count in every process) of each process; also the peak of the sum, sampled
+// file-backed parts: shared libraries count in every process) and PSS of each process; also the peak of the sum, sampled
 // once a second, and each process's RSS after 20 s of quiet (`settledMb`). `idleMb` is each process's RSS before the
 // first note (start-up, models and indexes loaded). RSS_PORT moves the server's port; MTSAMPLES the notes file.
 //   --gc: the processes preload scripts/gc-on-sigusr2.cjs; at the end of the burst each gets SIGUSR2 (two full
@@ -53,8 +53,12 @@ for (;;) {
   if ((prov.total ?? 0) >= N || Date.now() - t0 > 600000) break;
 }
 const seconds = (Date.now() - t0) / 1000;
-const detail = () => Object.fromEntries(names.map((n, k) => { const s = status(procs[k].pid); return [n, { rss: Math.round(kb(s, 'VmRSS')), anon: Math.round(kb(s, 'RssAnon')), file: Math.round(kb(s, 'RssFile')) }]; }));
-const sumOf = (d) => Object.values(d).reduce((a, x) => a + x.rss, 0);
+// PSS: each page shared between processes (Node's binary, onnxruntime's library, the model file) counted once in all,
+// split among the processes that map it; the sum of PSS is what the set-up takes from the machine, while the sum of
+// RSS counts those pages once per process.
+const pss = (pid) => kb(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
+const detail = () => Object.fromEntries(names.map((n, k) => { const s = status(procs[k].pid); return [n, { rss: Math.round(kb(s, 'VmRSS')), anon: Math.round(kb(s, 'RssAnon')), file: Math.round(kb(s, 'RssFile')), pss: Math.round(pss(procs[k].pid)) }]; }));
+const sumOf = (d, key = 'rss') => Object.values(d).reduce((a, x) => a + x[key], 0);
 const done = detail();
 if (withGc) {
   for (const p of procs) process.kill(p.pid, 'SIGUSR2');
@@ -65,7 +69,7 @@ if (withGc) {
 // depends on where each heap was in its GC cycle.
 await new Promise((r) => setTimeout(r, Number(process.env.SETTLE_S ?? (withGc ? 0 : 20)) * 1000));
 const settled = detail();
-console.log(JSON.stringify({ mode: single ? 'default (serve, WORKERS=2)' : 'split (serve WORKERS=0 + 2 workers)', gc: withGc, notes: N, seconds, idleMb: idle, rssMb: done, sumMb: sumOf(done), peakSumMb: Math.round(peak), settledMb: settled, settledSumMb: sumOf(settled), ner: process.env.NER_MODEL ?? 'shipped', nerThreads: process.env.NER_THREADS ?? 'default' }));
+console.log(JSON.stringify({ mode: single ? 'default (serve, WORKERS=2)' : 'split (serve WORKERS=0 + 2 workers)', gc: withGc, notes: N, seconds, idleMb: idle, rssMb: done, sumMb: sumOf(done), pssSumMb: sumOf(done, 'pss'), peakSumMb: Math.round(peak), settledMb: settled, settledSumMb: sumOf(settled), settledPssSumMb: sumOf(settled, 'pss'), ner: process.env.NER_MODEL ?? 'shipped', nerThreads: process.env.NER_THREADS ?? 'default' }));
 for (const p of [...workers, serve]) p.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 3000));
 try { execSync(`redis-cli --scan --pattern '${prefix}*' | xargs -r redis-cli del >/dev/null`); } catch {}

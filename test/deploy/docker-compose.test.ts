@@ -52,6 +52,11 @@ describe('docker-compose.yml', () => {
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toMatch(/Compose v2/);
   });
 
+  test('the image caps glibc malloc arenas, which the README measures (tens of MB per process)', () => {
+    expect(compose).toMatch(/^\s+ENV MALLOC_ARENA_MAX=2$/m);
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toMatch(/MALLOC_ARENA_MAX=2/);
+  });
+
   test('every path the image copies is in the repository and in the build context', () => {
     const tracked = new Set(execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n'));
     const paths = copiedPaths();
