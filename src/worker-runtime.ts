@@ -119,31 +119,37 @@ export async function startWorker(
     });
     return device;
   };
-  const locks = new NoteLocks(lockRedis, queue.prefix);
-  const worker = startAnalyzeNoteWorker({
+  // What the note and feedback workers share: how they consume the queue, and the ports both jobs use.
+  const consumer = {
     connection: workerRedis,
     prefix: queue.prefix,
     concurrency: Math.max(1, config.workers),
-    locks,
+    locks: new NoteLocks(lockRedis, queue.prefix),
     log,
     circuit: gateway.circuit,
-    onError: (err) => {
+    onError: (err: Error) => {
       if (!redisStatus.failed('worker', err)) log.error({ err }, 'worker error');
     },
+  };
+  const ports = {
+    fhir: gateway,
+    nlp,
+    auditEvents: config.auditEvents,
+    maxDocumentBytes: config.maxDocumentBytes,
+    clock: { nowIso: () => new Date().toISOString() },
+    log,
+    // One deadline per step (read, write, audit), however many requests the step makes; each request also has
+    // FHIR_TIMEOUT_MS.
+    step: fhirStepDeadline(config),
+  };
+  const worker = startAnalyzeNoteWorker({
+    ...consumer,
     deps: {
-      fhir: gateway,
-      nlp,
+      ...ports,
       software,
       device: ensureDevice,
       mapping: config.mapping,
       processPreliminary: config.processPreliminary,
-      auditEvents: config.auditEvents,
-      maxDocumentBytes: config.maxDocumentBytes,
-      clock: { nowIso: () => new Date().toISOString() },
-      log,
-      // One deadline per step (read, write, audit), however many requests the step makes; each request also has
-      // FHIR_TIMEOUT_MS.
-      step: fhirStepDeadline(config),
       stage: createStageRunner((stage, ms) => metrics.observeStage(stage, ms)),
       handOffFeedback: async (noteId, versionId, requestId) => {
         // A deliberate reprocess (`chartmine reprocess` sets requestId to its run id) must not collapse into the
@@ -155,26 +161,8 @@ export async function startWorker(
   });
   const feedbackWorker = classifier
     ? startAnalyzeFeedbackWorker({
-        connection: workerRedis,
-        prefix: queue.prefix,
-        concurrency: Math.max(1, config.workers),
-        locks,
-        log,
-        circuit: gateway.circuit,
-        onError: (err) => {
-          if (!redisStatus.failed('worker', err)) log.error({ err }, 'worker error');
-        },
-        deps: {
-          fhir: gateway,
-          nlp,
-          classifier,
-          ...feedbackSoftware(gateway, software, classifier),
-          auditEvents: config.auditEvents,
-          maxDocumentBytes: config.maxDocumentBytes,
-          clock: { nowIso: () => new Date().toISOString() },
-          log,
-          step: fhirStepDeadline(config),
-        },
+        ...consumer,
+        deps: { ...ports, classifier, ...feedbackSoftware(gateway, software, classifier) },
       })
     : undefined;
   observeJobs(worker, metrics);

@@ -27,11 +27,14 @@ function importsOf(source: string): string[] {
   return [...source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]);
 }
 
+/** A relative specifier in `file` resolved to the `src/`-relative path of its `.ts` file. */
+const resolveLocal = (file: string, spec: string): string => rel(resolve(SRC, dirname(file), spec.replace(/\.js$/, '.ts')));
+
 /** Local imports resolved to `src/`-relative paths of their `.ts` files. */
 function localImports(file: string): string[] {
   return importsOf(code.get(file) ?? '')
     .filter((s) => s.startsWith('.'))
-    .map((s) => rel(resolve(SRC, dirname(file), s.replace(/\.js$/, '.ts'))));
+    .map((s) => resolveLocal(file, s));
 }
 
 /** The only files of the pure core that may import transformers.js: the offline model lookup and the NER loader. */
@@ -104,7 +107,7 @@ function loadedWith(entry: string): { modules: Set<string>; packages: Set<string
     expect(source, `${file} exists`).toBeDefined();
     for (const m of (source ?? '').matchAll(/^\s*(?:import|export)\s+(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)) {
       const spec = m[1] ?? m[2];
-      if (spec.startsWith('.')) visit(rel(resolve(SRC, dirname(file), spec.replace(/\.js$/, '.ts'))));
+      if (spec.startsWith('.')) visit(resolveLocal(file, spec));
       else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
     }
   };
