@@ -15,6 +15,7 @@ import { buildEmbeddedCapabilityStatement, buildServiceCapabilityStatement } fro
 import { FhirChangedNotes } from './fhir/changed-notes.js';
 import type { FhirGateway, MedplumFhirGateway } from './fhir/gateway.js';
 import { createApp } from './http/app.js';
+import { createInProcessFhirFetch } from './http/fhir-in-process.js';
 import { CatchUp } from './ingest/catch-up.js';
 import { handleNotification } from './ingest/handle-notification.js';
 import { startPoller, type Poller } from './ingest/poller.js';
@@ -207,9 +208,13 @@ export async function startServer(config: Config, log: Logger, loadPipeline: Pip
   const knownQueues = openKnownQueues(producerRedis, namespace.prefix, onQueueError);
   admin.showQueues(knownQueues);
   metrics.watchQueues(knownQueues);
-  // The in-process worker reaches the embedded store over HTTP, so it presents API_TOKEN like any client.
+  // The server's own client presents API_TOKEN like any client; towards its embedded store its requests skip the
+  // socket (README "The embedded FHIR store"), the store's checks and answers unchanged.
   const auth = externalAuth ?? (config.apiToken ? staticBearerAuth(config.apiToken) : NO_AUTH);
-  gateway = await createFhirClient(config, { baseUrl: fhirBaseUrl, auth, circuit, metrics });
+  const transport = store
+    ? createInProcessFhirFetch({ store, baseUrl: fhirBaseUrl, apiToken: config.apiToken, maxDocumentBytes: config.maxDocumentBytes, log })
+    : undefined;
+  gateway = await createFhirClient(config, { baseUrl: fhirBaseUrl, auth, circuit, metrics, transport });
   changedNotes = new FhirChangedNotes(gateway, { filter: config.ingest.pollQuery });
   for (const warning of securityWarnings(config)) {
     log.warn({ security: true }, warning);

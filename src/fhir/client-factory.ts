@@ -11,7 +11,7 @@
 import type { Config } from '../config/config.js';
 import type { StepRunner } from '../jobs/analyze-note.job.js';
 import { createFhirAuth, NO_AUTH, staticBearerAuth, type FhirAuth } from './auth.js';
-import { FhirCircuit, withFhirDeadline } from './fhir-http.js';
+import { FhirCircuit, withFhirDeadline, type FetchLike } from './fhir-http.js';
 import { MedplumFhirGateway } from './gateway.js';
 import { createInstrumentedFetch } from './instrumented-fetch.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -32,6 +32,11 @@ export interface FhirClientTarget {
   readonly circuit?: FhirCircuit;
   /** Where FHIR requests are counted and timed (README "Operations"); none: spans only. */
   readonly metrics?: Metrics;
+  /**
+   * How requests reach the server (default: `fetch`). The server passes the embedded store's in-process fetch
+   * (`http/fhir-in-process.ts`) here; timeouts, deadlines, the circuit, auth and metrics wrap it all the same.
+   */
+  readonly transport?: FetchLike;
 }
 
 /**
@@ -88,6 +93,6 @@ export async function createFhirClient(config: Config, target: FhirClientTarget 
   const baseUrl = target.baseUrl ?? configuredFhirBaseUrl(config);
   const auth = target.auth ?? (await createConfiguredAuth(config, baseUrl));
   const circuit = target.circuit ?? createFhirCircuit(config);
-  const fetch = createInstrumentedFetch(baseUrl, target.metrics);
+  const fetch = createInstrumentedFetch(baseUrl, target.metrics, target.transport);
   return new MedplumFhirGateway({ baseUrl, timeoutMs: config.fhir.timeoutMs, auth, fetchAllowlist: config.fetchAllowlist, circuit, fetch });
 }

@@ -14,11 +14,20 @@ import { constantTimeEquals } from '../ingest/verify-signature.js';
  */
 export function requireApiToken(token: string | undefined): RequestHandler {
   return (req, _res, next) => {
-    if (token === undefined || (req.method === 'GET' && /^\/metadata\/?$/.test(req.path))) {
-      next();
-      return;
-    }
-    const bearer = /^bearer\s+(.+)$/i.exec(req.header('authorization')?.trim() ?? '');
-    next(bearer && constantTimeEquals(bearer[1], token) ? undefined : new UnauthorizedError());
+    next(isAuthorized(req.method, req.path, req.header('authorization'), token) ? undefined : new UnauthorizedError());
   };
+}
+
+/**
+ * Whether a request to the embedded store may proceed: no token configured, `GET metadata`, or the right bearer.
+ * @param method - the HTTP method.
+ * @param path - the path below `/fhir/R4`, with its leading slash.
+ * @param authorization - the `Authorization` header.
+ * @param token - API_TOKEN.
+ * @returns true when allowed.
+ */
+export function isAuthorized(method: string, path: string, authorization: string | undefined, token: string | undefined): boolean {
+  if (token === undefined || (method.toUpperCase() === 'GET' && /^\/metadata\/?$/.test(path))) return true;
+  const bearer = /^bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
+  return bearer !== null && constantTimeEquals(bearer[1], token);
 }

@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createMetricsHandler, type MetricsRouteDeps } from './metrics.routes.js';
 import { requireApiToken } from './api-token.js';
-import { rejectDeclaredOversize, verifyJsonDepth } from './body-limits.js';
+import { rejectDeclaredOversize, requestBodyLimitBytes, verifyJsonDepth } from './body-limits.js';
 import { createErrorHandler, notFoundHandler, toLoggablePath } from './error-handler.js';
 import { createFhirRouter } from './fhir.routes.js';
 import { createRateLimit } from './rate-limit.js';
@@ -44,9 +44,6 @@ export interface AppDeps {
   readonly review?: ReviewRoutesDeps;
 }
 
-/** JSON around a base64 note: room for the rest of the resource. */
-const BODY_HEADROOM_BYTES = 256 * 1024;
-
 /**
  * Builds the Express app.
  * @param deps - dependencies.
@@ -55,9 +52,12 @@ const BODY_HEADROOM_BYTES = 256 * 1024;
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // ETags are the store's: a resource's version (W/"<versionId>"). Express's own hash of any other body (a search
+  // page, an OperationOutcome) is not a FHIR version, and the store's in-process client (fhir-in-process.ts) has none.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use(requestId);
-  const bodyLimitBytes = Math.ceil((deps.maxDocumentBytes * 4) / 3) + BODY_HEADROOM_BYTES;
+  const bodyLimitBytes = requestBodyLimitBytes(deps.maxDocumentBytes);
   // Before anything reads a body: a declared size over the limit is refused at once, on every route.
   app.use(rejectDeclaredOversize(bodyLimitBytes));
   app.use(

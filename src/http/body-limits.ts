@@ -7,6 +7,18 @@
 import type { RequestHandler } from 'express';
 import { InvalidNotificationError, PayloadTooLargeError } from '../errors.js';
 
+/** JSON around a base64 note: room for the rest of the resource. */
+const BODY_HEADROOM_BYTES = 256 * 1024;
+
+/**
+ * The largest request body accepted anywhere: a note of MAX_DOCUMENT_BYTES in base64 (4/3) plus headroom.
+ * @param maxDocumentBytes - MAX_DOCUMENT_BYTES.
+ * @returns the limit in bytes.
+ */
+export function requestBodyLimitBytes(maxDocumentBytes: number): number {
+  return Math.ceil((maxDocumentBytes * 4) / 3) + BODY_HEADROOM_BYTES;
+}
+
 /** Deepest JSON accepted: FHIR resources nest about 10 levels, a transaction Bundle a few more. */
 export const MAX_JSON_DEPTH = 100;
 

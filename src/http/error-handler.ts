@@ -108,17 +108,28 @@ export function toLoggablePath(url: string): string {
 export function createErrorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const { status, outcome: body } = toHttpOutcome(err);
-    const requestId = res.locals.requestId as string | undefined;
-    if (status >= 500) {
-      log.error({ err, status, requestId, path: toLoggablePath(req.path) }, 'request failed');
-    } else {
-      // A refusal is the client's problem, not ours: one line naming the request and the rule, no stack trace.
-      const code = err instanceof AppError ? err.code : (err as BodyParserError | undefined)?.type;
-      log.warn({ status, requestId, path: toLoggablePath(req.path), code }, 'request refused');
-    }
+    logRequestFailure(log, err, status, toLoggablePath(req.path), res.locals.requestId as string | undefined);
     if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="chartmine"');
     res.status(status).type('application/fhir+json').json(body);
   };
+}
+
+/**
+ * Logs a request that failed: an error with its stack at 500 and above; a refusal (the client's problem, not ours)
+ * as one line naming the request and the rule.
+ * @param log - the logger.
+ * @param err - what was thrown.
+ * @param status - the status answered ({@link toHttpOutcome}).
+ * @param path - the loggable path ({@link toLoggablePath}).
+ * @param requestId - the request's id, when it has one.
+ */
+export function logRequestFailure(log: Logger, err: unknown, status: number, path: string, requestId: string | undefined): void {
+  if (status >= 500) {
+    log.error({ err, status, requestId, path }, 'request failed');
+  } else {
+    const code = err instanceof AppError ? err.code : (err as BodyParserError | undefined)?.type;
+    log.warn({ status, requestId, path, code }, 'request refused');
+  }
 }
 
 /** 404 for any route nobody handled. */

@@ -5,7 +5,7 @@ import { InvalidNotificationError } from '../errors.js';
 import { verifyJsonDepth } from './body-limits.js';
 
 /** Media types the endpoint accepts as FHIR JSON. */
-const FHIR_JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
+export const FHIR_JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 /** A search by POST may also send its parameters as a form. */
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
@@ -22,8 +22,8 @@ export function createFhirRouter(store: EmbeddedFhirStore, bodyLimitBytes: numbe
   router.use(express.urlencoded({ extended: false, limit: bodyLimitBytes }));
   router.all('/{*path}', async (req, res, next) => {
     try {
-      const path = req.path.replace(/^\/+|\/+$/g, '');
-      assertBodyShape(req, path);
+      const path = toStorePath(req.path);
+      assertBodyShape(req.method, path, req.body as unknown);
       const queryIndex = req.originalUrl.indexOf('?');
       const response = await store.handle({
         method: req.method,
@@ -57,12 +57,26 @@ const requireFhirContentType: RequestHandler = (req, _res, next) => {
   next(new InvalidNotificationError(`unsupported Content-Type: send ${accepted}`, undefined, 415));
 };
 
-/** Creates, updates and transactions need a JSON object (a JSON Patch: an array); anything else is a 400. */
-function assertBodyShape(req: Request, path: string): void {
-  const method = req.method.toUpperCase();
+/**
+ * The path the store is asked for: below the base, without leading or trailing slashes.
+ * @param path - the request path below `/fhir/R4`.
+ * @returns e.g. `Condition/123`, or `` for the system endpoint.
+ */
+export function toStorePath(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '');
+}
+
+/**
+ * Creates, updates and transactions need a JSON object (a JSON Patch: an array); anything else is a 400.
+ * @param requestMethod - the HTTP method.
+ * @param path - the store path ({@link toStorePath}).
+ * @param body - the parsed body.
+ * @throws InvalidNotificationError (400) naming what is wrong.
+ */
+export function assertBodyShape(requestMethod: string, path: string, body: unknown): void {
+  const method = requestMethod.toUpperCase();
   if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') return;
   if (method === 'POST' && /\/_search$|^_search$/.test(path)) return;
-  const body: unknown = req.body;
   const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
   if (method === 'PATCH' ? !Array.isArray(body) && !isObject : !isObject || typeof (body as { resourceType?: unknown }).resourceType !== 'string') {
     throw new InvalidNotificationError(
