@@ -143,6 +143,7 @@ describe('the embedded store in process', () => {
       ['Condition', { ...request('GET'), headers: { authorization: 'Bearer wrong' } }, 401],
       ['Condition', request('POST', 'code=asthma', { 'content-type': 'text/plain' }), 415],
       ['Condition', request('POST', tooLarge), 413],
+      ['Condition', request('POST', condition('asthma'), { 'content-type': 'application/fhir+json; charset=latin1' }), 415],
       ['Condition', request('POST', '{"resourceType": "Condition",'), 400],
       ['Condition', request('POST', '1'), 400],
       [`Condition/x`, request('PUT', [condition('asthma')]), 400],

@@ -77,6 +77,7 @@ function toStoreRequest(url: string, init: RequestInit | undefined, base: string
     headers[key] = value;
   });
   if (!isAuthorized(method, `/${path}`, headers.authorization, apiToken)) return undefined;
+  if (headers['content-encoding'] !== undefined) return undefined; // the route's parser inflates or refuses it
   const body = parseBody(init?.body, headers['content-type'], bodyLimitBytes);
   if (body === REFUSED) return undefined;
   try {
@@ -94,8 +95,10 @@ const REFUSED = Symbol('refused');
 function parseBody(body: RequestInit['body'], contentType: string | undefined, limitBytes: number): unknown {
   if (body === undefined || body === null) return undefined;
   if (typeof body !== 'string' || body.length === 0) return REFUSED;
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const [type, ...parameters] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());
   if (!FHIR_JSON_TYPES.includes(type)) return REFUSED;
+  // The route's parser reads UTF-8 only (a fetch sends a string as UTF-8 whatever the header says): it refuses the rest.
+  if (parameters.some((p) => p.startsWith('charset=') && p.replace(/^charset=\s*"?|"$/g, '') !== 'utf-8')) return REFUSED;
   const bytes = Buffer.from(body, 'utf8');
   if (bytes.length > limitBytes) return REFUSED;
   try {
