@@ -9,6 +9,7 @@ import type { DocumentReference } from '@medplum/fhirtypes';
 import { loadConfig, type Config } from '../config/config.js';
 import { DEFAULT_MAPPING_OPTIONS } from '../fhir/finding-types.js';
 import { extractNote, toTextNote } from '../jobs/extract-note.js';
+import type { NerModel } from '../nlp/ner/types.js';
 import type { NlpPipeline, NlpResult } from '../nlp/types.js';
 import { createLogger } from '../observability/logger.js';
 import { buildSoftwareInfo } from '../provenance/software.js';
@@ -36,6 +37,11 @@ export interface BenchReport {
   readonly cpuMsPerNote?: number;
   readonly failed?: number;
   readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * This report against the model alone measured in the same run (`--stage all`): its CPU per note and its notes/s
+   * divided by the model-alone stage's.
+   */
+  readonly relativeToModel?: { readonly cpu: number; readonly notesPerSecond: number; readonly modelCpuMsPerNote: number };
   /** `--stage server --profile`: where the time of an average note went. */
   readonly serverProfile?: ServerProfile;
   /** `--stage extract --profile`: the same for `extract` (stages, model parts, skipped sentences, CPU). */
@@ -246,6 +252,50 @@ export async function benchVerifyIdentical(texts: readonly string[], skipping: N
 }
 
 /**
+ * The NER model alone, the reference the pipeline's and the server's costs are stated against: every sentence of
+ * each note (split by the model's own fallback splitter: no rules, no sentence skipping), one note after another,
+ * with the configured model, batch size and threads. Three notes warm it up first; CPU is the process's (every
+ * thread, inference threads included) over the timed notes.
+ * @param texts - the notes.
+ * @param model - the loaded model.
+ * @returns the report (`stage: 'model'`).
+ */
+export async function benchModelAlone(texts: readonly string[], model: NerModel): Promise<BenchReport> {
+  const stopRss = rssSampler();
+  for (const text of texts.slice(0, 3)) await model.recognize(text);
+  const latencies: number[] = [];
+  let spans = 0;
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  for (const text of texts) {
+    const t0 = performance.now();
+    spans += (await model.recognize(text)).length;
+    latencies.push(performance.now() - t0);
+  }
+  return {
+    ...timedReport('model', texts, started, latencies, stopRss, cpuStart),
+    settings: { model: model.info.name, modelVersion: model.info.version, batchSize: model.batchSize ?? 1, spans },
+  };
+}
+
+/**
+ * States each report against the model-alone report of the same run (CPU per note and notes/s as ratios), so that
+ * runs on machines or days of different speed compare.
+ * @param reports - the run's reports, one of them `stage: 'model'`.
+ * @returns the reports, each but the model's with `relativeToModel` (unchanged when there is no model report).
+ */
+export function withModelRatios(reports: readonly BenchReport[]): BenchReport[] {
+  const model = reports.find((r) => r.stage === 'model');
+  if (!model?.cpuMsPerNote) return [...reports];
+  const round = (x: number): number => Math.round(x * 100) / 100;
+  return reports.map((r) =>
+    r === model || r.cpuMsPerNote === undefined
+      ? r
+      : { ...r, relativeToModel: { cpu: round(r.cpuMsPerNote / (model.cpuMsPerNote as number)), notesPerSecond: round(r.notesPerSecond / model.notesPerSecond), modelCpuMsPerNote: model.cpuMsPerNote as number } }
+  );
+}
+
+/**
  * The rule stages alone (`benchRules` over 3 timed passes) with the shipped terminology index, on one core.
  * @param texts - the notes.
  * @param modelsDir - where the terminology index is.
@@ -264,6 +314,8 @@ export async function benchRulesStage(texts: readonly string[], modelsDir: strin
     p50Ms: 0,
     p95Ms: 0,
     peakRssMb: stopRss(),
+    // One thread: the process's CPU over the timed passes, per note and pass.
+    ...(Number.isFinite(result.cpuNotesPerSecond) && result.cpuNotesPerSecond > 0 ? { cpuMsPerNote: Math.round((10_000 / result.cpuNotesPerSecond)) / 10 } : {}),
     settings: {
       iterations: result.iterations,
       averageChars: result.averageChars,
@@ -288,6 +340,9 @@ export function formatBenchReport(r: BenchReport): string {
     `  throughput   ${r.notesPerSecond} notes/s`,
     ...(r.stage === 'rules' || r.identity ? [] : [`  latency      p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms${r.stage === 'server' ? ' (POST to job completed)' : ' (per note)'}`]),
     ...(r.cpuMsPerNote !== undefined ? [`  CPU          ${r.cpuMsPerNote} ms/note (process: every thread, user + system)`] : []),
+    ...(r.relativeToModel
+      ? [`  × model alone CPU ${r.relativeToModel.cpu}×, notes/s ${r.relativeToModel.notesPerSecond}× (the model alone in this run: ${r.relativeToModel.modelCpuMsPerNote} ms CPU/note)`]
+      : []),
     `  peak RSS     ${r.peakRssMb} MB (whole process${r.stage === 'server' ? ': HTTP server, embedded store and workers' : ''})`,
     ...(r.failed ? [`  failed jobs  ${r.failed}`] : []),
     `  settings     ${JSON.stringify(r.settings)}`,

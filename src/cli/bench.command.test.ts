@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
+import { withModelRatios, type BenchReport } from '../bench/bench.js';
 
 describe('chartmine bench', () => {
   test('extract with and without the NER model reports every note, the pipeline and the concurrency', async () => {
@@ -36,6 +37,42 @@ describe('chartmine bench', () => {
     expect(JSON.parse(run.out)).toMatchObject({ identity: { notes: 3, identical: 3, different: 0 } });
     const refused = await runCli(['bench', '--stage', 'server', '--verify-identical']);
     expect(refused.code).not.toBe(0);
+  });
+
+  test('model: the NER model alone on every sentence, with its CPU per note; refused without a model', async () => {
+    const run = await runCli(['bench', '--stage', 'model', '--corpus', 'synthetic', '--notes', '3', '--json'], { NER_THREADS: '1' });
+    expect(run.code, run.err).toBe(0);
+    const r = JSON.parse(run.out) as BenchReport;
+    expect(r).toMatchObject({ stage: 'model', notes: 3, settings: { model: 'chartmine-ner', batchSize: 1, corpus: 'synthetic' } });
+    expect(r.cpuMsPerNote).toBeGreaterThan(0);
+    expect(r.settings.spans).toBeGreaterThan(0);
+    const refused = await runCli(['bench', '--stage', 'model', '--corpus', 'synthetic', '--notes', '3'], { NER_MODEL: 'none' });
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain('--stage model needs the NER model');
+  });
+
+  test('all: model, rules, extract and server on the same notes, each stated against the model alone', async () => {
+    const run = await runCli(['bench', '--stage', 'all', '--corpus', 'synthetic', '--notes', '3', '--json'], { NER_THREADS: '1' });
+    expect(run.code, run.err).toBe(0);
+    const reports = JSON.parse(run.out) as BenchReport[];
+    expect(reports.map((r) => r.stage)).toEqual(['model', 'rules', 'extract', 'server']);
+    const [model, ...rest] = reports;
+    expect(model.relativeToModel).toBeUndefined();
+    for (const r of rest) {
+      expect(r.settings.corpus).toBe('synthetic');
+      expect(r.relativeToModel?.modelCpuMsPerNote).toBe(model.cpuMsPerNote);
+      expect(r.relativeToModel?.cpu).toBeCloseTo((r.cpuMsPerNote as number) / (model.cpuMsPerNote as number), 1);
+    }
+  });
+
+  test('ratios to the model alone: CPU and notes/s divided by the model stage of the same run; none without it', () => {
+    const report = (stage: string, cpuMsPerNote: number, notesPerSecond: number): BenchReport => ({
+      stage, notes: 10, averageWords: 400, seconds: 1, notesPerSecond, p50Ms: 0, p95Ms: 0, peakRssMb: 100, cpuMsPerNote, settings: {},
+    });
+    const [model, server] = withModelRatios([report('model', 20, 50), report('server', 50, 30)]);
+    expect(model.relativeToModel).toBeUndefined();
+    expect(server.relativeToModel).toEqual({ cpu: 2.5, notesPerSecond: 0.6, modelCpuMsPerNote: 20 });
+    expect(withModelRatios([report('server', 50, 30)])[0].relativeToModel).toBeUndefined();
   });
 
   test('refuses a concurrency that is not a positive integer', async () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchInProcess, benchRulesStage, benchServer, benchVerifyIdentical, formatBenchReport, type BenchReport } from '../bench/bench.js';
+import { benchInProcess, benchModelAlone, benchRulesStage, benchServer, benchVerifyIdentical, formatBenchReport, withModelRatios, type BenchReport } from '../bench/bench.js';
 import { generateSyntheticNotes } from '../bench/synthetic-notes.js';
 import { loadConfig } from '../config/config.js';
 import { readMtsamplesNotes } from '../nlp/testing/mtsamples.js';
@@ -8,13 +8,15 @@ import { loadConfiguredNerModel, loadPipeline } from '../pipeline-loader.js';
 import type { CliCommand } from './command.js';
 import { UsageError } from './command.js';
 
-const STAGES = ['server', 'extract', 'rules'] as const;
+const STAGES = ['server', 'extract', 'rules', 'model'] as const;
+/** `--stage all`: the reference first, then the rules, the pipeline and the server, on the same notes. */
+const ALL_STAGES = ['model', 'rules', 'extract', 'server'] as const;
 
 /** `chartmine bench`: throughput and latency, printed as numbers. */
 export const benchCommand: CliCommand = {
   name: 'bench',
   help: [
-    'Usage: chartmine bench [--stage server|extract|rules|all] [--corpus synthetic|mtsamples] [--notes N] [--seed S]',
+    'Usage: chartmine bench [--stage server|extract|rules|model|all] [--corpus synthetic|mtsamples] [--notes N] [--seed S]',
     '                       [--concurrency N] [--rate N] [--profile] [--verify-identical] [--data DIR] [--json]',
     '',
     '  --stage server   (default) N notes POSTed to the embedded store over HTTP, queued in BullMQ on REDIS_URL,',
@@ -24,9 +26,13 @@ export const benchCommand: CliCommand = {
     '                   in flight, as WORKERS jobs share a process)',
     '  --stage rules    the rule stages alone (sections, sentences, dictionary, ConText, sigs, measurements), with',
     '                   the shipped terminology index; on MTSamples by default (3 timed passes)',
+    '  --stage model    the NER model alone, the reference: every sentence of each note, no rules, no sentence',
+    '                   skipping, one note after another, with the configured model and threads',
+    '  --stage all      model, rules, extract and server on the same notes (MTSamples unless --corpus says',
+    '                   otherwise), each stated against the model alone as ratios (CPU per note, notes/s)',
     '  --corpus         synthetic (default for server and extract): N deterministic notes of 300-800 words from',
-    '                   --seed (default 42); mtsamples (default for rules): the MTSamples notes in --data',
-    '                   (default ../shared/data), all of them unless --notes is given',
+    '                   --seed (default 42); mtsamples (default for rules, model and all): the MTSamples notes in',
+    '                   --data (default ../shared/data), all of them unless --notes is given',
     '  --notes N        number of notes (default 200 synthetic)',
     '  --rate N         (server) offer N notes per second instead of as fast as possible, e.g. the p95 latency',
     '                   at 10 notes/s',
@@ -63,14 +69,15 @@ export const benchCommand: CliCommand = {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
     const rate = values.rate === undefined ? undefined : Number(values.rate);
     if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new UsageError('--rate must be a positive number of notes per second');
-    const stages = values.stage === 'all' ? STAGES : [values.stage];
+    const all = values.stage === 'all';
+    const stages = all ? ALL_STAGES : [values.stage];
     if (!stages.every((s) => (STAGES as readonly string[]).includes(s as string))) throw new UsageError(`unknown stage '${values.stage}'`);
     if (values.corpus !== undefined && values.corpus !== 'synthetic' && values.corpus !== 'mtsamples') {
       throw new UsageError(`unknown corpus '${values.corpus}'`);
     }
     const config = loadConfig(io.env);
     const notesGiven = args.some((a) => a === '--notes' || a.startsWith('--notes='));
-    const corpusFor = (stage: string): string => values.corpus ?? (stage === 'rules' ? 'mtsamples' : 'synthetic');
+    const corpusFor = (stage: string): string => values.corpus ?? (all || stage === 'rules' || stage === 'model' ? 'mtsamples' : 'synthetic');
     const textsFor = (corpus: string): string[] => {
       if (corpus === 'synthetic') return generateSyntheticNotes(count, seed);
       const path = join(values.data, 'mtsamples', 'mtsamples.csv.gz');
@@ -87,7 +94,20 @@ export const benchCommand: CliCommand = {
       if (!ner) throw new UsageError('--verify-identical needs the NER model (NER_MODEL is none or the model is absent)');
       return benchVerifyIdentical(texts, await loadPipeline(config, {}, { ner }), await loadPipeline(config, {}, { ner, nerSkipSentences: false }));
     };
-    const reports: BenchReport[] = [];
+    const modelReport = async (texts: string[]): Promise<BenchReport | undefined> => {
+      const ner = await loadConfiguredNerModel(config);
+      if (!ner) {
+        if (!all) throw new UsageError('--stage model needs the NER model (NER_MODEL is none or the model is absent)');
+        if (!values.json) io.stdout.write('stage model: skipped (NER_MODEL is none or the model is absent): no ratios to the model alone\n');
+        return undefined;
+      }
+      try {
+        return await benchModelAlone(texts, ner);
+      } finally {
+        await ner.close();
+      }
+    };
+    let reports: BenchReport[] = [];
     for (const stage of stages) {
       const corpus = corpusFor(stage as string);
       const texts = textsFor(corpus);
@@ -96,9 +116,12 @@ export const benchCommand: CliCommand = {
           ? await benchServer(texts, io.env, (c, edges) => loadPipeline(c, edges), undefined, { rate, profile: values.profile })
           : stage === 'rules'
             ? await benchRulesStage(texts, config.modelsDir)
-            : await extractReport(texts);
+            : stage === 'model'
+              ? await modelReport(texts)
+              : await extractReport(texts);
+      if (!report) continue;
       const ner = stage === 'rules' ? {} : { nerInferenceThreads: config.ner.inferenceThreads, nerThreads: config.ner.threads };
-      reports.push({ ...report, settings: { ...report.settings, corpus, ...ner } });
+      reports = withModelRatios([...reports, { ...report, settings: { ...report.settings, corpus, ...ner } }]);
       if (!values.json) io.stdout.write(`${formatBenchReport(reports[reports.length - 1])}\n`);
     }
     if (values.json) io.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
