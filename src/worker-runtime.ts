@@ -111,14 +111,6 @@ export async function startWorker(
   handOff.queue.on('error', (err) => {
     if (!redisStatus.failed('queue', err)) log.error({ err }, 'queue error');
   });
-  let device: Promise<Reference<Device>> | undefined;
-  const ensureDevice = (): Promise<Reference<Device>> => {
-    device ??= gateway.ensureDevice(buildPipelineDevice(software)).catch((err: unknown) => {
-      device = undefined; // do not cache a failure: the next job tries again
-      throw err;
-    });
-    return device;
-  };
   // What the note and feedback workers share: how they consume the queue, and the ports both jobs use.
   const consumer = {
     connection: workerRedis,
@@ -147,7 +139,7 @@ export async function startWorker(
     deps: {
       ...ports,
       software,
-      device: ensureDevice,
+      device: pipelineDevice(gateway, software),
       mapping: config.mapping,
       processPreliminary: config.processPreliminary,
       stage: createStageRunner((stage, ms) => metrics.observeStage(stage, ms)),
@@ -204,15 +196,23 @@ function feedbackSoftware(
   classifier: { readonly name: string; readonly version: string }
 ): { software: SoftwareInfo; device: () => Promise<Reference<Device>> } {
   const software = buildFeedbackSoftwareInfo(CHARTMINE_VERSION, notes, classifier);
+  return { software, device: pipelineDevice(gateway, software) };
+}
+
+/**
+ * The pipeline's Device on the FHIR server, found or created at the first job that needs it and kept for the process.
+ * A failure is not kept: the next job tries again.
+ * @param gateway - the FHIR gateway.
+ * @param software - the pipeline the Device describes.
+ * @returns the Device getter the jobs call.
+ */
+function pipelineDevice(gateway: FhirGateway, software: SoftwareInfo): () => Promise<Reference<Device>> {
   let device: Promise<Reference<Device>> | undefined;
-  return {
-    software,
-    device: () => {
-      device ??= gateway.ensureDevice(buildPipelineDevice(software)).catch((err: unknown) => {
-        device = undefined;
-        throw err;
-      });
-      return device;
-    },
+  return () => {
+    device ??= gateway.ensureDevice(buildPipelineDevice(software)).catch((err: unknown) => {
+      device = undefined;
+      throw err;
+    });
+    return device;
   };
 }
