@@ -68,6 +68,16 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  test("the image copies the files package.json's install scripts run (npm ci runs postinstall before the sources are copied)", () => {
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const run = ['preinstall', 'install', 'postinstall'].flatMap((name) => [...(scripts[name] ?? '').matchAll(/\bnode\s+(\S+)/g)].map((m) => m[1]));
+    expect(run).toContain('scripts/patch-medplum-core.mjs');
+    const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    const beforeInstall = compose.slice(0, compose.indexOf('RUN npm ci'));
+    const copied = [...beforeInstall.matchAll(/^\s+COPY\s+(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).slice(0, -1));
+    for (const file of run) expect(copied, `${file} runs during npm ci but is copied after it`).toContain(file);
+  });
+
   test('.dockerignore keeps node_modules, build output, git history and .env out of the context', () => {
     for (const entry of ['node_modules', 'dist', '.git', '.env']) expect(ignore, entry).toContain(entry);
   });
