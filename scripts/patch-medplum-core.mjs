@@ -18,7 +18,7 @@
  *   node scripts/patch-medplum-core.mjs FILE...   patch these files (tests)
  *
  * A file without the expected code (another Medplum version) is left as it is, with a warning: validation is then
- * as correct and only slower. `test/medplum-core-patch.test.ts` fails when the installed copy is not patched.
+ * as correct and only slower. `test/deploy/medplum-core-patch.test.ts` fails when the installed copy is not patched.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -44,17 +44,19 @@ export function patchSource(text) {
   const loop =
     `${MARKER}let o,s="undefined",a;{let q=__chartmineChoiceNames(t,i,${capitalize});` +
     'for(let j=0;j<q.names.length;j++){if(o=n[q.names[j]],a=n[q.under[j]],o!==void 0||a!==void 0){s=i[j].code;break}}}';
+  // A function declaration at the end: hoisted, so the loop can call it however early the bundle runs it, and
+  // nothing goes before the bundle's first statement (the CommonJS bundle opens with "use strict", a directive only
+  // there: code put before it would turn the whole bundle sloppy). Its cache lives on the function, made on first use.
   const helper =
-    `${MARKER}const __chartmineChoiceCache=new WeakMap();` +
-    'function __chartmineChoiceNames(t,i,cap){let q=__chartmineChoiceCache.get(t);' +
+    `\n${MARKER}function __chartmineChoiceNames(t,i,cap){` +
+    'let c=__chartmineChoiceNames.cache||(__chartmineChoiceNames.cache=new WeakMap());let q=c.get(t);' +
     'if(q!==void 0&&q.types===i&&q.length===i.length&&q.path===t.path)return q;' +
     'let u=t.path.substring(t.path.lastIndexOf(".")+1);' +
     'let names=u.includes("[x]")?i.map(p=>u.replace("[x]",cap(p.code))):[u];' +
     'q={types:i,length:i.length,path:t.path,names,under:names.map(m=>"_"+m)};' +
-    '__chartmineChoiceCache.set(t,q);return q}\n';
+    'c.set(t,q);return q}\n';
   const patched = text.slice(0, matches[0].index) + loop + text.slice(matches[0].index + matches[0][0].length);
-  // After a leading shebang or directive nothing is needed: both bundles start with code.
-  return { text: helper + patched, status: 'patched' };
+  return { text: patched + helper, status: 'patched' };
 }
 
 /** The installed bundles (ESM and CommonJS). */

@@ -12,6 +12,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getAllDataTypes, getTypedPropertyValueWithSchema, type InternalSchemaElement } from '@medplum/core';
@@ -131,6 +132,24 @@ describe('the patched @medplum/core', () => {
     expect(run.stderr).toMatch(/choice-type lookup not found .* left as is/);
     expect(readFileSync(other, 'utf8')).toBe(text);
     expect(runScript('--check', other).status).toBe(1);
+  });
+
+  test('a bundle that opens with "use strict" keeps it first, so the bundle stays strict', async () => {
+    const file = join(dir, 'strict.cjs');
+    const cjs = MODULE.replace('export function lookup', 'function lookup');
+    writeFileSync(file, `"use strict";${cjs}module.exports={lookup,strict:(function(){return this===undefined})()};\n//# sourceMappingURL=strict.cjs.map`);
+    expect(runScript(file).stdout).toMatch(/cjs: choice-type names patched/);
+    const text = readFileSync(file, 'utf8');
+    expect(text.startsWith('"use strict";')).toBe(true);
+    const mod = createRequire(import.meta.url)(file) as { lookup: Lookup; strict: boolean };
+    expect(mod.strict).toBe(true);
+    const element = getAllDataTypes().Extension.elements['value[x]'];
+    expect(mod.lookup({ type: 'Extension', value: { valueCode: 'c' } }, 'value', element)?.s).toBe('code');
+    for (const bundle of ['esm/index.mjs', 'cjs/index.cjs']) {
+      const installed = readFileSync(join(ROOT, 'node_modules/@medplum/core/dist', bundle), 'utf8');
+      expect(installed.indexOf(MARKER), bundle).toBeGreaterThan(1000);
+    }
+    expect(readFileSync(join(ROOT, 'node_modules/@medplum/core/dist/cjs/index.cjs'), 'utf8').startsWith('"use strict";')).toBe(true);
   });
 
   test('npm runs the script after every install', () => {
