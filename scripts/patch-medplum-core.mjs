@@ -59,11 +59,10 @@ export function patchSource(text) {
   return { text: patched + helper, status: 'patched' };
 }
 
-/** The installed bundles (ESM and CommonJS). */
-export function installedBundles() {
-  const require = createRequire(import.meta.url);
-  const dist = dirname(dirname(require.resolve('@medplum/core')));
-  return [join(dist, 'esm', 'index.mjs'), join(dist, 'cjs', 'index.cjs')];
+/** The installed package: its folder (above `dist/cjs/index.cjs`, what `require` resolves to) and its version. */
+function installedCore() {
+  const root = dirname(dirname(dirname(createRequire(import.meta.url).resolve('@medplum/core'))));
+  return { root, version: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version };
 }
 
 function main(args) {
@@ -72,9 +71,9 @@ function main(args) {
   let version = 'unknown';
   if (files.length === 0) {
     try {
-      files.push(...installedBundles());
-      const require = createRequire(import.meta.url);
-      version = JSON.parse(readFileSync(join(dirname(dirname(dirname(require.resolve('@medplum/core')))), 'package.json'), 'utf8')).version;
+      const core = installedCore();
+      files.push(join(core.root, 'dist', 'esm', 'index.mjs'), join(core.root, 'dist', 'cjs', 'index.cjs'));
+      version = core.version;
     } catch (err) {
       console.warn(`chartmine: @medplum/core is not installed; nothing patched (${err.message})`);
       return check ? 1 : 0;

@@ -286,12 +286,13 @@ export async function benchModelAlone(texts: readonly string[], model: NerModel)
  */
 export function withModelRatios(reports: readonly BenchReport[]): BenchReport[] {
   const model = reports.find((r) => r.stage === 'model');
-  if (!model?.cpuMsPerNote) return [...reports];
+  const modelCpuMsPerNote = model?.cpuMsPerNote;
+  if (!model || !modelCpuMsPerNote) return [...reports];
   const round = (x: number): number => Math.round(x * 100) / 100;
   return reports.map((r) =>
     r === model || r.cpuMsPerNote === undefined
       ? r
-      : { ...r, relativeToModel: { cpu: round(r.cpuMsPerNote / (model.cpuMsPerNote as number)), notesPerSecond: round(r.notesPerSecond / model.notesPerSecond), modelCpuMsPerNote: model.cpuMsPerNote as number } }
+      : { ...r, relativeToModel: { cpu: round(r.cpuMsPerNote / modelCpuMsPerNote), notesPerSecond: round(r.notesPerSecond / model.notesPerSecond), modelCpuMsPerNote } }
   );
 }
 
